@@ -1,0 +1,1 @@
+"""Pure analyses: Ibis expressions and graphs in, tables out (no I/O)."""

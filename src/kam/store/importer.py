@@ -1,0 +1,273 @@
+"""The set-based upsert of a portfolio into the store, inside the caller's transaction.
+
+Per sheet present in the portfolio (in :data:`kam.model.SHEET_ORDER`): the rows are
+streamed into a temporary staging table (``executemany`` on SQLite, ``COPY`` on
+PostgreSQL), then SQL counts the created, updated and unchanged rows against the
+stored table and applies ``INSERT ... SELECT ... ON CONFLICT (row_key) DO UPDATE``
+only where a value differs (NULL-safe). With ``replace`` the stored rows whose key the
+staging table lacks are deleted. References to accounts that would break the
+``account_id`` foreign key are found first and reported by sheet and id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from kam.errors import StoreError
+from kam.model import SHEET_ORDER, SHEETS, Portfolio, Sheet, Table, store_columns
+from kam.store.tables import ROW_KEY, column_kinds, data_table, row_keys
+from kam.store.types import bulk_converter
+
+__all__ = ["ImportSummary", "SheetCounts", "apply_portfolio"]
+
+STAGE = "kam_stage"
+REFS = "kam_stage_refs"
+CHUNK = 50_000
+
+
+@dataclass(frozen=True)
+class SheetCounts:
+    """What an import did to one sheet."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """True when the sheet's stored rows differ from before the import."""
+        return bool(self.created or self.updated or self.removed)
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """The outcome of :meth:`kam.store.Store.import_portfolio`."""
+
+    sheets: dict[str, SheetCounts] = field(default_factory=dict)
+    data_version: int = 0
+    snapshot: Path | None = None
+    changed: bool = False
+
+
+def apply_portfolio(
+    conn: Connection, portfolio: Portfolio, *, replace: bool
+) -> dict[str, SheetCounts]:
+    """Upsert every sheet of ``portfolio`` through ``conn``; return the counts.
+
+    ``conn`` is in a write transaction that the caller commits or rolls back.
+    """
+    counts: dict[str, SheetCounts] = {}
+    for name in SHEET_ORDER:
+        table = portfolio.tables.get(name)
+        if table is None:
+            continue
+        counts[name] = _apply_sheet(conn, SHEETS[name], table, replace=replace)
+    if counts.get("Accounts", SheetCounts()).removed:
+        _check_removed_accounts(conn)
+    return counts
+
+
+def _apply_sheet(
+    conn: Connection, s: Sheet, table: Table, *, replace: bool
+) -> SheetCounts:
+    expected = store_columns(s)
+    if table.columns != expected:
+        raise StoreError(
+            f"{s.name}: the table has columns {list(table.columns)}, "
+            f"expected {list(expected)}"
+        )
+    target = data_table(s.name)
+    q = conn.dialect.identifier_preparer.quote
+    stage = _create_stage(conn, target)
+    try:
+        keys = list(row_keys(s, table))
+        _refuse_duplicates(s, table, keys)
+        _load(conn, s, table, keys)
+        del keys
+        if s.account_scoped:
+            _check_account_refs(conn, s, table)
+        created, updated, total = _diff(conn, s, target)
+        if created or updated:
+            _upsert(conn, s, target)
+        removed = 0
+        if replace:
+            stored = conn.execute(
+                sa.select(sa.func.count()).select_from(target)
+            ).scalar_one()
+            removed = int(stored) - total
+            if removed:
+                conn.exec_driver_sql(
+                    f"CREATE INDEX kam_stage_key ON {STAGE} ({ROW_KEY})"
+                )
+                conn.exec_driver_sql(
+                    f"DELETE FROM {q(target.name)} WHERE NOT EXISTS (SELECT 1 FROM "
+                    f"{STAGE} s WHERE s.{ROW_KEY} = {q(target.name)}.{ROW_KEY})"
+                )
+    finally:
+        stage.drop(conn)
+    return SheetCounts(created, updated, total - created - updated, removed)
+
+
+def _create_stage(conn: Connection, target: sa.Table) -> sa.Table:
+    stage = sa.Table(
+        STAGE,
+        sa.MetaData(),
+        *(sa.Column(c.name, c.type) for c in target.columns),
+        prefixes=["TEMPORARY"],
+    )
+    stage.create(conn)
+    return stage
+
+
+def _refuse_duplicates(s: Sheet, table: Table, keys: list[str]) -> None:
+    if len(set(keys)) == len(keys):
+        return
+    seen: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        if k in seen:
+            assert s.key is not None  # keyless row keys are unique by construction
+            first = seen[k]
+            values = ", ".join(f"{c}={table.data[c][i]!r}" for c in s.key)
+            raise StoreError(
+                f"{s.name}: rows {first + 1} and {i + 1} have the same key ({values}); "
+                "each key may appear once"
+            )
+        seen[k] = i
+
+
+def _rows(
+    s: Sheet, table: Table, keys: list[str], dialect: str
+) -> Iterator[tuple[Any, ...]]:
+    columns: list[Iterable[object]] = [keys]
+    for name, kind in column_kinds(s):
+        convert = bulk_converter(kind, dialect)
+        values = table.data[name]
+        columns.append(values if convert is None else map(convert, values))
+    return zip(*columns, strict=True)
+
+
+def _load(conn: Connection, s: Sheet, table: Table, keys: list[str]) -> None:
+    dialect = conn.dialect.name
+    rows = _rows(s, table, keys, dialect)
+    names = [ROW_KEY, *(n for n, _ in column_kinds(s))]
+    raw: Any = conn.connection.driver_connection
+    if dialect == "sqlite":
+        marks = ", ".join("?" for _ in names)
+        cursor = raw.cursor()
+        try:
+            while chunk := list(islice(rows, CHUNK)):
+                cursor.executemany(f"INSERT INTO {STAGE} VALUES ({marks})", chunk)
+        finally:
+            cursor.close()
+        return
+    q = conn.dialect.identifier_preparer.quote
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(
+            f"COPY {STAGE} ({', '.join(q(n) for n in names)}) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def _differs(dialect: str) -> Callable[[str, str], str]:
+    op = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"
+    return lambda left, right: f"{left} {op} {right}"
+
+
+def _value_columns(s: Sheet) -> list[str]:
+    """Columns that may change while the row_key stays (all for keyless sheets)."""
+    key = set(s.key or ())
+    return [n for n, _ in column_kinds(s) if n not in key]
+
+
+def _diff(conn: Connection, s: Sheet, target: sa.Table) -> tuple[int, int, int]:
+    q = conn.dialect.identifier_preparer.quote
+    differs = _differs(conn.dialect.name)
+    t = q(target.name)
+    changed = " OR ".join(differs(f"s.{q(c)}", f"t.{q(c)}") for c in _value_columns(s))
+    updated = (
+        f"SUM(CASE WHEN t.{ROW_KEY} IS NOT NULL AND ({changed}) THEN 1 ELSE 0 END)"
+    )
+    if s.key is None:
+        updated = "0"
+    sql = (
+        f"SELECT COUNT(*), SUM(CASE WHEN t.{ROW_KEY} IS NULL THEN 1 ELSE 0 END), "
+        f"{updated} FROM {STAGE} s LEFT JOIN {t} t ON t.{ROW_KEY} = s.{ROW_KEY}"
+    )
+    total, created, updated_n = conn.exec_driver_sql(sql).one()
+    return int(created or 0), int(updated_n or 0), int(total)
+
+
+def _upsert(conn: Connection, s: Sheet, target: sa.Table) -> None:
+    q = conn.dialect.identifier_preparer.quote
+    t = q(target.name)
+    names = [ROW_KEY, *(n for n, _ in column_kinds(s))]
+    cols = ", ".join(q(n) for n in names)
+    sql = f"INSERT INTO {t} ({cols}) SELECT {cols} FROM {STAGE} WHERE true "
+    values = _value_columns(s)
+    if s.key is None:
+        sql += f"ON CONFLICT ({ROW_KEY}) DO NOTHING"
+    else:
+        differs = _differs(conn.dialect.name)
+        sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in values)
+        where = " OR ".join(differs(f"{t}.{q(c)}", f"excluded.{q(c)}") for c in values)
+        sql += f"ON CONFLICT ({ROW_KEY}) DO UPDATE SET {sets} WHERE {where}"
+    conn.exec_driver_sql(sql)
+
+
+def _check_account_refs(conn: Connection, s: Sheet, table: Table) -> None:
+    """Refuse rows whose account_id is neither stored nor in this import."""
+    ids = {v for v in table.data["account_id"] if v is not None}
+    if not ids:
+        return
+    refs = sa.Table(
+        REFS, sa.MetaData(), sa.Column("id", sa.Text()), prefixes=["TEMPORARY"]
+    )
+    refs.create(conn)
+    try:
+        conn.execute(refs.insert(), [{"id": i} for i in sorted(map(str, ids))])
+        accounts = data_table("Accounts")
+        missing = conn.execute(
+            sa.select(refs.c.id)
+            .where(~sa.exists().where(accounts.c.account_id == refs.c.id))
+            .order_by(refs.c.id)
+            .limit(1)
+        ).scalar_one_or_none()
+    finally:
+        refs.drop(conn)
+    if missing is not None:
+        raise StoreError(
+            f"{s.name}: account_id {missing!r} is not an account of the store "
+            "or of this import"
+        )
+
+
+def _check_removed_accounts(conn: Connection) -> None:
+    """Refuse an import that removes an account still referenced by stored rows."""
+    accounts = data_table("Accounts")
+    for name in SHEET_ORDER:
+        s = SHEETS[name]
+        if not s.account_scoped:
+            continue
+        t = data_table(name)
+        orphan = conn.execute(
+            sa.select(t.c.account_id)
+            .where(t.c.account_id.is_not(None))
+            .where(~sa.exists().where(accounts.c.account_id == t.c.account_id))
+            .limit(1)
+        ).scalar_one_or_none()
+        if orphan is not None:
+            raise StoreError(
+                f"Accounts: account {orphan!r} cannot be removed: {name} rows still "
+                f"refer to it (import {name} too, or keep the account)"
+            )

@@ -1,0 +1,238 @@
+"""The engine: an Ibis backend where the canonical tables exist, kept per data version.
+
+:func:`open_engine` picks the source (:mod:`kam.engine.sources`). The engine loads it
+once per data version: canonical tables, then the derived tables every portfolio
+analysis starts from (:data:`DERIVED`), materialised once and reused by every analysis
+and every request until an import changes the data version.
+
+PostgreSQL store, pushdown or snapshot (10k accounts, 36 months: 360k MRR rows and
+120k Revenue rows; 2 cores; medians of 5 runs, warm)::
+
+                              pushdown (Ibis postgres)   snapshot (Parquet + DuckDB)
+    open / rebuild            0.05 s                     2.9 s
+    pareto, revenue           0.08 s                     0.05 s
+    abc, revenue, 3 years     0.16 s                     0.09 s
+
+Pushdown wins for the store: nothing to rebuild after an import, and an analysis
+costs milliseconds more. A snapshot of a PostgreSQL store remains available
+(``SnapshotSource(url, cache_dir)``) for ledgers large enough to change that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import date
+from threading import Lock
+from typing import Any
+
+import ibis
+from ibis.backends import BaseBackend
+
+from kam.config import Settings, get_settings
+from kam.engine.scope import restrict
+from kam.engine.sources import Loaded, Source, parse_source, source_from_env
+from kam.errors import InputError
+from kam.model import SETTINGS_DEFAULTS
+
+__all__ = ["DERIVED", "Engine", "derive", "open_engine"]
+
+#: Reserved names of the derived tables (never a sheet name: they start with ``_``).
+DERIVED = ("_revenue_by_period", "_mrr_by_month")
+
+
+def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
+    """The derived tables of ``tables`` (keyed by sheet name), as expressions.
+
+    - ``_revenue_by_period``: ``account_id, period, value`` — Revenue summed over
+      products, each row at its own period
+      (:func:`kam.analysis.preagg.revenue_by_period`);
+    - ``_mrr_by_month``: ``account_id, month, value`` — MRR summed over plans
+      (:func:`kam.analysis.preagg.mrr_by_month`).
+    """
+    from kam.analysis.preagg import mrr_by_month, revenue_by_period
+
+    out: dict[str, ibis.Table] = {}
+    if "Revenue" in tables:
+        out["_revenue_by_period"] = revenue_by_period(tables["Revenue"])
+    if "MRR" in tables:
+        out["_mrr_by_month"] = mrr_by_month(tables["MRR"])
+    return out
+
+
+class Engine:
+    """Canonical and derived tables of one source, refreshed per data version.
+
+    Thread-safe: one engine may serve several requests of a web worker.
+    """
+
+    def __init__(self, source: Source, *, settings: Settings | None = None) -> None:
+        self.source = source
+        self.settings = settings or get_settings()
+        #: How many times this engine (re)loaded its source; a test can observe that
+        #: an unchanged data version reuses what was built.
+        self.loads = 0
+        self._loaded: Loaded | None = None
+        self._derived: dict[str, ibis.Table] = {}
+        self._defaults: dict[str, Any] | None = None
+        self._lock = Lock()
+
+    # ------------------------------------------------------------------ loading
+
+    def _current(self) -> Loaded:
+        """The loaded source, reloaded first when the data version moved on."""
+        with self._lock:
+            version = self.source.current_version()
+            if self._loaded is None or self._loaded.version != version:
+                self._reload()
+            assert self._loaded is not None
+            return self._loaded
+
+    def _reload(self) -> None:
+        old = self._loaded
+        loaded = self.source.load(derive)
+        derived = dict(loaded.derived)
+        for name, expr in derive(loaded.tables).items():
+            if name not in derived:
+                derived[name] = self._materialise(loaded.backend, name, expr)
+        self._loaded, self._derived, self._defaults = loaded, derived, None
+        self.loads += 1
+        if (
+            old is not None
+            and old.backend is not loaded.backend
+            and self.source.scratch
+        ):
+            old.backend.disconnect()
+
+    def _materialise(
+        self, backend: BaseBackend, name: str, expr: ibis.Table
+    ) -> ibis.Table:
+        if self.source.scratch:
+            # Our own in-memory DuckDB: a plain table, replaced on the next version.
+            return backend.create_table(name, expr, overwrite=True)
+        # Someone else's database: a temporary table (or Spark cache) of the session.
+        return expr.cache()
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def data_version(self) -> int:
+        """The data version of the tables handed out (the store's, or a file stamp)."""
+        return self._current().version
+
+    @property
+    def backend(self) -> BaseBackend:
+        """The Ibis backend the tables live in."""
+        return self._current().backend
+
+    def tables(
+        self, *, accounts: Collection[str] | None = None
+    ) -> dict[str, ibis.Table]:
+        """Canonical tables by sheet name, plus the derived tables (:data:`DERIVED`).
+
+        With ``accounts``, every table is restricted to those accounts (see
+        :mod:`kam.engine.scope`); derived tables are filtered, not rebuilt, since
+        each of their rows belongs to one account.
+        """
+        loaded = self._current()
+        out = dict(loaded.tables)
+        out.update(self._derived)
+        if accounts is not None:
+            out = restrict(out, accounts)
+        return out
+
+    def defaults(self) -> dict[str, Any]:
+        """Analysis defaults from the Settings sheet (else the workspace settings).
+
+        Keys: ``pareto_threshold`` (float), ``abc_cutoffs`` (tuple of floats),
+        ``fiscal_year_start`` (int 1–12), ``as_of`` (date or ``None``), ``currency``.
+        """
+        loaded = self._current()
+        with self._lock:
+            if self._defaults is None:
+                self._defaults = _defaults(loaded.tables, self.settings)
+            return dict(self._defaults)
+
+    def close(self) -> None:
+        """Release the backend if the engine created it."""
+        with self._lock:
+            if self._loaded is not None and self.source.scratch:
+                self._loaded.backend.disconnect()
+            self._loaded = None
+            self._derived = {}
+
+
+def _setting_rows(tables: Mapping[str, ibis.Table]) -> dict[str, str]:
+    if "Settings" not in tables:
+        return {}
+    data = tables["Settings"].to_pyarrow()
+    keys = data.column("key").to_pylist()
+    values = data.column("value").to_pylist()
+    return {
+        str(k).strip().casefold(): str(v).strip()
+        for k, v in zip(keys, values, strict=True)
+        if k
+    }
+
+
+def _defaults(tables: Mapping[str, ibis.Table], settings: Settings) -> dict[str, Any]:
+    given = _setting_rows(tables)
+
+    def text(key: str, fallback: str) -> str:
+        value = given.get(key, "")
+        return value if value else fallback
+
+    def fail(key: str, expected: str) -> InputError:
+        return InputError(
+            f"Settings sheet, key {key}: {given.get(key)!r} is not {expected}"
+        )
+
+    try:
+        threshold = float(
+            text("pareto_threshold", SETTINGS_DEFAULTS["pareto_threshold"])
+        )
+    except ValueError as exc:
+        raise fail("pareto_threshold", "a number such as 0.80") from exc
+    try:
+        cutoffs = tuple(
+            float(p)
+            for p in text("abc_cutoffs", SETTINGS_DEFAULTS["abc_cutoffs"]).split(",")
+        )
+    except ValueError as exc:
+        raise fail("abc_cutoffs", "two numbers such as 0.80,0.95") from exc
+    fy = text("fiscal_year_start", str(settings.fiscal_year_start))
+    if not fy.isdigit() or not 1 <= int(fy) <= 12:
+        raise fail("fiscal_year_start", "a month number from 1 to 12")
+    as_of_text = text("as_of", SETTINGS_DEFAULTS["as_of"])
+    try:
+        as_of = date.fromisoformat(as_of_text[:10]) if as_of_text else None
+    except ValueError as exc:
+        raise fail("as_of", "a date (YYYY-MM-DD)") from exc
+    return {
+        "pareto_threshold": threshold,
+        "abc_cutoffs": cutoffs,
+        "fiscal_year_start": int(fy),
+        "as_of": as_of,
+        "currency": text("currency", settings.currency),
+    }
+
+
+def open_engine(
+    source: str | BaseBackend | None = None, *, settings: Settings | None = None
+) -> Engine:
+    """The engine over ``source`` (see :mod:`kam.engine.sources`).
+
+    ``None``: ``KAM_SOURCE`` when set, else the store of ``settings.database_url``. A
+    live Ibis backend (for instance ``ibis.pyspark.connect(session)``) is used as it
+    is, its tables named after the sheets.
+    """
+    from kam.engine.sources import BackendSource
+
+    settings = settings or get_settings()
+    if isinstance(source, BaseBackend):
+        return Engine(
+            BackendSource(source, label=f"{source.name} backend"), settings=settings
+        )
+    text = source if source is not None else source_from_env() or "store"
+    return Engine(
+        parse_source(text, database_url=settings.database_url), settings=settings
+    )

@@ -1,0 +1,348 @@
+"""Where the engine's tables come from.
+
+A source string (``--source`` on the CLI, ``KAM_SOURCE`` otherwise) is one of:
+
+``store`` (the default)
+    The ``KAM_DATABASE_URL`` store. On SQLite: a Parquet snapshot of the store's
+    tables under ``<db>.cache/v<data_version>/`` (see :mod:`kam.engine.cache`), read
+    by an in-process DuckDB, rebuilt when an import changes the data version. On
+    PostgreSQL: the analyses run inside PostgreSQL through Ibis's postgres backend
+    (pushdown), which measured faster than a snapshot (see :mod:`kam.engine.core`).
+a workbook path (``.xlsx``, a ``.csv`` file or a folder of CSV files)
+    Read and validated with :func:`kam.workbook.load_workbook`, then held in an
+    in-memory DuckDB.
+``parquet:FOLDER``
+    A folder of ``<Sheet>.parquet`` files (names match ignoring case), e.g. a
+    benchmark ledger; read in place by DuckDB.
+an Ibis connection URL (``duckdb://file.db``, ``postgres://...``)
+    The warehouse mode: the tables named after the sheets (or their store table
+    names, ignoring case) are conformed to the contract's columns and types. A live
+    Ibis backend (such as ``ibis.pyspark.connect(session)`` over temporary views) is
+    accepted by :func:`kam.engine.open_engine` directly.
+
+DuckDB's own scanners (sqlite, postgres, excel) are never used: they download an
+extension at run time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+from ibis.backends import BaseBackend
+
+from kam.engine.arrow import portfolio_to_arrow
+from kam.engine.cache import SnapshotCache
+from kam.engine.conform import conform, match_sheets
+from kam.engine.snapshot import (
+    export_store,
+    pg_connect_kwargs,
+    read_data_version,
+    sqlite_path,
+)
+from kam.errors import InputError, KamError, NotFoundError, StoreError
+from kam.model import SHEETS, Portfolio
+
+__all__ = [
+    "BackendSource",
+    "Loaded",
+    "ParquetSource",
+    "PortfolioSource",
+    "PostgresStoreSource",
+    "SnapshotSource",
+    "Source",
+    "WorkbookSource",
+    "parse_source",
+]
+
+#: Builds the derived tables of a set of canonical tables.
+Derive = Callable[[Mapping[str, ibis.Table]], dict[str, ibis.Table]]
+
+
+@dataclass
+class Loaded:
+    """What a source hands the engine for one data version.
+
+    ``tables``: canonical tables by sheet name; ``derived``: derived tables already
+    materialised by the source (a snapshot keeps them on disk), by reserved name.
+    """
+
+    backend: BaseBackend
+    tables: dict[str, ibis.Table]
+    version: int
+    derived: dict[str, ibis.Table] = field(default_factory=dict)
+
+
+class Source:
+    """A place the canonical tables come from (see the module doc)."""
+
+    #: How the source is named in messages.
+    label: str = ""
+    #: True when the engine owns an in-memory DuckDB it may create tables in.
+    scratch: bool = False
+
+    def current_version(self) -> int:
+        """The data version now (cheap; called before every use of the engine)."""
+        return 0
+
+    def load(self, derive: Derive) -> Loaded:
+        """Open the backend and the canonical tables (and derived ones, if kept)."""
+        raise NotImplementedError
+
+
+def _duckdb() -> BaseBackend:
+    return ibis.duckdb.connect()
+
+
+def _register_parquet(
+    con: BaseBackend, files: Mapping[str, Path], *, where: str
+) -> dict[str, ibis.Table]:
+    tables: dict[str, ibis.Table] = {}
+    for name, path in files.items():
+        raw = con.read_parquet(path, table_name=f"_raw_{SHEETS[name].table}")
+        tables[name] = conform(raw, SHEETS[name], where=f"{where}/{path.name}")
+    return tables
+
+
+class SnapshotSource(Source):
+    """A SQLite (or PostgreSQL) store through a shared Parquet snapshot and DuckDB."""
+
+    scratch = True
+
+    def __init__(self, url: str, cache_dir: Path | None = None) -> None:
+        self.url = url
+        self.label = "the store"
+        path = sqlite_path(url)
+        if cache_dir is None:
+            if path is None:
+                raise StoreError("a snapshot of a PostgreSQL store needs a cache_dir")
+            cache_dir = path.with_name(path.name + ".cache")
+        self.cache = SnapshotCache(cache_dir)
+        #: How many snapshots this process wrote (others may have written some).
+        self.written = 0
+
+    def current_version(self) -> int:
+        return read_data_version(self.url)
+
+    def load(self, derive: Derive) -> Loaded:
+        version = self.current_version()
+        folder = self.cache.get(version)
+        if folder is None:
+            version, folder = self.cache.build(lambda tmp: self._write(tmp, derive))
+            self.written += 1
+        con = _duckdb()
+        files = {
+            name: folder / f"{name}.parquet"
+            for name in SHEETS
+            if (folder / f"{name}.parquet").exists()
+        }
+        tables = _register_parquet(con, files, where=str(folder))
+        derived = {
+            p.stem: con.read_parquet(p, table_name=p.stem)
+            for p in sorted(folder.glob("_*.parquet"))
+        }
+        return Loaded(con, tables, version, derived)
+
+    def _write(self, tmp: Path, derive: Derive) -> int:
+        version, written = export_store(self.url, tmp)
+        con = _duckdb()
+        try:
+            files = {name: tmp / f"{name}.parquet" for name in written}
+            tables = _register_parquet(con, files, where=str(tmp))
+            for name, expr in derive(tables).items():
+                con.to_parquet(expr, tmp / f"{name}.parquet")
+        finally:
+            con.disconnect()
+        return version
+
+
+class BackendSource(Source):
+    """Tables named after the sheets in any Ibis backend (the warehouse mode)."""
+
+    def __init__(
+        self,
+        backend: BaseBackend,
+        *,
+        label: str,
+        version: Callable[[], int] | None = None,
+        database: Any = None,
+    ) -> None:
+        self.backend = backend
+        self.label = label
+        self._version = version
+        self._database = database
+
+    def current_version(self) -> int:
+        return self._version() if self._version is not None else 0
+
+    def load(self, derive: Derive) -> Loaded:
+        version = self.current_version()
+        kwargs = {} if self._database is None else {"database": self._database}
+        try:
+            names = self.backend.list_tables(**kwargs)
+        except Exception as exc:  # any driver error: the backend is unusable
+            raise StoreError(f"cannot list the tables of {self.label}: {exc}") from exc
+        tables = {
+            sheet_name: conform(
+                self.backend.table(table_name, **kwargs),
+                SHEETS[sheet_name],
+                where=f"{self.label} table {table_name}",
+            )
+            for sheet_name, table_name in match_sheets(names).items()
+        }
+        if not tables:
+            raise NotFoundError(
+                f"{self.label} has no table named after a sheet "
+                "(Accounts, Revenue, MRR, ...)"
+            )
+        return Loaded(self.backend, tables, version)
+
+
+class PostgresStoreSource(BackendSource):
+    """A PostgreSQL store, queried in place through Ibis's postgres backend."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            con = ibis.postgres.connect(**_ibis_pg_kwargs(url))
+        except Exception as exc:  # psycopg's errors: the store is unreachable
+            raise StoreError(f"cannot connect to the store: {exc}") from exc
+        super().__init__(con, label="the store", version=lambda: read_data_version(url))
+
+
+def _ibis_pg_kwargs(url: str) -> dict[str, Any]:
+    kwargs = pg_connect_kwargs(url)
+    if "dbname" in kwargs:
+        kwargs["database"] = kwargs.pop("dbname")
+    return kwargs
+
+
+def _portfolio_tables(con: BaseBackend, portfolio: Portfolio) -> dict[str, ibis.Table]:
+    return {
+        name: con.create_table(f"_raw_{SHEETS[name].table}", data)
+        for name, data in portfolio_to_arrow(portfolio).items()
+    }
+
+
+class PortfolioSource(Source):
+    """A validated :class:`~kam.model.Portfolio` already in memory (version 0)."""
+
+    scratch = True
+
+    def __init__(self, portfolio: Portfolio, *, label: str = "the portfolio") -> None:
+        self.portfolio = portfolio
+        self.label = label
+
+    def load(self, derive: Derive) -> Loaded:
+        con = _duckdb()
+        return Loaded(con, _portfolio_tables(con, self.portfolio), 0)
+
+
+class WorkbookSource(Source):
+    """A workbook file or CSV folder, validated and held in an in-memory DuckDB."""
+
+    scratch = True
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.label = str(path)
+
+    def current_version(self) -> int:
+        # The file's modification time: an edited workbook is read again.
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError as exc:
+            raise NotFoundError(f"cannot read {self.path}: {exc}") from exc
+
+    def load(self, derive: Derive) -> Loaded:
+        from kam.workbook import load_workbook
+
+        version = self.current_version()
+        portfolio = load_workbook(self.path)
+        con = _duckdb()
+        return Loaded(con, _portfolio_tables(con, portfolio), version)
+
+
+class ParquetSource(Source):
+    """A folder of ``<Sheet>.parquet`` files read in place by DuckDB."""
+
+    scratch = True
+
+    def __init__(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise NotFoundError(f"parquet source {folder} is not a folder")
+        self.folder = folder
+        self.label = f"parquet:{folder}"
+
+    def _files(self) -> dict[str, Path]:
+        names = {p.stem: p for p in self.folder.glob("*.parquet")}
+        return {sheet: names[stem] for sheet, stem in match_sheets(names).items()}
+
+    def current_version(self) -> int:
+        return max((p.stat().st_mtime_ns for p in self._files().values()), default=0)
+
+    def load(self, derive: Derive) -> Loaded:
+        files = self._files()
+        if not files:
+            raise NotFoundError(f"{self.label} holds no <Sheet>.parquet file")
+        con = _duckdb()
+        return Loaded(
+            con,
+            _register_parquet(con, files, where=str(self.folder)),
+            self.current_version(),
+        )
+
+
+def parse_source(source: str, *, database_url: str) -> Source:
+    """The :class:`Source` a source string names (see the module doc)."""
+    text = source.strip()
+    if text in ("", "store"):
+        return store_source(database_url)
+    if text.startswith("parquet:"):
+        return ParquetSource(Path(text.removeprefix("parquet:")).expanduser())
+    if "://" in text:
+        if text.startswith(("postgres://", "postgresql://", "postgresql+psycopg://")):
+            return PostgresStoreSource(text) if _is_store(text) else _warehouse(text)
+        return _warehouse(text)
+    path = Path(text).expanduser()
+    if path.exists():
+        return WorkbookSource(path)
+    raise InputError(
+        f"source {source!r} is neither 'store', a workbook or CSV folder that exists, "
+        "'parquet:FOLDER' nor an Ibis URL such as duckdb://file.db"
+    )
+
+
+def store_source(database_url: str) -> Source:
+    """The store of ``database_url``: a snapshot on SQLite, pushdown on PostgreSQL."""
+    if sqlite_path(database_url) is not None:
+        return SnapshotSource(database_url)
+    return PostgresStoreSource(database_url)
+
+
+def _is_store(url: str) -> bool:
+    """True when the PostgreSQL database at ``url`` is a kam store (has kam_meta)."""
+    try:
+        read_data_version(url)
+    except KamError:
+        return False
+    return True
+
+
+def _warehouse(url: str) -> Source:
+    try:
+        con = ibis.connect(url)
+    except Exception as exc:  # each backend raises its own driver errors
+        raise StoreError(
+            f"cannot connect to {url.split('://')[0]} source: {exc}"
+        ) from exc
+    label = url if "@" not in url else url.split("://")[0] + "://…"
+    return BackendSource(con, label=label)
+
+
+def source_from_env() -> str | None:
+    """``KAM_SOURCE`` when set."""
+    return os.environ.get("KAM_SOURCE") or None

@@ -1,0 +1,423 @@
+"""ABC classes over several periods, with migration and XYZ (analyses.md §2).
+
+Classes per grain period and for the pooled range are one Ibis expression (window
+functions partitioned by period); the explanations, class summary and migration are
+built from the fetched rows.
+
+Rules (``c1 < c2`` are the cut-offs, default 0.80 and 0.95):
+
+- ``basis='value'``, ``boundary='upper'`` (default): A if the cumulative share
+  *before* the account is below ``c1``, B if below ``c2``, else C. The account that
+  crosses a cut-off joins the higher class.
+- ``boundary='strict'``: A if the cumulative share *including* the account is at most
+  ``c1``, B if at most ``c2``, else C.
+- ``basis='count'``: the same rules on the share of accounts instead of value, with
+  ``count_cutoffs`` (default 0.20, 0.50: top 20 %, next 30 %, rest). With ``upper``
+  class A holds ``ceil(0.2 N)`` accounts; with ``strict`` ``floor(0.2 N)`` (at least
+  one).
+- Under every rule the top account is A, and accounts with equal values share the
+  class of the first of them (ties are ordered by account_id).
+- An account without a positive value in a period has no class there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.analysis.migration import (
+    CLASSES,
+    ClassMap,
+    changes,
+    class_summary,
+    consecutive,
+    migration_matrix,
+)
+from kam.analysis.pareto import percent
+from kam.analysis.periods import GRAINS, Grain, grain_labels, grain_span, label_for
+from kam.analysis.preagg import METRIC_WORDS, metric_values, relabel, scoped_values
+from kam.analysis.result import AnalysisResult
+from kam.analysis.xyz import xyz_classes
+from kam.errors import ParameterError
+
+__all__ = [
+    "BASES",
+    "BOUNDARIES",
+    "OUTPUT_COLUMNS",
+    "POOLED",
+    "abc",
+    "abc_classes",
+    "check_cutoffs",
+]
+
+BOUNDARIES: tuple[str, ...] = ("upper", "strict")
+BASES: tuple[str, ...] = ("value", "count")
+#: The period label of the rows computed over the whole range.
+POOLED = "pooled"
+
+OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("period", "grain period ('YYYY', 'YYYY-Qn', 'YYYY-MM') or 'pooled'"),
+    ("rank", "1 = the largest value in the period; ties ordered by account_id"),
+    ("account_id", "the account"),
+    ("name", "the account's name (Accounts sheet)"),
+    ("value", "the metric in the period (exact decimal)"),
+    ("share", "value / total of the period"),
+    ("cum_share", "cumulative share including this account"),
+    ("cum_share_before", "cumulative share of the accounts ranked before it"),
+    ("class", "A, B or C"),
+    ("previous_class", "class in the previous period, 'new' if none; blank at first"),
+    ("why", "the rule that gave the class"),
+    ("cv", "coefficient of variation over the sub-periods (pooled rows, xyz=true)"),
+    ("xyz", "X, Y or Z (pooled rows, xyz=true)"),
+)
+
+
+def check_cutoffs(
+    cutoffs: Sequence[float], name: str = "cutoffs"
+) -> tuple[float, float]:
+    """Two increasing shares inside (0, 1), else ParameterError naming ``name``."""
+    try:
+        values = tuple(float(c) for c in cutoffs)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(name, f"{cutoffs!r} are not numbers") from exc
+    if len(values) != 2:
+        raise ParameterError(
+            name, f"give two cut-offs such as 0.80,0.95, not {cutoffs!r}"
+        )
+    if not all(0.0 < c < 1.0 for c in values):
+        raise ParameterError(name, f"{cutoffs!r}: each cut-off must be inside (0, 1)")
+    if not values[0] < values[1]:
+        raise ParameterError(name, f"{cutoffs!r}: the cut-offs must increase")
+    return values[0], values[1]
+
+
+def _choice(value: str, choices: Sequence[str], name: str) -> str:
+    if value not in choices:
+        raise ParameterError(name, f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def classified(
+    per_period: ir.Table,
+    *,
+    cuts: tuple[float, float],
+    boundary: str = "upper",
+    basis: str = "value",
+) -> ir.Table:
+    """Classes of ``account_id, period, value`` rows (values > 0), per period."""
+    t = per_period
+    order = [t.value.desc(), t.account_id.asc()]
+    running = ibis.window(group_by=t.period, order_by=order, rows=(None, 0))
+    whole = ibis.window(group_by=t.period)
+    t = t.mutate(
+        rank=ibis.row_number().over(running) + 1,
+        cum_value=t.value.sum().over(running),
+        total=t.value.sum().over(whole),
+        n=t.account_id.count().over(whole),
+    )
+    total = t.total.cast("float64")
+    t = t.mutate(
+        share=t.value.cast("float64") / total,
+        cum_share=t.cum_value.cast("float64") / total,
+        cum_share_before=(t.cum_value - t.value).cast("float64") / total,
+    )
+    if basis == "value":
+        before, including = t.cum_share_before, t.cum_share
+    else:
+        n = t.n.cast("float64")
+        before, including = (t.rank - 1).cast("float64") / n, t.rank.cast("float64") / n
+    c1, c2 = cuts
+    if boundary == "upper":
+        raw = ibis.cases((before < c1, "A"), (before < c2, "B"), else_="C")
+    else:
+        raw = ibis.cases(
+            (t.rank == 1, "A"),
+            (including <= c1, "A"),
+            (including <= c2, "B"),
+            else_="C",
+        )
+    t = t.mutate(raw_class=raw, measure_before=before, measure=including)
+    # Classes only improve towards rank 1, so the first of equal values has the
+    # smallest letter and the smallest id of the tie group.
+    ties = ibis.window(group_by=[t.period, t.value])
+    return t.mutate(
+        **{"class": t.raw_class.min().over(ties)},
+        tie_first=t.account_id.min().over(ties),
+        tie_rank=t.rank.min().over(ties),
+    )
+
+
+def _why(
+    row: Mapping[str, object], *, cuts: tuple[float, float], boundary: str, basis: str
+) -> str:
+    cls = str(row["class"])
+    if int(str(row["rank"])) == 1:
+        return "top account → A"
+    if row["tie_rank"] != row["rank"]:
+        return f"same value as {row['tie_first']} (rank {row['tie_rank']}) → {cls}"
+    c1, c2 = cuts
+    if boundary == "upper":
+        x = float(str(row["measure_before"]))
+        what = (
+            "cumulative share before this account"
+            if basis == "value"
+            else "share of accounts ranked before this one"
+        )
+        if cls == "A":
+            rule = f"{_pct(x, c1)} < {_cut(c1)}"
+        elif cls == "B":
+            rule = f"{_pct(x, c1)} ≥ {_cut(c1)}, < {_cut(c2)}"
+        else:
+            rule = f"{_pct(x, c2)} ≥ {_cut(c2)}"
+    else:
+        x = float(str(row["measure"]))
+        what = (
+            "cumulative share including this account"
+            if basis == "value"
+            else "share of accounts up to this one"
+        )
+        if cls == "A":
+            rule = f"{_pct(x, c1)} ≤ {_cut(c1)}"
+        elif cls == "B":
+            rule = f"{_pct(x, c1)} > {_cut(c1)}, ≤ {_cut(c2)}"
+        else:
+            rule = f"{_pct(x, c2)} > {_cut(c2)}"
+    return f"{what} {rule} → {cls}"
+
+
+def _cut(cut: float) -> str:
+    text = f"{cut * 100:.6f}".rstrip("0").rstrip(".")
+    return f"{text} %"
+
+
+def _pct(x: float, cut: float) -> str:
+    """``x`` as a percent with enough decimals not to look equal to ``cut``."""
+    for decimals in range(1, 7):
+        if x == cut or f"{x * 100:.{decimals}f}" != f"{cut * 100:.{decimals}f}":
+            return percent(x, decimals=decimals)
+    return percent(x, decimals=6)
+
+
+def _fetch(expr: ir.Table) -> list[dict[str, object]]:
+    data = expr.to_pyarrow()
+    columns = [data.column(c).to_pylist() for c in data.column_names]
+    return [
+        dict(zip(data.column_names, values, strict=True))
+        for values in zip(*columns, strict=True)
+    ]
+
+
+def abc_classes(
+    values: ir.Table,
+    *,
+    accounts: ir.Table | None = None,
+    period_from: str | None = None,
+    period_to: str | None = None,
+    grain: Grain = "year",
+    cutoffs: Sequence[float] = (0.80, 0.95),
+    boundary: str = "upper",
+    basis: str = "value",
+    count_cutoffs: Sequence[float] = (0.20, 0.50),
+    xyz: bool = False,
+    fiscal_year_start: int = 1,
+    as_of: date | None = None,
+    metric: str = "revenue",
+) -> AnalysisResult:
+    """ABC classes per ``grain`` period and pooled over the range, with migration.
+
+    ``values``: rows ``account_id, period, value`` (see :mod:`kam.analysis.preagg`).
+    ``accounts``: the Accounts table, for names. Range default: the last three complete
+    fiscal years (fewer, with a warning, when the data holds fewer). ``grain``: year
+    (fiscal), quarter or month. ``cutoffs`` (0.80, 0.95), ``boundary`` (upper |
+    strict), ``basis`` (value | count, with ``count_cutoffs`` 0.20, 0.50): see the
+    module docstring. ``xyz``: add CV and X/Y/Z to the pooled rows
+    (:mod:`kam.analysis.xyz`).
+
+    Rows: :data:`OUTPUT_COLUMNS`, by period (chronological, then ``pooled``) and rank.
+    Tables: ``classes`` (per period and class: accounts, account_share, value,
+    value_share), ``migration`` (per consecutive pair of periods, the 16 cells of
+    {A, B, C, new} × {A, B, C, lost} with accounts, value_before, value_after),
+    ``upgrades`` and ``downgrades``. Raises ParameterError for bad cut-offs or choices,
+    InputError for negative values or a range without rows.
+    """
+    cuts = check_cutoffs(cutoffs)
+    count_cuts = check_cutoffs(count_cutoffs, "count_cutoffs")
+    _choice(boundary, BOUNDARIES, "boundary")
+    _choice(basis, BASES, "basis")
+    _choice(grain, GRAINS, "grain")
+    scope = scoped_values(
+        values,
+        metric=metric,
+        period_from=period_from,
+        period_to=period_to,
+        fiscal_year_start=fiscal_year_start,
+        as_of=as_of,
+        default_years=3,
+    )
+    rng = scope.range
+    labels = {
+        p.text: label_for(p, grain, fiscal_year_start, sheet=scope.sheet)
+        for p in scope.periods
+    }
+    periods = grain_labels(rng.first, rng.last, grain, fiscal_year_start)
+    warnings = list(scope.warnings)
+    for label in periods:
+        if not rng.covers(grain_span(label, fiscal_year_start)):
+            warnings.append(
+                f"period {label} is only partly inside the range {rng.text}"
+            )
+
+    kept = scope.values
+    by_period = relabel(kept, labels)
+    by_period = by_period.group_by("account_id", "period").agg(
+        value=by_period.value.sum()
+    )
+    pooled = kept.group_by("account_id").agg(value=kept.value.sum())
+    pooled = pooled.select(
+        "account_id", period=ibis.literal(POOLED), value=pooled.value
+    )
+    both = by_period.union(pooled)
+    both = both.filter(both.value > 0)
+    used = cuts if basis == "value" else count_cuts
+    result = classified(both, cuts=used, boundary=boundary, basis=basis)
+    if accounts is not None:
+        names_t = accounts.select(acc_id=accounts.account_id, name=accounts.name)
+        result = result.left_join(names_t, result.account_id == names_t.acc_id).drop(
+            "acc_id"
+        )
+    else:
+        result = result.mutate(name=ibis.null("string"))
+    fetched = _fetch(result.order_by("period", "rank"))
+
+    by_label: dict[str, list[dict[str, object]]] = {p: [] for p in [*periods, POOLED]}
+    for r in fetched:
+        by_label[str(r["period"])].append(r)
+    for label in periods:
+        if not by_label[label]:
+            warnings.append(
+                f"no {METRIC_WORDS[metric]} in {label}: no account has a class there"
+            )
+
+    cv_map: dict[str, tuple[float, str]] = {}
+    if xyz:
+        cv_map, xyz_warnings = xyz_classes(
+            kept,
+            scope.periods,
+            rng,
+            fiscal_year_start=fiscal_year_start,
+            sheet=scope.sheet,
+        )
+        warnings += xyz_warnings
+
+    cent = Decimal("0.01")
+    maps: dict[str, ClassMap] = {}
+    names: dict[str, object] = {}
+    rows: list[dict[str, object]] = []
+    previous: ClassMap | None = None
+    for label in [*periods, POOLED]:
+        current: dict[str, tuple[str, Decimal]] = {}
+        for r in by_label[label]:
+            account = str(r["account_id"])
+            value = Decimal(str(r["value"])).quantize(cent)
+            current[account] = (str(r["class"]), value)
+            names[account] = r["name"]
+            if label == POOLED or previous is None:
+                prev_class: str | None = None
+            else:
+                prev_class = previous[account][0] if account in previous else "new"
+            cv = cv_map.get(account) if label == POOLED else None
+            rows.append(
+                {
+                    "period": label,
+                    "rank": r["rank"],
+                    "account_id": account,
+                    "name": r["name"],
+                    "value": value,
+                    "share": r["share"],
+                    "cum_share": r["cum_share"],
+                    "cum_share_before": r["cum_share_before"],
+                    "class": r["class"],
+                    "previous_class": prev_class,
+                    "why": _why(r, cuts=used, boundary=boundary, basis=basis),
+                    "cv": cv[0] if cv else None,
+                    "xyz": cv[1] if cv else None,
+                }
+            )
+        maps[label] = current
+        previous = current
+
+    tables: dict[str, list[dict[str, object]]] = {
+        "classes": [
+            row
+            for label in [*periods, POOLED]
+            for row in class_summary(label, maps[label])
+        ],
+        "migration": [],
+        "upgrades": [],
+        "downgrades": [],
+    }
+    for a, b in consecutive(periods):
+        tables["migration"] += migration_matrix(a, b, maps[a], maps[b])
+        ups, downs = changes(a, b, maps[a], maps[b], names)
+        tables["upgrades"] += ups
+        tables["downgrades"] += downs
+
+    pooled_map = maps[POOLED]
+    pooled_summary = {str(r["class"]): r for r in class_summary(POOLED, pooled_map)}
+    total = sum((v for _, v in pooled_map.values()), Decimal("0.00"))
+    a_row = pooled_summary["A"]
+    headline = (
+        f"{a_row['accounts']} A accounts of {len(pooled_map)} make "
+        f"{percent(float(str(a_row['value_share'])))} of {METRIC_WORDS[metric]} "
+        f"over {rng.text}"
+    )
+    summary: dict[str, object] = {
+        "period_from": rng.label_from,
+        "period_to": rng.label_to,
+        "grain": grain,
+        "periods": periods,
+        "accounts": len(pooled_map),
+        "total": str(total),
+        "classes": {c: pooled_summary[c]["accounts"] for c in CLASSES},
+        "value_shares": {c: pooled_summary[c]["value_share"] for c in CLASSES},
+        "upgrades": len(tables["upgrades"]),
+        "downgrades": len(tables["downgrades"]),
+        "headline": headline,
+    }
+    if xyz and cv_map:
+        summary["xyz"] = {
+            x: sum(1 for _, c in cv_map.values() if c == x) for x in "XYZ"
+        }
+    parameters: dict[str, object] = {
+        "metric": metric,
+        "period_from": rng.label_from,
+        "period_to": rng.label_to,
+        "grain": grain,
+        "cutoffs": list(cuts),
+        "boundary": boundary,
+        "basis": basis,
+        "count_cutoffs": list(count_cuts),
+        "xyz": xyz,
+        "fiscal_year_start": fiscal_year_start,
+        "as_of": as_of.isoformat() if as_of else None,
+    }
+    return AnalysisResult("abc", parameters, summary, rows, tables, warnings)
+
+
+def abc(
+    tables: Mapping[str, ir.Table],
+    *,
+    metric: str = "revenue",
+    **options: object,
+) -> AnalysisResult:
+    """:func:`abc_classes` over the canonical tables keyed by store table name."""
+    return abc_classes(
+        metric_values(tables, metric),
+        accounts=tables.get("accounts"),
+        metric=metric,
+        **options,  # type: ignore[arg-type]
+    )

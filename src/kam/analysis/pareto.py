@@ -1,0 +1,243 @@
+"""Pareto: how concentrated a metric is, and who the vital few are (analyses.md §1).
+
+The ranking, running totals and shares are one Ibis expression (window functions,
+group-bys and joins only, so it runs on DuckDB, PostgreSQL and Spark); the vital-few
+cut and the concentration figures are computed from the fetched, ranked rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.analysis.preagg import METRIC_WORDS, metric_values, scoped_values, zero_like
+from kam.analysis.result import AnalysisResult
+from kam.errors import InputError, ParameterError
+
+__all__ = ["OUTPUT_COLUMNS", "gini", "pareto", "pareto_curve", "percent"]
+
+#: The columns of a Pareto row, with their meaning.
+OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("rank", "1 = the largest value; ties ordered by account_id"),
+    ("account_id", "the account"),
+    ("name", "the account's name (Accounts sheet)"),
+    ("value", "the metric summed over the range (exact decimal)"),
+    ("share", "value / total"),
+    ("cum_share", "running sum of share down to this account"),
+    ("rank_pct", "rank / number of accounts"),
+    ("vital_few", "true for the k accounts that first reach the threshold"),
+)
+
+_CENT = Decimal("0.01")
+
+
+def percent(share: float, *, decimals: int = 1) -> str:
+    """``0.85`` → ``'85.0 %'`` (a space before the sign, as in the reports)."""
+    return f"{share * 100:.{decimals}f} %"
+
+
+def _count_percent(share: float) -> str:
+    # Whole percents read better for account counts; keep one decimal when needed.
+    text = f"{share * 100:.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + " %"
+
+
+def gini(values_descending: list[float]) -> float:
+    """Gini coefficient of non-negative values given in descending order.
+
+    ``G = Σ_i (2i − n − 1) x_(i) / (n Σ x)`` with ``x`` ascending (``i`` from 1), i.e.
+    ``Σ_r (n + 1 − 2r) x_r / (n Σ x)`` over descending ranks ``r``. 0 when all values
+    are equal, ``(n − 1) / n`` when one account holds everything.
+    """
+    n = len(values_descending)
+    total = math.fsum(values_descending)
+    if n == 0 or total <= 0:
+        return 0.0
+    weighted = math.fsum(
+        (n + 1 - 2 * r) * x for r, x in enumerate(values_descending, 1)
+    )
+    return weighted / (n * total)
+
+
+def _check_threshold(threshold: float) -> float:
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError("threshold", f"{threshold!r} is not a number") from exc
+    if not 0.0 < value < 1.0:
+        raise ParameterError(
+            "threshold",
+            f"{threshold} is outside (0, 1): give a share such as 0.8 for 80 %",
+        )
+    return value
+
+
+def ranked_accounts(per_account: ir.Table, accounts: ir.Table | None) -> ir.Table:
+    """Rank ``account_id, value`` rows: rank, cumulative value, total, shares, name."""
+    order = [per_account.value.desc(), per_account.account_id.asc()]
+    running = ibis.window(order_by=order, rows=(None, 0))
+    whole = ibis.window()
+    total = per_account.value.sum().over(whole)
+    cum = per_account.value.sum().over(running)
+    ranked = per_account.mutate(
+        rank=ibis.row_number().over(running) + 1,
+        cum_value=cum,
+        total=total,
+        n=per_account.account_id.count().over(whole),
+    )
+    ranked = ranked.mutate(
+        share=ranked.value.cast("float64") / ranked.total.cast("float64"),
+        cum_share=ranked.cum_value.cast("float64") / ranked.total.cast("float64"),
+        rank_pct=ranked.rank.cast("float64") / ranked.n.cast("float64"),
+    )
+    if accounts is None:
+        ranked = ranked.mutate(name=ibis.null("string"))
+    else:
+        names = accounts.select(acc_id=accounts.account_id, name=accounts.name)
+        ranked = ranked.left_join(names, ranked.account_id == names.acc_id).drop(
+            "acc_id"
+        )
+    return ranked.order_by("rank")
+
+
+def pareto_curve(
+    values: ir.Table,
+    *,
+    accounts: ir.Table | None = None,
+    period_from: str | None = None,
+    period_to: str | None = None,
+    threshold: float = 0.80,
+    include_zero: bool = True,
+    fiscal_year_start: int = 1,
+    as_of: date | None = None,
+    metric: str = "revenue",
+) -> AnalysisResult:
+    """The Pareto curve of a metric over a period range.
+
+    ``values``: rows ``account_id, period, value`` (see :mod:`kam.analysis.preagg`;
+    several rows per account and period are summed). ``accounts``: the Accounts table,
+    for names and, with ``include_zero`` (default true), to add active accounts without
+    any row at value 0. ``period_from``/``period_to``: default the last complete fiscal
+    year (:func:`kam.analysis.periods.default_range` with ``as_of``). ``threshold``
+    (default 0.80): the vital few are the first ``k`` accounts whose cumulative share
+    reaches it. ``metric`` names the figure in the headline and messages.
+
+    Rows (ranked): rank, account_id, name, value, share, cum_share, rank_pct,
+    vital_few. Summary: accounts, total, k, k_share, cum_share_at_k, top1_share,
+    top5_share, top10_share, hhi (Σ share²), gini, headline, period_from, period_to.
+
+    Raises ParameterError for a threshold outside (0, 1), InputError when the range has
+    no rows, a value is negative, or the total is not positive.
+    """
+    threshold = _check_threshold(threshold)
+    scope = scoped_values(
+        values,
+        metric=metric,
+        period_from=period_from,
+        period_to=period_to,
+        fiscal_year_start=fiscal_year_start,
+        as_of=as_of,
+    )
+    kept = scope.values
+    per_account = kept.group_by("account_id").agg(value=kept.value.sum())
+    if include_zero and accounts is not None:
+        active = accounts.filter(
+            accounts.status.isnull() | (accounts.status == "active")
+        ).select("account_id")
+        missing = active.anti_join(per_account, "account_id")
+        per_account = per_account.union(
+            missing.mutate(value=zero_like(per_account.value))
+        )
+    data = ranked_accounts(per_account, accounts).to_pyarrow()
+    cols = {c: data.column(c).to_pylist() for c in data.column_names}
+    n = len(cols["rank"])
+    word = METRIC_WORDS[metric]
+    total = Decimal(cols["total"][0]).quantize(_CENT) if n else Decimal(0)
+    if total <= 0:
+        raise InputError(
+            f"the total {word} over {scope.range.text} is {total}; a Pareto curve "
+            "needs a positive total"
+        )
+    cum_shares: list[float] = cols["cum_share"]
+    k = next(i for i, c in enumerate(cum_shares, 1) if c >= threshold or i == n)
+    rows: list[dict[str, object]] = [
+        {
+            "rank": cols["rank"][i],
+            "account_id": cols["account_id"][i],
+            "name": cols["name"][i],
+            "value": Decimal(cols["value"][i]).quantize(_CENT),
+            "share": cols["share"][i],
+            "cum_share": cum_shares[i],
+            "rank_pct": cols["rank_pct"][i],
+            "vital_few": i < k,
+        }
+        for i in range(n)
+    ]
+    shares: list[float] = cols["share"]
+
+    def top(m: int) -> float:
+        return float(cum_shares[min(m, n) - 1])
+
+    headline = (
+        f"{k} of {n} accounts ({_count_percent(k / n)}) make "
+        f"{percent(cum_shares[k - 1])} of {word}"
+    )
+    summary: dict[str, object] = {
+        "accounts": n,
+        "total": str(total),
+        "k": k,
+        "k_share": k / n,
+        "cum_share_at_k": cum_shares[k - 1],
+        "top1_share": top(1),
+        "top5_share": top(5),
+        "top10_share": top(10),
+        "hhi": math.fsum(s * s for s in shares),
+        "gini": gini([float(v) for v in cols["value"]]),
+        "headline": headline,
+        "period_from": scope.range.label_from,
+        "period_to": scope.range.label_to,
+    }
+    parameters: dict[str, object] = {
+        "metric": metric,
+        "period_from": scope.range.label_from,
+        "period_to": scope.range.label_to,
+        "threshold": threshold,
+        "include_zero": include_zero,
+        "fiscal_year_start": fiscal_year_start,
+        "as_of": as_of.isoformat() if as_of else None,
+    }
+    warnings = list(scope.warnings)
+    if include_zero and accounts is None:
+        warnings.append("include_zero needs the Accounts sheet; no zero accounts added")
+    return AnalysisResult("pareto", parameters, summary, rows, {}, warnings)
+
+
+def pareto(
+    tables: Mapping[str, ir.Table],
+    *,
+    metric: str = "revenue",
+    period_from: str | None = None,
+    period_to: str | None = None,
+    threshold: float = 0.80,
+    include_zero: bool = True,
+    fiscal_year_start: int = 1,
+    as_of: date | None = None,
+) -> AnalysisResult:
+    """:func:`pareto_curve` over the canonical tables (``revenue``/``mrr``/``profit``,
+    ``accounts``), keyed by store table name; see :func:`metric_values`."""
+    return pareto_curve(
+        metric_values(tables, metric),
+        accounts=tables.get("accounts"),
+        period_from=period_from,
+        period_to=period_to,
+        threshold=threshold,
+        include_zero=include_zero,
+        fiscal_year_start=fiscal_year_start,
+        as_of=as_of,
+        metric=metric,
+    )

@@ -1,0 +1,257 @@
+"""Derived tables and the metric values the portfolio analyses read.
+
+Pareto and ABC read one shape, the **values** table: ``account_id`` (string),
+``period`` (``'YYYY'``, ``'YYYY-Qn'`` or ``'YYYY-MM'``) and ``value`` (decimal), one or
+more rows per account and period. :func:`metric_values` builds it from the canonical
+tables; the engine may instead hand over the derived tables below, materialised once
+per data version, under the same names (``revenue``, ``mrr``): a table with a
+``value`` column is taken as already derived.
+
+Derived tables:
+
+- :func:`revenue_by_period` — ``account_id, period, value``: revenue summed over
+  products (and, with a ``grain``, relabelled to fiscal years, quarters or months).
+- :func:`mrr_by_month` — ``account_id, month, value``: MRR summed over plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.analysis.periods import (
+    Grain,
+    Period,
+    PeriodRange,
+    label_for,
+    parse_period,
+    resolve_range,
+    select_periods,
+)
+from kam.errors import InputError, MissingDataError, ParameterError
+from kam.model import SHEETS
+
+__all__ = [
+    "METRICS",
+    "METRIC_SHEETS",
+    "METRIC_WORDS",
+    "distinct_periods",
+    "metric_values",
+    "mrr_by_month",
+    "negative_rows",
+    "reject_negative",
+    "relabel",
+    "revenue_by_period",
+    "scoped_values",
+    "zero_like",
+]
+
+#: The metrics an analysis can rank accounts by, and the sheet each one reads.
+METRIC_SHEETS: dict[str, str] = {
+    "revenue": "Revenue",
+    "mrr": "MRR",
+    "net_revenue": "Profit",
+    "profit": "Profit",
+}
+METRICS: tuple[str, ...] = tuple(METRIC_SHEETS)
+#: How a metric is called in headlines.
+METRIC_WORDS: dict[str, str] = {
+    "revenue": "revenue",
+    "mrr": "MRR",
+    "net_revenue": "net revenue",
+    "profit": "profit",
+}
+
+_MONEY = "decimal(18, 2)"
+
+
+def zero_like(column: ir.Column) -> ir.Scalar:
+    """A literal zero of ``column``'s type (a decimal zero for money)."""
+    dtype = column.type()
+    if dtype.is_decimal():
+        return ibis.literal(Decimal("0.00"), type=dtype)
+    return ibis.literal(0, type=dtype)
+
+
+def distinct_periods(
+    values: ir.Table, *, column: str = "period", sheet: str = "Revenue"
+) -> list[Period]:
+    """The distinct periods of a table, parsed; a malformed one is an InputError."""
+    found = values.select(column).distinct().to_pyarrow().column(column).to_pylist()
+    parsed: list[Period] = []
+    for text in found:
+        if text is None:
+            raise InputError(f"the {sheet} sheet has rows without a {column}")
+        parsed.append(parse_period(text, what=f"{sheet} {column}"))
+    return parsed
+
+
+def relabel(values: ir.Table, labels: Mapping[str, str]) -> ir.Table:
+    """Keep the rows whose period is a key of ``labels`` and rename their periods.
+
+    Compiles to ``IN (...)`` and ``CASE``, which every backend runs.
+    """
+    kept = values.filter(values.period.isin(list(labels)))
+    return kept.mutate(period=kept.period.substitute(dict(labels)))
+
+
+def revenue_by_period(
+    revenue: ir.Table,
+    *,
+    grain: Grain | None = None,
+    fiscal_year_start: int = 1,
+) -> ir.Table:
+    """Revenue per account and period, summed over products.
+
+    Input: the canonical ``revenue`` table (``account_id, period, product, amount``).
+    Output columns: ``account_id`` (string), ``period`` (string), ``value``
+    (decimal, the sum of ``amount``). ``grain=None`` keeps each row's own period;
+    ``'year'``, ``'quarter'`` or ``'month'`` relabel periods to that grain (fiscal years
+    named by the calendar year they end in, see :mod:`kam.analysis.periods`), which
+    runs one small query for the distinct periods. A grain finer than a row's own is
+    a ParameterError.
+    """
+    base = revenue.select("account_id", "period", value=revenue.amount)
+    if grain is not None:
+        labels = {
+            p.text: label_for(p, grain, fiscal_year_start, sheet="Revenue")
+            for p in distinct_periods(base)
+        }
+        base = relabel(base, labels)
+    return base.group_by("account_id", "period").agg(value=base.value.sum())
+
+
+def mrr_by_month(mrr: ir.Table) -> ir.Table:
+    """MRR per account and month, summed over plans.
+
+    Input: the canonical ``mrr`` table (``account_id, month, plan, mrr``). Output
+    columns: ``account_id`` (string), ``month`` (``'YYYY-MM'``), ``value`` (decimal).
+    """
+    return mrr.group_by("account_id", "month").agg(value=mrr.mrr.sum())
+
+
+def _coalesced(column: ir.Column) -> ir.Column:
+    return ibis.coalesce(column, ibis.literal(Decimal("0.00"), type=_MONEY))
+
+
+def metric_values(tables: Mapping[str, ir.Table], metric: str) -> ir.Table:
+    """The values table (``account_id, period, value``) of a metric.
+
+    ``revenue``: Revenue ``amount`` summed per account and period; ``mrr``: MRR summed
+    per account and month (the month is the period); ``net_revenue``: Profit
+    ``net_revenue``; ``profit``: Profit ``net_revenue − cogs − cost_to_serve`` (a blank
+    cost counts as zero). ``tables`` are keyed by store table name (``revenue``,
+    ``mrr``, ``profit``); a ``revenue`` or ``mrr`` table with a ``value`` column is
+    taken as derived by :func:`revenue_by_period` / :func:`mrr_by_month`.
+    """
+    if metric not in METRIC_SHEETS:
+        raise ParameterError("metric", f"{metric!r} is not one of {', '.join(METRICS)}")
+    sheet = METRIC_SHEETS[metric]
+    name = SHEETS[sheet].table
+    if name not in tables:
+        raise MissingDataError(f"metric {metric} needs the {sheet} sheet")
+    t = tables[name]
+    cols = set(t.columns)
+    if metric == "revenue":
+        if "value" in cols:
+            return t.select("account_id", "period", "value")
+        return t.group_by("account_id", "period").agg(value=t.amount.sum())
+    if metric == "mrr":
+        derived = t if "value" in cols else mrr_by_month(t)
+        return derived.select("account_id", period=derived.month, value=derived.value)
+    if metric == "net_revenue":
+        return t.group_by("account_id", "period").agg(value=t.net_revenue.sum())
+    profit = t.net_revenue - _coalesced(t.cogs) - _coalesced(t.cost_to_serve)
+    return (
+        t.mutate(value=profit)
+        .group_by("account_id", "period")
+        .agg(value=lambda s: s.value.sum())
+    )
+
+
+def negative_rows(
+    values: ir.Table, *, limit: int = 5
+) -> list[tuple[str, str, Decimal]]:
+    """Up to ``limit`` (account_id, period, value) rows with a negative value."""
+    neg = values.filter(values.value < 0).order_by("account_id", "period").limit(limit)
+    data = neg.to_pyarrow()
+    return list(
+        zip(
+            data.column("account_id").to_pylist(),
+            data.column("period").to_pylist(),
+            data.column("value").to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def reject_negative(values: ir.Table, *, metric: str, sheet: str) -> None:
+    """Raise InputError listing negative values (Pareto and ABC need values ≥ 0)."""
+    bad = negative_rows(values)
+    if bad:
+        listed = "; ".join(f"account {a} in {p}: {v}" for a, p, v in bad)
+        raise InputError(
+            f"{sheet}: {METRIC_WORDS[metric]} must not be negative for this analysis, "
+            f"found {listed}"
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The values of a metric inside the analysed range.
+
+    ``values``: the values table filtered to the range; ``periods``: the periods of
+    the data inside it (chronological); ``range``: the range; ``warnings``: how the
+    range was chosen; ``sheet``: the sheet the metric comes from.
+    """
+
+    values: ir.Table
+    periods: list[Period]
+    range: PeriodRange
+    warnings: list[str]
+    sheet: str
+
+
+def scoped_values(
+    values: ir.Table,
+    *,
+    metric: str = "revenue",
+    period_from: str | None = None,
+    period_to: str | None = None,
+    fiscal_year_start: int = 1,
+    as_of: date | None = None,
+    default_years: int = 1,
+) -> Scope:
+    """Choose the range, keep the values inside it and reject negative values.
+
+    Runs two small queries (the distinct periods; the negative rows). Raises
+    MissingDataError when the table is empty, InputError when the range holds no rows,
+    cuts a row's period, or a value is negative.
+    """
+    if metric not in METRIC_SHEETS:
+        raise ParameterError("metric", f"{metric!r} is not one of {', '.join(METRICS)}")
+    sheet = METRIC_SHEETS[metric]
+    periods = distinct_periods(values, sheet=sheet)
+    if not periods:
+        raise MissingDataError(f"the {sheet} sheet has no rows")
+    rng, warnings = resolve_range(
+        periods,
+        period_from=period_from,
+        period_to=period_to,
+        fiscal_year_start=fiscal_year_start,
+        as_of=as_of,
+        default_years=default_years,
+    )
+    chosen = select_periods(
+        periods, rng, fiscal_year_start=fiscal_year_start, sheet=sheet
+    )
+    if not chosen:
+        raise InputError(f"the {sheet} sheet has no rows in {rng.text}")
+    kept = values.filter(values.period.isin([p.text for p in chosen]))
+    reject_negative(kept, metric=metric, sheet=sheet)
+    return Scope(kept, chosen, rng, warnings, sheet)

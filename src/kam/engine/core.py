@@ -28,16 +28,20 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
+from kam.analysis.result import AnalysisResult
 from kam.config import Settings, get_settings
+from kam.engine.cache import ResultCache, result_key
 from kam.engine.scope import restrict
 from kam.engine.sources import Loaded, Source, parse_source, source_from_env
 from kam.errors import InputError
-from kam.model import SETTINGS_DEFAULTS
+from kam.model import SETTINGS_DEFAULTS, SHEETS
 
 __all__ = ["DERIVED", "Engine", "derive", "open_engine"]
 
 #: Reserved names of the derived tables (never a sheet name: they start with ``_``).
 DERIVED = ("_revenue_by_period", "_mrr_by_month")
+#: The sheet each derived table sums.
+_DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
 
 
 def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
@@ -75,6 +79,8 @@ class Engine:
         self._derived: dict[str, ibis.Table] = {}
         self._defaults: dict[str, Any] | None = None
         self._lock = Lock()
+        #: Results of :meth:`run` by data version, analysis, parameters and accounts.
+        self.results: ResultCache[AnalysisResult] = ResultCache()
 
     # ------------------------------------------------------------------ loading
 
@@ -151,6 +157,51 @@ class Engine:
             if self._defaults is None:
                 self._defaults = _defaults(loaded.tables, self.settings)
             return dict(self._defaults)
+
+    def analysis_tables(
+        self, analysis: str, *, accounts: Collection[str] | None = None
+    ) -> dict[str, ibis.Table]:
+        """The tables ``analysis`` takes: keyed by store table name (``revenue``).
+
+        For an analysis that ranks a ``metric`` (Pareto, ABC) the ``revenue`` and
+        ``mrr`` entries are the derived tables, which it reads as already summed
+        (see :mod:`kam.analysis.preagg`); other analyses get the canonical ones.
+        """
+        from kam.analysis.registry import get
+
+        tables = self.tables(accounts=accounts)
+        out = {SHEETS[name].table: t for name, t in tables.items() if name in SHEETS}
+        if any(p.name == "metric" for p in get(analysis).parameters):
+            for sheet, derived in _DERIVED_FOR.items():
+                if derived in tables:
+                    out[SHEETS[sheet].table] = tables[derived]
+        return out
+
+    def run(
+        self,
+        analysis: str,
+        params: Mapping[str, object] | None = None,
+        *,
+        accounts: Collection[str] | None = None,
+    ) -> AnalysisResult:
+        """Run a registry analysis with the workbook's settings as defaults.
+
+        Results are cached per data version, parameters and accounts: the same
+        request against unchanged data is answered without a query.
+        """
+        from kam.analysis.registry import run
+
+        params = dict(params or {})
+        key = result_key(self.data_version, analysis, params, accounts)
+        return self.results.get_or_compute(
+            key,
+            lambda: run(
+                analysis,
+                self.analysis_tables(analysis, accounts=accounts),
+                params,
+                defaults=self.defaults(),
+            ),
+        )
 
     def close(self) -> None:
         """Release the backend if the engine created it."""

@@ -1,0 +1,122 @@
+"""Render an :class:`~kam.analysis.result.AnalysisResult` for people and programs.
+
+- :func:`print_result`: the headline and a Rich table of the first rows (with a note
+  when there are more), then the warnings;
+- :func:`result_json`: exactly one JSON object (``analysis``, ``parameters``,
+  ``summary``, ``rows``, ``warnings``, and ``tables`` when there are any);
+- :func:`write_csv`: the rows, one CSV line each, columns in the registry's order.
+  Text that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or
+  a line break) is prefixed with ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from kam.analysis.result import AnalysisResult
+
+__all__ = [
+    "SHOWN_ROWS",
+    "cell_text",
+    "print_result",
+    "result_json",
+    "write_csv",
+]
+
+#: Rows shown in the terminal table.
+SHOWN_ROWS = 50
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _is_share(column: str) -> bool:
+    return column.endswith(("share", "_pct", "pct")) or column in {"share", "ratio"}
+
+
+def cell_text(column: str, value: object) -> str:
+    """One value as people read it: money with separators, shares as percents."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value * 100:.1f} %" if _is_share(column) else f"{value:,.4g}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _columns(result: AnalysisResult, columns: Sequence[str] | None) -> list[str]:
+    if columns:
+        return list(columns)
+    return list(result.rows[0]) if result.rows else []
+
+
+def print_result(
+    result: AnalysisResult,
+    console: Console,
+    *,
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    limit: int = SHOWN_ROWS,
+) -> None:
+    """Print the headline, the first ``limit`` rows as a table, and the warnings."""
+    headline = result.summary.get("headline")
+    if headline:
+        console.print(str(headline), markup=False)
+    names = _columns(result, columns)
+    table = RichTable(title=title, title_justify="left")
+    for name in names:
+        numeric = bool(result.rows) and isinstance(
+            result.rows[0].get(name), int | float | Decimal
+        )
+        table.add_column(name, justify="right" if numeric else "left")
+    for row in result.rows[:limit]:
+        table.add_row(*(cell_text(n, row.get(n)) for n in names))
+    console.print(table)
+    hidden = len(result.rows) - limit
+    if hidden > 0:
+        console.print(
+            f"… {hidden} more rows of {len(result.rows)} "
+            "(--format csv or --format json gives them all)",
+            markup=False,
+        )
+    for warning in result.warnings:
+        console.print(f"Warning: {warning}", markup=False)
+
+
+def result_json(result: AnalysisResult) -> str:
+    """The result as one JSON object (money as exact decimal strings)."""
+    return result.to_json(indent=2)
+
+
+def _csv_value(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(
+    result: AnalysisResult, fh: TextIO, *, columns: Sequence[str] | None = None
+) -> None:
+    """Write the rows as CSV with a header (registry column order)."""
+    names = _columns(result, columns)
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(names)
+    for row in result.rows:
+        writer.writerow([_csv_value(row.get(n)) for n in names])

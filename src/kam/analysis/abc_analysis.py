@@ -31,11 +31,10 @@ import ibis.expr.types as ir
 
 from kam.analysis.migration import (
     CLASSES,
+    POOLED,
     ClassMap,
-    changes,
+    abc_tables,
     class_summary,
-    consecutive,
-    migration_matrix,
 )
 from kam.analysis.pareto import percent
 from kam.analysis.periods import GRAINS, Grain, grain_labels, grain_span, label_for
@@ -56,8 +55,6 @@ __all__ = [
 
 BOUNDARIES: tuple[str, ...] = ("upper", "strict")
 BASES: tuple[str, ...] = ("value", "count")
-#: The period label of the rows computed over the whole range.
-POOLED = "pooled"
 
 OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("period", "grain period ('YYYY', 'YYYY-Qn', 'YYYY-MM') or 'pooled'"),
@@ -350,21 +347,7 @@ def abc_classes(
         maps[label] = current
         previous = current
 
-    tables: dict[str, list[dict[str, object]]] = {
-        "classes": [
-            row
-            for label in [*periods, POOLED]
-            for row in class_summary(label, maps[label])
-        ],
-        "migration": [],
-        "upgrades": [],
-        "downgrades": [],
-    }
-    for a, b in consecutive(periods):
-        tables["migration"] += migration_matrix(a, b, maps[a], maps[b])
-        ups, downs = changes(a, b, maps[a], maps[b], names)
-        tables["upgrades"] += ups
-        tables["downgrades"] += downs
+    tables = abc_tables([*periods, POOLED], maps, names)
 
     pooled_map = maps[POOLED]
     pooled_summary = {str(r["class"]): r for r in class_summary(POOLED, pooled_map)}

@@ -9,8 +9,10 @@ from decimal import Decimal
 __all__ = [
     "CLASSES",
     "FROM_STATES",
+    "POOLED",
     "TO_STATES",
     "ClassMap",
+    "abc_tables",
     "changes",
     "class_summary",
     "consecutive",
@@ -18,6 +20,8 @@ __all__ = [
 ]
 
 CLASSES: tuple[str, ...] = ("A", "B", "C")
+#: The period label of the rows computed over the whole range.
+POOLED = "pooled"
 #: Where an account comes from: a class of the earlier period, or ``new`` (no value).
 FROM_STATES: tuple[str, ...] = (*CLASSES, "new")
 #: Where it goes: a class of the later period, or ``lost`` (no value any more).
@@ -149,3 +153,26 @@ def changes(
 def consecutive(periods: Sequence[str]) -> list[tuple[str, str]]:
     """Pairs of consecutive periods."""
     return list(itertools.pairwise(periods))
+
+
+def abc_tables(
+    periods: Sequence[str],
+    maps: Mapping[str, ClassMap],
+    names: Mapping[str, object],
+) -> dict[str, list[dict[str, object]]]:
+    """The extra tables of an ABC result: ``classes`` for every label of ``periods``
+    (the last one may be the pooled range), ``migration``, ``upgrades`` and
+    ``downgrades`` between consecutive grain periods (the pooled label excluded)."""
+    tables: dict[str, list[dict[str, object]]] = {
+        "classes": [row for p in periods for row in class_summary(p, maps[p])],
+        "migration": [],
+        "upgrades": [],
+        "downgrades": [],
+    }
+    grain_periods = [p for p in periods if p != POOLED]
+    for a, b in consecutive(grain_periods):
+        tables["migration"] += migration_matrix(a, b, maps[a], maps[b])
+        ups, downs = changes(a, b, maps[a], maps[b], names)
+        tables["upgrades"] += ups
+        tables["downgrades"] += downs
+    return tables

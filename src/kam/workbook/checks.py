@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kam.errors import Problem
-from kam.model import Sheet
+from kam.model import SHEET_ORDER, Sheet
 from kam.workbook.convert import shown
 
 __all__ = [
@@ -78,11 +78,14 @@ class Collector:
         )
 
     def problems(self) -> list[Problem]:
-        """The errors, with a last one counting those left out."""
-        if not self.more:
-            return list(self.errors)
-        last = Problem(f"… and {self.more} more problems, not listed")
-        return [*self.errors, last]
+        """The errors by sheet and row, with a last one counting those left out."""
+        order = {name: i for i, name in enumerate(SHEET_ORDER)}
+        found = sorted(
+            self.errors, key=lambda p: (order.get(p.sheet or "", -1), p.row or 0)
+        )
+        if self.more:
+            found.append(Problem(f"… and {self.more} more problems, not listed"))
+        return found
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -274,9 +275,7 @@ def _parse_in_child(path: Path, wanted: list[str], limits: Limits) -> dict[str, 
     except subprocess.TimeoutExpired as exc:
         raise UnsafeFileError(f"{cannot} (it took too long)") from exc
     if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        why = f" ({detail[-1][:200]})" if detail else ""
-        raise UnsafeFileError(f"{cannot}{why}")
+        raise UnsafeFileError(f"{cannot} ({_why(done.returncode, done.stderr)})")
     try:
         result = _SafeUnpickler(io.BytesIO(done.stdout)).load()
     except (pickle.UnpicklingError, EOFError, ValueError) as exc:
@@ -285,6 +284,19 @@ def _parse_in_child(path: Path, wanted: list[str], limits: Limits) -> dict[str, 
         message = f"{path.name} cannot be read as an Excel workbook: {result['error']}"
         raise WorkbookError(message, [Problem(message)])
     return result  # type: ignore[no-any-return]
+
+
+def _why(code: int, stderr: bytes) -> str:
+    """The child's cause of death in a few words."""
+    text = stderr.decode("utf-8", "replace")
+    if "memory allocation" in text or "MemoryError" in text or code == 3:
+        return "it needed more memory"
+    if code == -signal.SIGXCPU or code == -signal.SIGKILL:
+        return "it took too long"
+    if code < 0:
+        return f"the parser was stopped by signal {signal.Signals(-code).name}"
+    lines = text.strip().splitlines()
+    return lines[-1][:200] if lines else f"the parser exited with code {code}"
 
 
 def load_workbook(

@@ -21,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/kam demo --if-empty
-	$(BIN)/kam serve --host $(HOST) --port $(PORT)
+	$(BIN)/kam status
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -1,0 +1,478 @@
+"""The ``kam`` command line: thin commands that parse, call and render.
+
+Errors become messages in one place, :func:`main`: a :class:`~kam.errors.KamError`
+prints ``Error: ...`` (and the problem list) and exits 1; argument errors exit 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from kam.config import Settings, get_settings
+from kam.errors import KamError, Problem, WorkbookError
+
+if TYPE_CHECKING:
+    from kam.analysis.registry import Analysis
+    from kam.model import Portfolio
+    from kam.store.repository import ImportSummary, Store
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="kam",
+    help="Key Account Management workspace: import, analyse, export.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+#: Problems printed in the terminal before the rest is summarised.
+SHOWN_PROBLEMS = 200
+
+
+def _console(stderr: bool = False) -> Console:
+    plain = bool(os.environ.get("CI")) or not sys.stdout.isatty()
+    return Console(stderr=stderr, no_color=plain, highlight=False, soft_wrap=plain)
+
+
+out = _console()
+err = _console(stderr=True)
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        "-d",
+        help="Store URL (default: $KAM_DATABASE_URL or sqlite:///kam.db).",
+        show_default=False,
+    ),
+]
+
+
+def _settings(database: str | None) -> Settings:
+    settings = get_settings()
+    if database:
+        settings = settings.model_copy(update={"database_url": database})
+    return settings
+
+
+def _open_store(database: str | None) -> Store:
+    from kam.store.repository import Store
+
+    store = Store.from_settings(_settings(database))
+    store.upgrade()
+    return store
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _print_problems(problems: Sequence[Problem], *, title: str) -> None:
+    if not problems:
+        return
+    table = RichTable(title=title, show_lines=False, title_justify="left")
+    for col in ("sheet", "row", "column", "value", "problem"):
+        table.add_column(col, overflow="fold")
+    for p in problems[:SHOWN_PROBLEMS]:
+        table.add_row(
+            p.sheet or "",
+            "" if p.row is None else str(p.row),
+            p.column or "",
+            p.value or "",
+            p.message,
+        )
+    err.print(table)
+    if len(problems) > SHOWN_PROBLEMS:
+        err.print(
+            f"… and {len(problems) - SHOWN_PROBLEMS} more "
+            "(write them all with --problems FILE.csv)"
+        )
+
+
+def write_problems_csv(problems: Iterable[Problem], path: Path) -> None:
+    """Every problem as one CSV row (sheet, row, column, value, expected, message)."""
+    fields = ["severity", "sheet", "row", "column", "value", "expected", "message"]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        for p in problems:
+            w.writerow(p.as_dict())
+
+
+def _print_summary(summary: ImportSummary, *, title: str) -> None:
+    table = RichTable(title=title, title_justify="left")
+    for col in ("sheet", "created", "updated", "unchanged", "removed"):
+        table.add_column(col, justify="left" if col == "sheet" else "right")
+    for name, c in summary.sheets.items():
+        table.add_row(
+            name, str(c.created), str(c.updated), str(c.unchanged), str(c.removed)
+        )
+    out.print(table)
+    state = "changed" if summary.changed else "unchanged (nothing to do)"
+    out.print(f"Store {state}; data version {summary.data_version}.")
+    if summary.snapshot is not None:
+        out.print(f"Snapshot of the previous state: {summary.snapshot.name}")
+
+
+def _portfolio_counts(portfolio: Portfolio) -> str:
+    parts = [f"{name} {len(t)}" for name, t in portfolio.tables.items()]
+    return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def template(
+    out_path: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="File to write.")],
+) -> None:
+    """Write a blank workbook with every sheet, instructions and data validation."""
+    from kam.workbook.template import write_template
+
+    write_template(out_path)
+    out.print(f"Wrote the template to {out_path}")
+
+
+@app.command()
+def demo(
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the demo as a workbook instead."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
+    accounts: Annotated[int, typer.Option(min=1, help="Number of accounts.")] = 120,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Load only into an empty store.")
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Build the fictional demo portfolio and load it (or write it with --out)."""
+    from kam.demo import demo_portfolio
+
+    portfolio = demo_portfolio(seed=seed, accounts=accounts)
+    if out_path is not None:
+        from kam.workbook.write import write_workbook
+
+        write_workbook(portfolio, out_path)
+        out.print(f"Wrote the demo portfolio to {out_path}")
+        return
+    store = _open_store(database)
+    try:
+        if if_empty and not store.is_empty():
+            out.print("The store already holds data; the demo was not loaded.")
+            return
+        summary = store.import_portfolio(portfolio, source=f"demo seed={seed}")
+        _print_summary(summary, title="Demo portfolio loaded")
+    finally:
+        store.dispose()
+
+
+@app.command("import")
+def import_(
+    book: Annotated[
+        Path, typer.Argument(help="An .xlsx workbook, a .csv file or a folder of CSVs.")
+    ],
+    check: Annotated[
+        bool, typer.Option("--check", help="Validate only; write nothing.")
+    ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Remove stored rows of the file's sheets that the file no longer has.",
+        ),
+    ] = False,
+    encoding: Annotated[
+        str | None, typer.Option(help="Encoding of CSV files (default: UTF-8).")
+    ] = None,
+    problems_csv: Annotated[
+        Path | None,
+        typer.Option("--problems", help="Write every problem found to this CSV file."),
+    ] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Validate a workbook and import it into the store in one transaction."""
+    from kam.workbook import load_workbook
+
+    settings = _settings(database)
+    store = None if check else _open_store(database)
+    try:
+        known = store.known_ids() if store is not None and not replace else None
+        try:
+            portfolio = load_workbook(
+                book,
+                encoding=encoding,
+                limits=settings.limits,
+                max_rows=settings.limits.rows_cli,
+                known=known,
+            )
+        except WorkbookError as exc:
+            if problems_csv is not None:
+                write_problems_csv(exc.problems, problems_csv)
+            raise
+        _print_problems(portfolio.warnings, title="Notices")
+        if problems_csv is not None:
+            write_problems_csv(portfolio.warnings, problems_csv)
+        if store is None:
+            out.print(f"{book}: no problems. {_portfolio_counts(portfolio)}.")
+            return
+        summary = store.import_portfolio(portfolio, replace=replace, source=str(book))
+        _print_summary(summary, title=f"Imported {book.name}")
+    finally:
+        if store is not None:
+            store.dispose()
+
+
+@app.command()
+def export(
+    out_path: Annotated[
+        Path, typer.Argument(metavar="OUT", help="An .xlsx file, or a folder for CSVs.")
+    ],
+    csv_folder: Annotated[
+        bool, typer.Option("--csv", help="Write one CSV file per sheet into OUT.")
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Write the store as a workbook of the same contract."""
+    store = _open_store(database)
+    try:
+        portfolio = store.load_portfolio()
+    finally:
+        store.dispose()
+    if csv_folder:
+        from kam.workbook.write import write_csv_folder
+
+        write_csv_folder(portfolio, out_path)
+    else:
+        from kam.workbook.write import write_workbook
+
+        write_workbook(portfolio, out_path)
+    out.print(f"Exported {_portfolio_counts(portfolio)} to {out_path}")
+
+
+@app.command()
+def restore(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Snapshot to restore; without it, list the snapshots."),
+    ] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """List the snapshots taken before each import, or restore one."""
+    store = _open_store(database)
+    try:
+        if name is None:
+            snaps = store.list_snapshots()
+            if not snaps:
+                out.print("No snapshots yet (one is taken before each import).")
+                return
+            table = RichTable(title="Snapshots", title_justify="left")
+            for col in ("name", "taken (UTC)", "data version", "size"):
+                table.add_column(col)
+            for s in snaps:
+                table.add_row(
+                    s.name,
+                    s.created.strftime("%Y-%m-%d %H:%M:%S"),
+                    str(s.data_version),
+                    f"{s.size / 1_048_576:.1f} MiB",
+                )
+            out.print(table)
+            return
+        store.restore(name)
+        out.print(f"Restored {name}; data version {store.data_version()}.")
+    finally:
+        store.dispose()
+
+
+@app.command()
+def status(database: DatabaseOpt = None) -> None:
+    """Show what the store holds: rows per sheet and the data version."""
+    store = _open_store(database)
+    try:
+        counts = store.row_counts()
+        version = store.data_version()
+    finally:
+        store.dispose()
+    table = RichTable(title="Store", title_justify="left")
+    table.add_column("sheet")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        if n:
+            table.add_row(name, f"{n:,}")
+    out.print(table)
+    out.print(f"Data version {version}; {_settings(database).database_url}")
+
+
+@app.command()
+def analyse(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="The analysis (see --list).", show_default=False),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="store (default), a workbook or CSV folder, parquet:FOLDER, or an "
+            "Ibis URL such as duckdb://file.db (default: $KAM_SOURCE or store).",
+            show_default=False,
+        ),
+    ] = None,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", metavar="KEY=VALUE", help="A parameter value (repeatable)."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = "table",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead.")
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the analyses and their parameters.")
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Run an analysis (Pareto, ABC, ...) and print or write its result."""
+    from kam.analysis.registry import REGISTRY
+    from kam.engine import open_engine
+    from kam.render import print_result, result_json, write_csv
+
+    if fmt not in ("table", "json", "csv"):
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of table, json, csv", param_hint="--format"
+        )
+    if list_:
+        _print_registry(REGISTRY, as_json=fmt == "json")
+        return
+    if name is None:
+        raise typer.BadParameter("give an analysis name, or --list", param_hint="NAME")
+    params: dict[str, object] = {}
+    for item in sets or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
+        params[key.strip()] = value
+    engine = open_engine(source, settings=_settings(database))
+    try:
+        result = engine.run(name, params)
+    finally:
+        engine.close()
+    columns = [c for c, _ in REGISTRY[name].output_columns]
+    with (
+        out_file.open("w", newline="", encoding="utf-8")
+        if out_file is not None
+        else nullcontext(sys.stdout)
+    ) as fh:
+        if fmt == "json":
+            fh.write(result_json(result) + "\n")
+        elif fmt == "csv":
+            write_csv(result, fh, columns=columns)
+        else:
+            console = out if out_file is None else Console(file=fh, no_color=True)
+            print_result(result, console, columns=columns, title=REGISTRY[name].title)
+    if out_file is not None:
+        err.print(f"Wrote {name} ({len(result.rows)} rows) to {out_file}")
+
+
+def _print_registry(registry: Mapping[str, Analysis], *, as_json: bool) -> None:
+    """The analyses with their parameters and defaults (``kam analyse --list``)."""
+    from kam.analysis.result import jsonable
+
+    if as_json:
+        listing = [
+            {
+                "name": a.name,
+                "title": a.title,
+                "description": a.description,
+                "parameters": [
+                    {
+                        "name": p.name,
+                        "default": jsonable(p.default),
+                        "accepted": p.accepted,
+                        "help": p.help,
+                    }
+                    for p in a.parameters
+                ],
+                "columns": [c for c, _ in a.output_columns],
+            }
+            for a in registry.values()
+        ]
+        out.print_json(json.dumps(listing))
+        return
+    for a in registry.values():
+        table = RichTable(
+            title=f"{a.name} — {a.title}: {a.description}", title_justify="left"
+        )
+        for col in ("parameter", "default", "accepted", "meaning"):
+            table.add_column(col, overflow="fold")
+        for p in a.parameters:
+            default = p.default
+            if isinstance(default, tuple):
+                default = ",".join(str(x) for x in default)
+            table.add_row(
+                p.name, "" if default is None else str(default), p.accepted, p.help
+            )
+        out.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOpt = None) -> None:
+    """Create the store or bring its schema to the newest version."""
+    store = _open_store(database)
+    try:
+        out.print(f"Store ready at {_settings(database).database_url}")
+    finally:
+        store.dispose()
+
+
+# --------------------------------------------------------------------------- entry
+
+
+def _report(exc: KamError) -> None:
+    err.print(f"Error: {exc}", markup=False)
+    if isinstance(exc, WorkbookError) and exc.problems:
+        _print_problems(
+            [p for p in exc.problems if p.severity == "error"], title="Problems"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 error, 2 bad arguments)."""
+    try:
+        app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except KamError as exc:
+        _report(exc)
+        return 1
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        err.print("Aborted.")
+        return 1
+    except Exception as exc:  # click usage errors carry their own exit code
+        from click import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -216,11 +216,13 @@ def profit_table(rng: random.Random, specs: list[AccountSpec], ledger: Ledger) -
     gives the whale curve its peak.
     """
     paying = [s for s in specs if s.paying and ledger.revenue(s.account_id, 2025) > 0]
+    # Losers among the 2nd to 9th largest by 2025 revenue (the flagship aside).
     large = sorted(
-        (s for s in paying if s.account_id != FLAGSHIP_ID), key=lambda s: s.rank
+        (s for s in paying if s.account_id != FLAGSHIP_ID),
+        key=lambda s: (-ledger.revenue(s.account_id, 2025), s.account_id),
     )[1:9]
     losers = {s.account_id for s in rng.sample(large, 3)}
-    rows = []
+    rows: list[dict[str, object]] = []
     for spec in paying:
         net = ledger.revenue(spec.account_id, 2025)
         lossy = spec.account_id in losers

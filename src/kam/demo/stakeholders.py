@@ -73,7 +73,7 @@ OV15 | Anselm Yardeley      | Lead Enterprise Architect                  | OV-U0
 OV16 | Jessamy Morrowgate   | Cloud Platform Manager                     | OV-U02 | OV06 | 2 | 5 | 2  | user
 OV17 | Niall Tamberlane     | Integration Engineering Manager            | OV-U02 | OV07 | 2 | 4 | 0  | user
 OV18 | Corinna Elmquarter   | EHR Applications Manager                   | OV-U02 | OV07 | 2 | 3 | -1 | user
-OV19 | Idris Jandervelt     | Director, Data & Analytics                 | OV-U02 | OV02 | 3 | 4 | 1  | technical_buyer
+OV19 | Idris Jandervelt     | Data & Analytics Manager                   | OV-U02 | OV06 | 2 | 4 | 1  | technical_buyer
 OV20 | Saoirse Kessridge    | Head of Research Computing                 | OV-U06 | OV19 | 2 | 5 | 1  | user
 OV21 | Pavel Zamoranth      | Security Architect                         | OV-U02 | OV08 | 2 | 3 | -1 | user
 OV22 | Matthias Bellchamber | Medical Director, Orrinvale Medical Center | OV-U03 | OV04 | 3 | 2 | 0  | user

@@ -582,21 +582,45 @@ def test_ten_accounts_have_two_raters_one_pair_far_apart(demo: Portfolio) -> Non
 
 
 def test_profit_rows_add_up_and_some_big_accounts_lose_money(demo: Portfolio) -> None:
-    profit = rows(demo, "Profit")
     parts = ("cts_presale", "cts_production", "cts_distribution", "cts_postsale")
-    pi = {}
-    for r in profit:
+    net: dict[str, Decimal] = defaultdict(Decimal)
+    pi: dict[str, Decimal] = defaultdict(Decimal)
+    for r in rows(demo, "Profit"):
         assert r["cost_to_serve"] == sum((r[c] for c in parts), Decimal(0))
         assert 0 < r["net_revenue"] <= r["list_revenue"]
-        pi[r["account_id"]] = r["net_revenue"] - r["cogs"] - r["cost_to_serve"]
-    discounts = {round(1 - r["net_revenue"] / r["list_revenue"], 2) for r in profit}
-    assert len(discounts) > 10
-    biggest = sorted(profit, key=lambda r: r["net_revenue"], reverse=True)[:10]
-    assert sum(pi[r["account_id"]] < 0 for r in biggest) >= 2
+        net[r["account_id"]] += r["net_revenue"]
+        pi[r["account_id"]] += r["net_revenue"] - r["cogs"] - r["cost_to_serve"]
+    biggest = sorted(net, key=lambda a: net[a], reverse=True)[:10]
+    assert sum(pi[a] < 0 for a in biggest) >= 2
     # The whale curve: cumulative profit, best accounts first, peaks above the total.
     ordered = sorted(pi.values(), reverse=True)
     running = [sum(ordered[: i + 1], Decimal(0)) for i in range(len(ordered))]
     assert max(running) > running[-1] > 0
+
+
+def test_profit_net_revenue_is_the_2025_revenue_per_product(demo: Portfolio) -> None:
+    billed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for r in rows(demo, "Revenue"):
+        if r["period"].startswith("2025"):
+            billed[(r["account_id"], r["product"])] += r["amount"]
+    profit = {
+        (r["account_id"], r["product"]): r["net_revenue"] for r in rows(demo, "Profit")
+    }
+    assert profit == billed
+
+
+def test_discounts_and_product_margins_vary(demo: Portfolio) -> None:
+    kind = {r["product"]: r["kind"] for r in rows(demo, "Products")}
+    profit = rows(demo, "Profit")
+    discounts = {round(1 - r["net_revenue"] / r["list_revenue"], 2) for r in profit}
+    assert len(discounts) > 10
+    net: dict[str, Decimal] = defaultdict(Decimal)
+    cogs: dict[str, Decimal] = defaultdict(Decimal)
+    for r in profit:
+        net[kind[r["product"]]] += r["net_revenue"]
+        cogs[kind[r["product"]]] += r["cogs"]
+    margin = {k: 1 - cogs[k] / net[k] for k in net}
+    assert margin["addon"] > margin["plan"] > margin["service"]
 
 
 # Health -------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from kam.demo.stakeholders import (
     touchpoints_table,
 )
 from kam.demo.surveys import onboarding_table, surveys_table
-from kam.demo.team import products_table, settings_table, team_table
+from kam.demo.team import product_kinds, products_table, settings_table, team_table
 from kam.demo.timeline import tasks_table
 from kam.errors import InputError
 from kam.model import SHEET_ORDER, Portfolio, Table
@@ -81,7 +81,7 @@ def demo_portfolio(*, seed: int = 7, accounts: int = 120) -> Portfolio:
         "Stakeholders": stakeholders_table(sub_rng(seed, "stakeholders"), specs),
         "Revenue": ledger.revenue_table(),
         "MRR": ledger.mrr_table(),
-        "Profit": profit_table(sub_rng(seed, "profit"), specs, ledger),
+        "Profit": profit_table(sub_rng(seed, "profit"), specs, ledger, product_kinds()),
         "Scores": scores_table(sub_rng(seed, "scores"), specs),
         "Surveys": surveys_table(sub_rng(seed, "surveys"), specs, ledger, risks),
         "Onboarding": onboarding_table(sub_rng(seed, "onboarding"), specs),

@@ -60,6 +60,27 @@ class Ledger:
         )
         return billed + extra
 
+    def revenue_by_product(self, account_id: str, year: int) -> dict[str, Decimal]:
+        """The account's revenue per product in calendar ``year`` (non-zero only),
+        plans and add-on first, then services, in the order of the Products sheet."""
+        first = (year - 2023) * 12
+        months = range(max(first, 0), min(first + 12, MONTH_COUNT))
+        found: dict[str, Decimal] = {}
+        for product in (*PLANS, ADDON):
+            values = self.mrr.get(account_id, {}).get(product)
+            if values is not None:
+                found[product] = sum((values[m] for m in months), _ZERO)
+        for service in SERVICES:
+            found[service] = sum(
+                (
+                    amount
+                    for (m, s), amount in self.services.get(account_id, {}).items()
+                    if s == service and m in months
+                ),
+                _ZERO,
+            )
+        return {p: v for p, v in found.items() if v > 0}
+
     def mrr_table(self) -> Table:
         """The MRR sheet: one row per account, month and plan with MRR above zero."""
         rows: list[dict[str, object]] = []

@@ -209,11 +209,32 @@ def _score(
     }
 
 
-def profit_table(rng: random.Random, specs: list[AccountSpec], ledger: Ledger) -> Table:
-    """The Profit sheet for 2025: discounts, COGS and cost to serve by part.
+#: COGS as a share of net revenue per product kind: the add-on is the richest
+#: product, services the leanest, so the product classes of the action grid differ.
+_COGS = {"plan": (0.26, 0.34), "addon": (0.10, 0.16), "service": (0.50, 0.65)}
 
-    A few large accounts lose money (deep discounts, heavy cost to serve), which
-    gives the whale curve its peak.
+
+def _cost_shares(rng: random.Random, lossy: bool) -> tuple[float, ...]:
+    """Cost to serve by part (pre-sale, production, distribution, post-sale)."""
+    if lossy:
+        return (0.10, 0.36, 0.08, 0.26)
+    return (
+        rng.uniform(0.01, 0.05),
+        rng.uniform(0.04, 0.12),
+        rng.uniform(0.01, 0.04),
+        rng.uniform(0.03, 0.10),
+    )
+
+
+def profit_table(
+    rng: random.Random, specs: list[AccountSpec], ledger: Ledger, kinds: dict[str, str]
+) -> Table:
+    """The Profit sheet for 2025, per account and product: discounts, COGS and cost
+    to serve by part. Net revenue is the account's 2025 revenue of the product.
+
+    ``kinds`` maps each product to its kind (plan, addon, service). A few large
+    accounts lose money (deep discounts, heavy cost to serve), which gives the
+    whale curve its peak.
     """
     paying = [s for s in specs if s.paying and ledger.revenue(s.account_id, 2025) > 0]
     # Losers among the 2nd to 9th largest by 2025 revenue (the flagship aside).
@@ -224,35 +245,29 @@ def profit_table(rng: random.Random, specs: list[AccountSpec], ledger: Ledger) -
     losers = {s.account_id for s in rng.sample(large, 3)}
     rows: list[dict[str, object]] = []
     for spec in paying:
-        net = ledger.revenue(spec.account_id, 2025)
         lossy = spec.account_id in losers
         discount = rng.uniform(0.36, 0.45) if lossy else rng.uniform(0.04, 0.22)
-        shares = (
-            (0.10, 0.36, 0.08, 0.26)
-            if lossy
-            else (
-                rng.uniform(0.01, 0.05),
-                rng.uniform(0.04, 0.12),
-                rng.uniform(0.01, 0.04),
-                rng.uniform(0.03, 0.10),
+        shares = _cost_shares(rng, lossy)
+        for product, net in ledger.revenue_by_product(spec.account_id, 2025).items():
+            kind = kinds[product]
+            off = rng.uniform(0.0, 0.05) if kind == "service" else discount
+            parts = [
+                dollars(float(net) * share * rng.uniform(0.95, 1.05))
+                for share in shares
+            ]
+            rows.append(
+                {
+                    "account_id": spec.account_id,
+                    "period": "2025",
+                    "product": product,
+                    "list_revenue": dollars(float(net) / (1 - off)),
+                    "net_revenue": net,
+                    "cogs": dollars(float(net) * rng.uniform(*_COGS[kind])),
+                    "cost_to_serve": sum(parts, Decimal("0.00")),
+                    "cts_presale": parts[0],
+                    "cts_production": parts[1],
+                    "cts_distribution": parts[2],
+                    "cts_postsale": parts[3],
+                }
             )
-        )
-        parts = [
-            dollars(float(net) * share * rng.uniform(0.95, 1.05)) for share in shares
-        ]
-        rows.append(
-            {
-                "account_id": spec.account_id,
-                "period": "2025",
-                "product": None,
-                "list_revenue": dollars(float(net) / (1 - discount)),
-                "net_revenue": net,
-                "cogs": dollars(float(net) * rng.uniform(0.28, 0.38)),
-                "cost_to_serve": sum(parts, Decimal("0.00")),
-                "cts_presale": parts[0],
-                "cts_production": parts[1],
-                "cts_distribution": parts[2],
-                "cts_postsale": parts[3],
-            }
-        )
     return make_table("Profit", rows)

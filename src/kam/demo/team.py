@@ -20,6 +20,8 @@ __all__ = [
     "SERVICES",
     "SOLUTION_ARCHITECTS",
     "Member",
+    "member_name",
+    "product_kinds",
     "products_table",
     "settings_table",
     "team_table",
@@ -124,6 +126,12 @@ def products_table() -> Table:
         for service in SERVICES
     )
     return make_table("Products", rows)
+
+
+def product_kinds() -> dict[str, str]:
+    """The kind (plan, addon, service) of every product we sell."""
+    kinds = dict.fromkeys(PLANS, "plan") | {ADDON: "addon"}
+    return kinds | dict.fromkeys(SERVICES, "service")
 
 
 def settings_table() -> Table:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -86,14 +86,19 @@ def _apply_sheet(
         )
     target = data_table(s.name)
     q = conn.dialect.identifier_preparer.quote
+    keys = list(row_keys(s, table))
+    _refuse_duplicates(s, table, keys)
+    if s.account_scoped:
+        _check_account_refs(conn, s, table)
+    if conn.execute(sa.select(target.c[ROW_KEY]).limit(1)).first() is None:
+        # Nothing stored yet: every row is new, so the rows go straight in. This is
+        # the first import of a big ledger, where staging would double the work.
+        _load(conn, s, table, keys, into=q(target.name))
+        return SheetCounts(created=len(keys))
     stage = _create_stage(conn, target)
     try:
-        keys = list(row_keys(s, table))
-        _refuse_duplicates(s, table, keys)
-        _load(conn, s, table, keys)
+        _load(conn, s, table, keys, into=STAGE)
         del keys
-        if s.account_scoped:
-            _check_account_refs(conn, s, table)
         created, updated, total = _diff(conn, s, target)
         if created or updated:
             _upsert(conn, s, target)
@@ -150,11 +155,23 @@ def _rows(
     for name, kind in column_kinds(s):
         convert = bulk_converter(kind, dialect)
         values = table.data[name]
-        columns.append(values if convert is None else map(convert, values))
+        if convert is None:
+            columns.append(values)
+        elif kind is None:
+            # Extra columns: usually none at all, then every stored value is NULL.
+            columns.append(
+                map(convert, values) if any(values) else repeat(None, len(values))
+            )
+        else:
+            # Amounts, dates and flags repeat: convert each distinct value once.
+            memo = {v: convert(v) for v in set(values)}
+            columns.append(map(memo.__getitem__, values))
     return zip(*columns, strict=True)
 
 
-def _load(conn: Connection, s: Sheet, table: Table, keys: list[str]) -> None:
+def _load(
+    conn: Connection, s: Sheet, table: Table, keys: list[str], *, into: str
+) -> None:
     dialect = conn.dialect.name
     rows = _rows(s, table, keys, dialect)
     names = [ROW_KEY, *(n for n, _ in column_kinds(s))]
@@ -164,7 +181,7 @@ def _load(conn: Connection, s: Sheet, table: Table, keys: list[str]) -> None:
         cursor = raw.cursor()
         try:
             while chunk := list(islice(rows, CHUNK)):
-                cursor.executemany(f"INSERT INTO {STAGE} VALUES ({marks})", chunk)
+                cursor.executemany(f"INSERT INTO {into} VALUES ({marks})", chunk)
         finally:
             cursor.close()
         return
@@ -172,7 +189,7 @@ def _load(conn: Connection, s: Sheet, table: Table, keys: list[str]) -> None:
     with (
         raw.cursor() as cursor,
         cursor.copy(
-            f"COPY {STAGE} ({', '.join(q(n) for n in names)}) FROM STDIN"
+            f"COPY {into} ({', '.join(q(n) for n in names)}) FROM STDIN"
         ) as copy,
     ):
         for row in rows:

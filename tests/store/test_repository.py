@@ -1,0 +1,364 @@
+"""The store contract, run on SQLite and on PostgreSQL (``store_url``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from kam.errors import StoreError
+from kam.model import Portfolio, Row, Table
+from kam.store.importer import SheetCounts
+from kam.store.repository import Store
+
+from .helpers import LONG_TEXT, accounts, every_sheet, portfolio
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    s = Store(store_url)
+    s.upgrade()
+    yield s
+    s.dispose()
+
+
+def in_any_order(t: Table) -> list[Row]:
+    """The rows of ``t`` in an order that does not depend on how it was built."""
+    return sorted(t.rows(), key=lambda r: json.dumps(r, sort_keys=True, default=repr))
+
+
+def mrr_row(account: str, month: str, amount: str) -> dict[str, object]:
+    return {
+        "account_id": account,
+        "month": month,
+        "plan": "pro",
+        "mrr": Decimal(amount),
+    }
+
+
+def base() -> Portfolio:
+    return portfolio(
+        Accounts=accounts("A1", "A2", "A3"),
+        MRR=[
+            mrr_row("A1", "2024-01", "10.00"),
+            mrr_row("A1", "2024-02", "11.00"),
+            mrr_row("A2", "2024-01", "20.00"),
+        ],
+    )
+
+
+def test_first_import_creates_every_row_and_bumps_data_version(store: Store) -> None:
+    assert store.is_empty()
+    summary = store.import_portfolio(base(), source="book.xlsx")
+    assert summary.sheets == {
+        "Accounts": SheetCounts(created=3),
+        "MRR": SheetCounts(created=3),
+    }
+    assert summary.changed
+    assert summary.data_version == 1
+    assert store.data_version() == 1
+    assert not store.is_empty()
+
+
+def test_reimporting_the_same_portfolio_changes_nothing(store: Store) -> None:
+    store.import_portfolio(base())
+    before = store.checksum()
+    summary = store.import_portfolio(base())
+    assert summary.sheets == {
+        "Accounts": SheetCounts(unchanged=3),
+        "MRR": SheetCounts(unchanged=3),
+    }
+    assert not summary.changed
+    assert summary.data_version == 1
+    assert store.data_version() == 1
+    assert store.checksum() == before
+
+
+def test_one_changed_cell_counts_as_one_update(store: Store) -> None:
+    store.import_portfolio(base())
+    changed = base()
+    changed.tables["MRR"].data["mrr"][1] = Decimal("11.01")
+    summary = store.import_portfolio(changed)
+    assert summary.sheets["MRR"] == SheetCounts(updated=1, unchanged=2)
+    assert summary.sheets["Accounts"] == SheetCounts(unchanged=3)
+    assert summary.data_version == 2
+    assert store.load_portfolio().tables["MRR"].data["mrr"] == [
+        Decimal("10.00"),
+        Decimal("11.01"),
+        Decimal("20.00"),
+    ]
+
+
+def test_a_cell_becoming_blank_is_an_update(store: Store) -> None:
+    store.import_portfolio(
+        portfolio(Accounts=[{"account_id": "A1", "name": "x", "region": "EU"}])
+    )
+    summary = store.import_portfolio(
+        portfolio(Accounts=[{"account_id": "A1", "name": "x"}])
+    )
+    assert summary.sheets["Accounts"] == SheetCounts(updated=1)
+    assert store.load_portfolio().tables["Accounts"].data["region"] == [None]
+
+
+def test_replace_removes_rows_the_file_no_longer_has(store: Store) -> None:
+    store.import_portfolio(base())
+    smaller = portfolio(
+        Accounts=accounts("A1", "A2", "A3"),
+        MRR=[mrr_row("A1", "2024-01", "10.00"), mrr_row("A2", "2024-02", "5.00")],
+    )
+    summary = store.import_portfolio(smaller, replace=True)
+    assert summary.sheets["MRR"] == SheetCounts(created=1, unchanged=1, removed=2)
+    assert summary.sheets["Accounts"] == SheetCounts(unchanged=3)
+    loaded = store.load_portfolio().tables["MRR"]
+    assert list(zip(loaded.data["account_id"], loaded.data["month"], strict=True)) == [
+        ("A1", "2024-01"),
+        ("A2", "2024-02"),
+    ]
+
+
+def test_without_replace_stored_rows_missing_from_the_file_stay(store: Store) -> None:
+    store.import_portfolio(base())
+    summary = store.import_portfolio(portfolio(MRR=[mrr_row("A3", "2024-01", "1.00")]))
+    assert summary.sheets == {"MRR": SheetCounts(created=1)}
+    assert len(store.load_portfolio().tables["MRR"]) == 4
+    assert len(store.load_portfolio().tables["Accounts"]) == 3
+
+
+def test_replace_leaves_sheets_absent_from_the_file_alone(store: Store) -> None:
+    store.import_portfolio(base())
+    summary = store.import_portfolio(
+        portfolio(Accounts=accounts("A1", "A2", "A3")), replace=True
+    )
+    assert summary.sheets == {"Accounts": SheetCounts(unchanged=3)}
+    assert len(store.load_portfolio().tables["MRR"]) == 3
+
+
+def test_money_is_exact_to_the_cent(store: Store) -> None:
+    p = portfolio(
+        Accounts=accounts("A1"),
+        Revenue=[
+            {
+                "account_id": "A1",
+                "period": "2024",
+                "product": "a",
+                "amount": Decimal("12345678901234.56"),
+            },
+            {
+                "account_id": "A1",
+                "period": "2024",
+                "product": "b",
+                "amount": Decimal("0.10"),
+            },
+            {
+                "account_id": "A1",
+                "period": "2024",
+                "product": "c",
+                "amount": Decimal("0.20"),
+            },
+        ],
+    )
+    store.import_portfolio(p)
+    amounts = store.load_portfolio().tables["Revenue"].data["amount"]
+    assert amounts == [Decimal("12345678901234.56"), Decimal("0.10"), Decimal("0.20")]
+    assert all(isinstance(a, Decimal) for a in amounts)
+    assert amounts[1] + amounts[2] == Decimal("0.30")
+    assert str(amounts[1] + amounts[2]) == "0.30"
+    assert sum(amounts, Decimal(0)) == Decimal("12345678901234.86")
+
+
+def test_dates_unicode_long_text_and_extra_columns_come_back(store: Store) -> None:
+    p = portfolio(
+        Accounts=[
+            {
+                "account_id": "Ä-1 病院",
+                "name": "Clínica «Sant» — 🏥",
+                "customer_since": date(1999, 12, 31),
+                "industry": LONG_TEXT,
+                "extra": {"Notes": "line1\nline2", "Zone": "ß"},
+            }
+        ]
+    )
+    store.import_portfolio(p)
+    loaded = store.load_portfolio().tables["Accounts"]
+    assert loaded.data["account_id"] == ["Ä-1 病院"]
+    assert loaded.data["name"] == ["Clínica «Sant» — 🏥"]
+    assert loaded.data["customer_since"] == [date(1999, 12, 31)]
+    assert loaded.data["industry"] == [LONG_TEXT]
+    assert len(LONG_TEXT) == 30_000
+    assert loaded.data["extra"] == [{"Notes": "line1\nline2", "Zone": "ß"}]
+
+
+def test_a_change_in_extra_columns_is_an_update(store: Store) -> None:
+    store.import_portfolio(
+        portfolio(Accounts=[{"account_id": "A1", "name": "x", "extra": {"a": "1"}}])
+    )
+    summary = store.import_portfolio(
+        portfolio(Accounts=[{"account_id": "A1", "name": "x", "extra": {"a": "2"}}])
+    )
+    assert summary.sheets["Accounts"] == SheetCounts(updated=1)
+
+
+def test_identical_keyless_survey_rows_stay_two_rows(store: Store) -> None:
+    answer = {
+        "account_id": "A1",
+        "answered_on": date(2024, 1, 5),
+        "instrument": "NPS",
+        "score": 9,
+    }
+    p = portfolio(Accounts=accounts("A1"), Surveys=[answer, dict(answer)])
+    first = store.import_portfolio(p)
+    again = store.import_portfolio(p)
+    assert first.sheets["Surveys"] == SheetCounts(created=2)
+    assert again.sheets["Surveys"] == SheetCounts(unchanged=2)
+    assert len(store.load_portfolio().tables["Surveys"]) == 2
+
+
+def test_a_third_identical_survey_row_is_created_and_replace_takes_it_back(
+    store: Store,
+) -> None:
+    answer = {
+        "account_id": "A1",
+        "answered_on": date(2024, 1, 5),
+        "instrument": "NPS",
+        "score": 9,
+    }
+    store.import_portfolio(portfolio(Accounts=accounts("A1"), Surveys=[answer, answer]))
+    three = store.import_portfolio(portfolio(Surveys=[answer, answer, answer]))
+    assert three.sheets["Surveys"] == SheetCounts(created=1, unchanged=2)
+    one = store.import_portfolio(portfolio(Surveys=[answer]), replace=True)
+    assert one.sheets["Surveys"] == SheetCounts(unchanged=1, removed=2)
+
+
+def test_blank_account_in_a_key_is_its_own_key(store: Store) -> None:
+    rows = [
+        {
+            "account_id": None,
+            "section": "vision",
+            "field": "statement",
+            "value": "programme",
+        },
+        {
+            "account_id": "A1",
+            "section": "vision",
+            "field": "statement",
+            "value": "account",
+        },
+    ]
+    p = portfolio(Accounts=accounts("A1"), Charter=rows)
+    assert store.import_portfolio(p).sheets["Charter"] == SheetCounts(created=2)
+    changed = portfolio(Charter=[{**rows[0], "value": "programme v2"}, rows[1]])
+    summary = store.import_portfolio(changed)
+    assert summary.sheets["Charter"] == SheetCounts(updated=1, unchanged=1)
+    charter = store.load_portfolio().tables["Charter"]
+    by_account = dict(
+        zip(charter.data["account_id"], charter.data["value"], strict=True)
+    )
+    assert by_account == {None: "programme v2", "A1": "account"}
+
+
+def test_every_sheet_round_trips_unchanged(store: Store) -> None:
+    p = every_sheet()
+    summary = store.import_portfolio(p)
+    assert sum(c.created for c in summary.sheets.values()) == sum(
+        len(t) for t in p.tables.values()
+    )
+    loaded = store.load_portfolio()
+    assert set(loaded.tables) == set(p.tables)
+    for name, t in p.tables.items():
+        assert loaded.tables[name].columns == t.columns
+        assert in_any_order(loaded.tables[name]) == in_any_order(t), name
+
+
+def test_load_orders_rows_by_key_so_a_sorted_portfolio_comes_back_equal(
+    store: Store,
+) -> None:
+    p = portfolio(
+        Accounts=accounts("A1", "A2", "B1"),
+        MRR=[
+            mrr_row("A1", "2024-01", "1.00"),
+            mrr_row("A1", "2024-02", "2.00"),
+            mrr_row("B1", "2023-12", "3.00"),
+        ],
+    )
+    store.import_portfolio(p)
+    assert store.load_portfolio() == p
+    assert store.load_portfolio(sheets=["MRR"]).tables.keys() == {"MRR"}
+
+
+def test_known_ids_lists_stored_ids_of_single_key_sheets(store: Store) -> None:
+    store.import_portfolio(every_sheet())
+    known = store.known_ids()
+    assert known[("Accounts", "account_id")] == {"A1", "A2"}
+    assert known[("Stakeholders", "stakeholder_id")] == {"S1", "S2"}
+    assert known[("Tasks", "task_id")] == {"T1", "T2"}
+    assert ("MRR", "account_id") not in known
+    assert ("Surveys", "account_id") not in known
+
+
+def test_checksum_depends_on_data_and_not_on_the_run(
+    store: Store, store_url: str
+) -> None:
+    empty = store.checksum()
+    store.import_portfolio(base())
+    filled = store.checksum()
+    again = Store(store_url)
+    try:
+        assert again.checksum() == filled
+    finally:
+        again.dispose()
+    assert filled != empty
+
+
+def test_an_unknown_account_is_refused_by_sheet_and_id(store: Store) -> None:
+    store.import_portfolio(base())
+    before = store.checksum()
+    with pytest.raises(StoreError, match=r"MRR: account_id 'ZZ' is not an account"):
+        store.import_portfolio(portfolio(MRR=[mrr_row("ZZ", "2024-01", "1.00")]))
+    assert store.checksum() == before
+
+
+def test_replace_cannot_remove_an_account_other_sheets_still_use(store: Store) -> None:
+    store.import_portfolio(base())
+    before = store.checksum()
+    with pytest.raises(StoreError, match=r"account 'A2' cannot be removed: MRR rows"):
+        store.import_portfolio(portfolio(Accounts=accounts("A1", "A3")), replace=True)
+    assert store.checksum() == before
+    assert store.data_version() == 1
+
+
+def test_replace_may_remove_an_account_together_with_its_rows(store: Store) -> None:
+    store.import_portfolio(base())
+    p = portfolio(
+        Accounts=accounts("A1", "A3"), MRR=[mrr_row("A1", "2024-01", "10.00")]
+    )
+    summary = store.import_portfolio(p, replace=True)
+    assert summary.sheets["Accounts"] == SheetCounts(unchanged=2, removed=1)
+    assert summary.sheets["MRR"] == SheetCounts(unchanged=1, removed=2)
+
+
+def test_duplicate_keys_in_one_import_are_refused(store: Store) -> None:
+    p = portfolio(Accounts=accounts("A1", "A1"))
+    with pytest.raises(StoreError, match=r"Accounts: rows 1 and 2 have the same key"):
+        store.import_portfolio(p)
+    assert store.is_empty()
+    assert store.data_version() == 0
+
+
+def test_imports_are_recorded(store: Store) -> None:
+    from kam.store.tables import imports
+
+    store.import_portfolio(base(), source="a.xlsx")
+    store.import_portfolio(base(), source="a.xlsx", replace=True)
+    with store.engine.connect() as conn:
+        rows = conn.execute(imports.select().order_by(imports.c.id)).all()
+    assert [(r.source, r.replace, r.data_version) for r in rows] == [
+        ("a.xlsx", False, 1),
+        ("a.xlsx", True, 1),
+    ]
+    assert (
+        '"MRR": {"created": 0, "removed": 0, "unchanged": 3, "updated": 0}'
+        in rows[1].summary
+    )

@@ -104,7 +104,8 @@ def surveys_table(
 def onboarding_table(rng: random.Random, specs: list[AccountSpec]) -> Table:
     """The Onboarding sheet: accounts that started in the last twelve months.
 
-    The two earliest of them are stuck before first value, past their target go-live.
+    The two earliest of them are stuck in setup or first value, past their target
+    go-live.
     """
     recent = sorted(
         (

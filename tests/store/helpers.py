@@ -302,13 +302,16 @@ def every_sheet() -> Portfolio:
     )
 
 
-def big_portfolio(accounts_n: int, months: int = 36) -> Portfolio:
-    """Accounts and MRR with ``accounts_n`` × ``months`` rows, deterministic."""
+def big_portfolio(accounts_n: int, months: int = 36, *, cents: int = 0) -> Portfolio:
+    """Accounts and MRR with ``accounts_n`` × ``months`` rows, deterministic.
+
+    ``cents`` is added to every amount, to make a changed version of the same book.
+    """
     ids = [f"A{i:06d}" for i in range(accounts_n)]
     month_names = [f"{2020 + m // 12}-{m % 12 + 1:02d}" for m in range(months)]
     mrr: dict[str, list[object]] = {c: [] for c in store_columns(SHEETS["MRR"])}
     for n, account in enumerate(ids):
-        price = Decimal(1000 + n % 977).scaleb(-2)
+        price = Decimal(1000 + n % 977 + cents).scaleb(-2)
         for m in month_names:
             mrr["account_id"].append(account)
             mrr["month"].append(m)

@@ -37,7 +37,8 @@ def test_responsibilities_are_stored_long_with_role_and_code() -> None:
 def test_money_is_integer_cents_on_sqlite_and_numeric_18_2_on_postgresql() -> None:
     mrr = data_table("MRR")
     lite = str(CreateTable(mrr).compile(dialect=sqlite.dialect()))
-    pg = str(CreateTable(mrr).compile(dialect=postgresql.dialect()))
+    pg_dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    pg = str(CreateTable(mrr).compile(dialect=pg_dialect))
     assert "mrr BIGINT NOT NULL" in lite
     assert "mrr NUMERIC(18, 2) NOT NULL" in pg
 

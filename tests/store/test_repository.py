@@ -6,9 +6,11 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from kam.config import Settings
 from kam.errors import StoreError
 from kam.model import Portfolio, Row, Table
 from kam.store.importer import SheetCounts
@@ -363,3 +365,29 @@ def test_imports_are_recorded(store: Store) -> None:
         '"MRR": {"created": 0, "removed": 0, "unchanged": 3, "updated": 0}'
         in rows[1].summary
     )
+
+
+def test_a_store_never_upgraded_fails_with_a_store_error(store_url: str) -> None:
+    bare = Store(store_url)
+    try:
+        with pytest.raises(StoreError, match="cannot read the data version"):
+            bare.data_version()
+        with pytest.raises(StoreError):
+            bare.import_portfolio(base())
+    finally:
+        bare.dispose()
+
+
+def test_from_settings_uses_the_configured_url_and_snapshot_policy(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'x.db'}",
+        snapshot_dir=tmp_path / "snaps",
+        snapshots_keep=3,
+    )
+    store = Store.from_settings(settings)
+    assert store.db_path == tmp_path / "x.db"
+    assert store.snapshot_dir == tmp_path / "snaps"
+    assert store.snapshots_keep == 3
+    store.dispose()

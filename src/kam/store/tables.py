@@ -26,6 +26,12 @@ to rows of the same sheet, and owners may name team members that a partial impor
 has not brought yet. The account is the unit of access control, so its integrity is
 the one the database guards.
 
+Indexes are kept to what is needed: the ``row_key`` primary key (the upsert target),
+the unique ``accounts.account_id`` the foreign keys point at, and ``account_id`` on
+the account-scoped tables, without which removing an account would make the
+database scan every referencing table for each removed account (and which the
+per-account pages use). Each extra index slows the import of a big ledger.
+
 Every constraint and index has an explicit name (``metadata.naming_convention``) so
 that Alembic's batch mode can rebuild SQLite tables.
 """

@@ -310,3 +310,16 @@ def test_csv_folder_has_one_file_per_sheet_with_plain_values(tmp_path: Path) -> 
     with (tmp_path / "out" / "Revenue.csv").open(encoding="utf-8", newline="") as f:
         amounts = [r[3] for r in csv.reader(f)]
     assert amounts == ["amount", "99999999999999.99", "5.00"]
+
+
+def test_wide_sheet_refuses_extra_columns_that_would_come_back_as_roles() -> None:
+    table = _long_raci()
+    table.data["extra"][1] = {"Note": "x"}
+    with pytest.raises(ExportError, match=r"Responsibilities row 2: extra columns"):
+        sheet_grid(SHEETS["Responsibilities"], table)
+
+
+def test_csv_folder_that_cannot_be_created_raises_export_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ExportError, match="could not create folder"):
+        write_csv_folder(Portfolio(), tmp_path / "file" / "out")

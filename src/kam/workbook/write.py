@@ -48,7 +48,8 @@ class Grid:
     """A sheet laid out as the workbook shows it: headers, then rows of cells.
 
     ``columns[i]`` describes ``headers[i]`` (``None`` for a user's extra column).
-    ``rows`` yields each row's cell values, ``len(rows) == count``.
+    ``rows()`` yields the ``count`` rows' cell values, afresh at each call, so that a
+    million-row table is laid out one row at a time.
     """
 
     sheet: Sheet

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -391,3 +392,30 @@ def test_from_settings_uses_the_configured_url_and_snapshot_policy(
     assert store.snapshot_dir == tmp_path / "snaps"
     assert store.snapshots_keep == 3
     store.dispose()
+
+
+def test_concurrent_imports_each_bump_the_data_version(
+    store: Store, store_url: str
+) -> None:
+    other = Store(store_url)
+    errors: list[BaseException] = []
+
+    def run(s: Store, ids: tuple[str, ...]) -> None:
+        try:
+            for i in ids:
+                s.import_portfolio(portfolio(Accounts=accounts(i)))
+        except BaseException as e:  # reported by the assertion below
+            errors.append(e)
+
+    threads = [
+        threading.Thread(target=run, args=(store, ("A1", "A2", "A3"))),
+        threading.Thread(target=run, args=(other, ("B1", "B2", "B3"))),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.dispose()
+    assert errors == []
+    assert store.data_version() == 6
+    assert len(store.load_portfolio().tables["Accounts"]) == 6

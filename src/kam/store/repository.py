@@ -187,9 +187,12 @@ class Store:
             translate_errors("the import was rolled back"),
             write_connection(self.engine) as conn,
         ):
+            # Locking the version row first makes concurrent imports on PostgreSQL
+            # take turns (SQLite's BEGIN IMMEDIATE already does), so none is lost.
+            current = _data_version(conn, lock=True)
             counts = apply_portfolio(conn, portfolio, replace=replace)
             changed = any(c.changed for c in counts.values())
-            version = _data_version(conn) + (1 if changed else 0)
+            version = current + (1 if changed else 0)
             if changed:
                 conn.execute(
                     meta.update()
@@ -232,10 +235,11 @@ class Store:
         self.engine.dispose()
 
 
-def _data_version(conn: sa.Connection) -> int:
-    value = conn.execute(
-        sa.select(meta.c.value).where(meta.c.key == DATA_VERSION)
-    ).scalar_one_or_none()
+def _data_version(conn: sa.Connection, *, lock: bool = False) -> int:
+    query = sa.select(meta.c.value).where(meta.c.key == DATA_VERSION)
+    if lock:
+        query = query.with_for_update()
+    value = conn.execute(query).scalar_one_or_none()
     if value is None:
         raise StoreError("the store has no data version: run the schema upgrade first")
     return int(value)

@@ -48,7 +48,9 @@ GOOD = {
 }
 
 
-def test_blank_template_checks_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_blank_template_checks_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     book = tmp_path / "template.xlsx"
     assert _kam("template", str(book)) == 0
     assert _kam("import", "--check", str(book)) == 0
@@ -69,7 +71,10 @@ def test_import_then_reimport_changes_nothing(
 def test_bad_workbook_lists_every_problem_and_leaves_the_store_alone(
     tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _kam("import", str(_write_book(tmp_path / "g.xlsx", GOOD)), "-d", sqlite_url) == 0
+    assert (
+        _kam("import", str(_write_book(tmp_path / "g.xlsx", GOOD)), "-d", sqlite_url)
+        == 0
+    )
     before = _checksum(sqlite_url)
     bad = {
         "Accounts": [["account_id", "name"], ["A1", "Alpha Health"], ["A2", "Beta"]],
@@ -82,8 +87,12 @@ def test_bad_workbook_lists_every_problem_and_leaves_the_store_alone(
     }
     problems = tmp_path / "problems.csv"
     code = _kam(
-        "import", str(_write_book(tmp_path / "bad.xlsx", bad)), "-d", sqlite_url,
-        "--problems", str(problems),
+        "import",
+        str(_write_book(tmp_path / "bad.xlsx", bad)),
+        "-d",
+        sqlite_url,
+        "--problems",
+        str(problems),
     )
     assert code == 1
     err = capsys.readouterr().err
@@ -104,7 +113,7 @@ def test_export_imports_to_the_same_data(tmp_path: Path) -> None:
     first = f"sqlite:///{tmp_path / 'one.db'}"
     second = f"sqlite:///{tmp_path / 'two.db'}"
     demo_book = tmp_path / "demo.xlsx"
-    assert _kam("demo", "--accounts", "25", "--out", str(demo_book)) == 0
+    assert _kam("demo", "--accounts", "60", "--out", str(demo_book)) == 0
     assert _kam("import", str(demo_book), "-d", first) == 0
     exported = tmp_path / "export.xlsx"
     assert _kam("export", str(exported), "-d", first) == 0
@@ -115,12 +124,18 @@ def test_export_imports_to_the_same_data(tmp_path: Path) -> None:
 def test_restore_brings_back_the_state_before_an_import(
     tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _kam("import", str(_write_book(tmp_path / "g.xlsx", GOOD)), "-d", sqlite_url) == 0
+    assert (
+        _kam("import", str(_write_book(tmp_path / "g.xlsx", GOOD)), "-d", sqlite_url)
+        == 0
+    )
     before = _checksum(sqlite_url)
     changed = {
         "Accounts": [["account_id", "name"], ["A1", "Alpha Health Group"]],
     }
-    assert _kam("import", str(_write_book(tmp_path / "c.xlsx", changed)), "-d", sqlite_url) == 0
+    assert (
+        _kam("import", str(_write_book(tmp_path / "c.xlsx", changed)), "-d", sqlite_url)
+        == 0
+    )
     assert _checksum(sqlite_url) != before
     store = Store(sqlite_url)
     try:
@@ -132,12 +147,18 @@ def test_restore_brings_back_the_state_before_an_import(
     assert _checksum(sqlite_url) == before
 
 
-def test_installed_command_exits_2_on_unknown_option_and_1_on_errors(tmp_path: Path) -> None:
+def test_installed_command_exits_2_on_unknown_option_and_1_on_errors(
+    tmp_path: Path,
+) -> None:
     kam = [sys.executable, "-m", "kam.cli"]
-    unknown = subprocess.run([*kam, "import", "--nonsense"], capture_output=True, text=True)
+    unknown = subprocess.run(
+        [*kam, "import", "--nonsense"], capture_output=True, text=True
+    )
     assert unknown.returncode == 2
     missing = subprocess.run(
-        [*kam, "import", "--check", str(tmp_path / "nope.xlsx")], capture_output=True, text=True
+        [*kam, "import", "--check", str(tmp_path / "nope.xlsx")],
+        capture_output=True,
+        text=True,
     )
     assert missing.returncode == 1
     assert missing.stderr.startswith("Error:")

@@ -24,5 +24,7 @@ def _commands(t: typer.Typer, prefix: str = "") -> set[str]:
 
 
 def test_every_command_has_a_section_in_the_cli_reference() -> None:
-    documented = set(re.findall(r"^## `kam ([a-z][a-z -]*?)(?: \[| [A-Z]|`)", DOCS.read_text(), re.M))
+    documented = set(
+        re.findall(r"^## `kam ([a-z][a-z -]*?)(?: \[| [A-Z]|`)", DOCS.read_text(), re.M)
+    )
     assert _commands(app) == documented

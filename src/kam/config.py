@@ -24,14 +24,18 @@ class Limits(BaseSettings):
     upload_bytes: int = Field(20 * MiB, description="largest upload through the web")
     file_bytes: int = Field(200 * MiB, description="largest workbook file read")
     unzipped_bytes: int = Field(200 * MiB, description="total uncompressed size")
-    entry_bytes: int = Field(100 * MiB, description="uncompressed size of one zip entry")
+    entry_bytes: int = Field(
+        100 * MiB, description="uncompressed size of one zip entry"
+    )
     zip_entries: int = Field(1000, description="entries in one workbook zip")
     zip_ratio: float = Field(100.0, description="compression ratio on entries > 1 MiB")
     rows_cli: int = Field(1_000_000, description="rows per sheet through the CLI")
     rows_web: int = Field(100_000, description="rows per sheet through the web")
     columns: int = Field(200, description="columns per sheet")
     cell_chars: int = Field(32_767, description="characters in one cell")
-    parser_memory_bytes: int = Field(1024 * MiB, description="address space of the parser")
+    parser_memory_bytes: int = Field(
+        1024 * MiB, description="address space of the parser"
+    )
     parser_seconds: float = Field(60.0, description="time limit of the parser")
     csv_field_bytes: int = Field(128 * 1024, description="longest CSV field")
 

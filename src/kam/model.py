@@ -38,6 +38,7 @@ from kam.errors import Problem
 
 __all__ = [
     "EXTRA",
+    "INSTRUCTIONS_SHEET",
     "MONEY_QUANTUM",
     "SETTINGS_DEFAULTS",
     "SHEETS",
@@ -218,7 +219,12 @@ _SHEETS: tuple[Sheet, ...] = (
             _c("industry", Kind.TEXT, description="industry"),
             _c("segment", Kind.TEXT, description="segment"),
             _c("region", Kind.TEXT, description="region"),
-            _c("owner", Kind.ID, description="owning KAM (a Team.member_id)", ref=MEMBER),
+            _c(
+                "owner",
+                Kind.ID,
+                description="owning KAM (a Team.member_id)",
+                ref=MEMBER,
+            ),
             _c("key_account", Kind.BOOL, description="is a key account"),
             _c("customer_since", Kind.DATE, description="first contract date"),
             _c(
@@ -245,8 +251,19 @@ _SHEETS: tuple[Sheet, ...] = (
         (
             _c("account_id", Kind.ID, True, "the account", ref=ACCOUNT),
             _c("period", Kind.PERIOD, True, "YYYY, YYYY-Qn or YYYY-MM"),
-            _c("product", Kind.TEXT, description="product (a Products.product)", ref=PRODUCT_IF),
-            _c("amount", Kind.MONEY, True, "revenue (≥ 0; net credit notes first)", minimum=MONEY0),
+            _c(
+                "product",
+                Kind.TEXT,
+                description="product (a Products.product)",
+                ref=PRODUCT_IF,
+            ),
+            _c(
+                "amount",
+                Kind.MONEY,
+                True,
+                "revenue (≥ 0; net credit notes first)",
+                minimum=MONEY0,
+            ),
             _c("currency", Kind.TEXT, description="must equal the workspace currency"),
         ),
         key=("account_id", "period", "product"),
@@ -282,7 +299,13 @@ _SHEETS: tuple[Sheet, ...] = (
             _c("account_id", Kind.ID, True, "the account", ref=ACCOUNT),
             _c("month", Kind.MONTH, True, "YYYY-MM or a date (taken as its month)"),
             _c("plan", Kind.TEXT, True, "plan (a Products.product)", ref=PRODUCT_IF),
-            _c("mrr", Kind.MONEY, True, "monthly recurring revenue (≥ 0)", minimum=MONEY0),
+            _c(
+                "mrr",
+                Kind.MONEY,
+                True,
+                "monthly recurring revenue (≥ 0)",
+                minimum=MONEY0,
+            ),
         ),
         key=("account_id", "month", "plan"),
         description="Monthly recurring revenue per account, month and plan.",
@@ -295,13 +318,22 @@ _SHEETS: tuple[Sheet, ...] = (
             _c("account_id", Kind.ID, True, "the account", ref=ACCOUNT),
             _c("period", Kind.PERIOD, True, "YYYY, YYYY-Qn or YYYY-MM"),
             _c("product", Kind.TEXT, description="product", ref=PRODUCT_IF),
-            _c("list_revenue", Kind.MONEY, description="revenue at list price", minimum=MONEY0),
+            _c(
+                "list_revenue",
+                Kind.MONEY,
+                description="revenue at list price",
+                minimum=MONEY0,
+            ),
             _c("net_revenue", Kind.MONEY, True, "revenue after discounts"),
             _c("cogs", Kind.MONEY, description="cost of goods sold"),
             _c("cost_to_serve", Kind.MONEY, description="total cost to serve"),
             _c("cts_presale", Kind.MONEY, description="cost to serve: pre-sale"),
             _c("cts_production", Kind.MONEY, description="cost to serve: production"),
-            _c("cts_distribution", Kind.MONEY, description="cost to serve: distribution"),
+            _c(
+                "cts_distribution",
+                Kind.MONEY,
+                description="cost to serve: distribution",
+            ),
             _c("cts_postsale", Kind.MONEY, description="cost to serve: post-sale"),
         ),
         key=("account_id", "period", "product"),
@@ -322,7 +354,13 @@ _SHEETS: tuple[Sheet, ...] = (
                 choices=("growth", "harmony", "value_creation"),
             ),
             _c("name", Kind.TEXT, True, "criterion name"),
-            _c("weight", Kind.NUMBER, True, "weight (a section's sum to 1 or 100)", minimum=0),
+            _c(
+                "weight",
+                Kind.NUMBER,
+                True,
+                "weight (a section's sum to 1 or 100)",
+                minimum=0,
+            ),
             _c("description", Kind.TEXT, description="the scale raters use"),
         ),
         key=("criterion_id",),
@@ -334,7 +372,13 @@ _SHEETS: tuple[Sheet, ...] = (
         "scores",
         (
             _c("account_id", Kind.ID, True, "the account", ref=ACCOUNT),
-            _c("criterion_id", Kind.ID, True, "the criterion", ref=Ref("Criteria", "criterion_id")),
+            _c(
+                "criterion_id",
+                Kind.ID,
+                True,
+                "the criterion",
+                ref=Ref("Criteria", "criterion_id"),
+            ),
             _c("score", Kind.NUMBER, True, "score from 1 to 10", minimum=1, maximum=10),
             _c("rater", Kind.TEXT, description="who scored"),
             _c("scored_on", Kind.DATE, description="when"),
@@ -467,12 +511,28 @@ _SHEETS: tuple[Sheet, ...] = (
             _c("account_id", Kind.ID, True, "the account", ref=ACCOUNT),
             _c("name", Kind.TEXT, True, "name"),
             _c("title", Kind.TEXT, description="job title"),
-            _c("organisation", Kind.TEXT, description="blank = the account; else a third party"),
+            _c(
+                "organisation",
+                Kind.TEXT,
+                description="blank = the account; else a third party",
+            ),
             _c("unit_id", Kind.ID, description="the customer unit", ref=UNIT),
-            _c("reports_to", Kind.ID, description="manager (a stakeholder)", ref=STAKEHOLDER),
+            _c(
+                "reports_to",
+                Kind.ID,
+                description="manager (a stakeholder)",
+                ref=STAKEHOLDER,
+            ),
             _c("decision_power", Kind.INT, True, "1–5", minimum=1, maximum=5),
             _c("interest", Kind.INT, description="1–5", minimum=1, maximum=5),
-            _c("attitude", Kind.INT, True, "−2 hostile … +2 champion", minimum=-2, maximum=2),
+            _c(
+                "attitude",
+                Kind.INT,
+                True,
+                "−2 hostile … +2 champion",
+                minimum=-2,
+                maximum=2,
+            ),
             _c(
                 "buying_role",
                 Kind.ENUM,
@@ -558,10 +618,26 @@ _SHEETS: tuple[Sheet, ...] = (
                 Kind.ENUM,
                 True,
                 "coverage status",
-                choices=("owned", "pipeline", "whitespace", "not_eligible", "competitor"),
+                choices=(
+                    "owned",
+                    "pipeline",
+                    "whitespace",
+                    "not_eligible",
+                    "competitor",
+                ),
             ),
-            _c("current_revenue", Kind.MONEY, description="current revenue", minimum=MONEY0),
-            _c("potential_revenue", Kind.MONEY, description="potential revenue", minimum=MONEY0),
+            _c(
+                "current_revenue",
+                Kind.MONEY,
+                description="current revenue",
+                minimum=MONEY0,
+            ),
+            _c(
+                "potential_revenue",
+                Kind.MONEY,
+                description="potential revenue",
+                minimum=MONEY0,
+            ),
             _c("competitor", Kind.TEXT, description="competitor"),
             _c("probability", Kind.NUMBER, description="0–1", minimum=0, maximum=1),
             _c("owner", Kind.ID, description="owner (a Team.member_id)", ref=MEMBER),
@@ -574,14 +650,31 @@ _SHEETS: tuple[Sheet, ...] = (
         "tasks",
         (
             _c("task_id", Kind.ID, True, "task id"),
-            _c("account_id", Kind.ID, description="blank = the KAM programme", ref=ACCOUNT),
+            _c(
+                "account_id",
+                Kind.ID,
+                description="blank = the KAM programme",
+                ref=ACCOUNT,
+            ),
             _c("name", Kind.TEXT, True, "task name"),
             _c("phase", Kind.TEXT, description="phase"),
             _c("owner", Kind.ID, description="owner (a Team.member_id)", ref=MEMBER),
             _c("start", Kind.DATE, description="fixed or not-before start"),
-            _c("duration_days", Kind.INT, True, "working days (0 = milestone)", minimum=0),
+            _c(
+                "duration_days",
+                Kind.INT,
+                True,
+                "working days (0 = milestone)",
+                minimum=0,
+            ),
             _c("predecessors", Kind.TEXT, description="e.g. T1; T2 SS-1; T3 FF+2"),
-            _c("percent_complete", Kind.NUMBER, description="0–100", minimum=0, maximum=100),
+            _c(
+                "percent_complete",
+                Kind.NUMBER,
+                description="0–100",
+                minimum=0,
+                maximum=100,
+            ),
             _c("baseline_finish", Kind.DATE, description="baseline finish"),
         ),
         key=("task_id",),
@@ -602,14 +695,22 @@ _SHEETS: tuple[Sheet, ...] = (
         wide=True,
         wide_name="role",
         wide_value=_c(
-            "code", Kind.ENUM, description="R, A, C, I or A/R", choices=("R", "A", "C", "I", "A/R")
+            "code",
+            Kind.ENUM,
+            description="R, A, C, I or A/R",
+            choices=("R", "A", "C", "I", "A/R"),
         ),
     ),
     Sheet(
         "Charter",
         "charter",
         (
-            _c("account_id", Kind.ID, description="blank = programme charter", ref=ACCOUNT),
+            _c(
+                "account_id",
+                Kind.ID,
+                description="blank = programme charter",
+                ref=ACCOUNT,
+            ),
             _c("section", Kind.ID, True, "section"),
             _c("field", Kind.ID, True, "field"),
             _c("value", Kind.TEXT, description="value"),
@@ -690,6 +791,9 @@ SETTINGS_DEFAULTS: dict[str, str] = {
 
 MONEY_QUANTUM = Decimal("0.01")
 
+#: The template's explanation sheet: written by the template, skipped on import.
+INSTRUCTIONS_SHEET = "Instructions"
+
 
 class Table:
     """The canonical rows of one sheet, held column by column.
@@ -719,7 +823,9 @@ class Table:
         return cls(store_columns(SHEETS[sheet_name]))
 
     @classmethod
-    def from_rows(cls, columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> Table:
+    def from_rows(
+        cls, columns: Sequence[str], rows: Iterable[Mapping[str, object]]
+    ) -> Table:
         t = cls(columns)
         for r in rows:
             t.append(r)
@@ -755,7 +861,7 @@ class Table:
 
 
 def store_columns(s: Sheet) -> tuple[str, ...]:
-    """The canonical columns of a sheet's rows: long form for wide sheets, then extra."""
+    """Canonical columns of a sheet's rows: long form for wide sheets, then extra."""
     names = list(s.column_names)
     if s.wide and s.wide_value is not None:
         names += [s.wide_name, s.wide_value.name]

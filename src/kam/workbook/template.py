@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kam.model import SETTINGS_DEFAULTS, SHEETS, Column, Sheet
+from kam.model import INSTRUCTIONS_SHEET, SETTINGS_DEFAULTS, SHEETS, Column, Sheet
 from kam.workbook.xlsx import (
     WORKBOOK_SHEET_ORDER,
     Formats,
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: Name of the sheet that explains the workbook (ignored on import).
-INSTRUCTIONS = "Instructions"
+INSTRUCTIONS = INSTRUCTIONS_SHEET
 #: Data validation covers this many rows below the header.
 VALIDATED_ROWS = 10_000
 #: Role columns the template shows on the wide Responsibilities sheet.

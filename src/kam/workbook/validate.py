@@ -17,6 +17,7 @@ from kam.config import Limits
 from kam.errors import WorkbookError
 from kam.model import (
     EXTRA,
+    INSTRUCTIONS_SHEET,
     SETTINGS_DEFAULTS,
     SHEET_ORDER,
     SHEETS,
@@ -64,6 +65,9 @@ def validate(
 ) -> Portfolio:
     """Validate every sheet of ``raw`` and build the portfolio.
 
+    The template's *Instructions* sheet is skipped silently; other unknown sheets
+    are ignored with a notice.
+
     ``currency`` is the workspace currency (default: the Settings sheet's, else
     USD); ``known`` holds ids already stored, per (sheet, id column), so that
     references may point at them. Raises :class:`WorkbookError` listing every
@@ -73,6 +77,8 @@ def validate(
     cell_chars = (limits or Limits()).cell_chars
     c = Collector()
     for name in raw.ignored:
+        if name.strip().casefold() == INSTRUCTIONS_SHEET.casefold():
+            continue  # the template's own explanation sheet
         c.warn(f"sheet {name!r} is not part of the kam workbook; it was ignored")
     if "Accounts" not in raw.sheets and ("Accounts", "account_id") not in known:
         c.error("the Accounts sheet is required", "Accounts")

@@ -322,6 +322,9 @@ def test_an_unknown_account_is_refused_by_sheet_and_id(store: Store) -> None:
     with pytest.raises(StoreError, match=r"MRR: account_id 'ZZ' is not an account"):
         store.import_portfolio(portfolio(MRR=[mrr_row("ZZ", "2024-01", "1.00")]))
     assert store.checksum() == before
+    # Nothing of the failed attempt lingers on the pooled connection.
+    again = store.import_portfolio(portfolio(MRR=[mrr_row("A3", "2024-01", "1.00")]))
+    assert again.sheets == {"MRR": SheetCounts(created=1)}
 
 
 def test_replace_cannot_remove_an_account_other_sheets_still_use(store: Store) -> None:

@@ -95,29 +95,27 @@ def _apply_sheet(
         # the first import of a big ledger, where staging would double the work.
         _load(conn, s, table, keys, into=q(target.name))
         return SheetCounts(created=len(keys))
+    # Temporary tables are created inside the import transaction, so a failure
+    # rolls them back with everything else; they are dropped only on success.
     stage = _create_stage(conn, target)
-    try:
-        _load(conn, s, table, keys, into=STAGE)
-        del keys
-        created, updated, total = _diff(conn, s, target)
-        if created or updated:
-            _upsert(conn, s, target)
-        removed = 0
-        if replace:
-            stored = conn.execute(
-                sa.select(sa.func.count()).select_from(target)
-            ).scalar_one()
-            removed = int(stored) - total
-            if removed:
-                conn.exec_driver_sql(
-                    f"CREATE INDEX kam_stage_key ON {STAGE} ({ROW_KEY})"
-                )
-                conn.exec_driver_sql(
-                    f"DELETE FROM {q(target.name)} WHERE NOT EXISTS (SELECT 1 FROM "
-                    f"{STAGE} s WHERE s.{ROW_KEY} = {q(target.name)}.{ROW_KEY})"
-                )
-    finally:
-        stage.drop(conn)
+    _load(conn, s, table, keys, into=STAGE)
+    del keys
+    created, updated, total = _diff(conn, s, target)
+    if created or updated:
+        _upsert(conn, s, target)
+    removed = 0
+    if replace:
+        stored = conn.execute(
+            sa.select(sa.func.count()).select_from(target)
+        ).scalar_one()
+        removed = int(stored) - total
+        if removed:
+            conn.exec_driver_sql(f"CREATE INDEX kam_stage_key ON {STAGE} ({ROW_KEY})")
+            conn.exec_driver_sql(
+                f"DELETE FROM {q(target.name)} WHERE NOT EXISTS (SELECT 1 FROM "
+                f"{STAGE} s WHERE s.{ROW_KEY} = {q(target.name)}.{ROW_KEY})"
+            )
+    stage.drop(conn)
     return SheetCounts(created, updated, total - created - updated, removed)
 
 
@@ -251,17 +249,15 @@ def _check_account_refs(conn: Connection, s: Sheet, table: Table) -> None:
         REFS, sa.MetaData(), sa.Column("id", sa.Text()), prefixes=["TEMPORARY"]
     )
     refs.create(conn)
-    try:
-        conn.execute(refs.insert(), [{"id": i} for i in sorted(map(str, ids))])
-        accounts = data_table("Accounts")
-        missing = conn.execute(
-            sa.select(refs.c.id)
-            .where(~sa.exists().where(accounts.c.account_id == refs.c.id))
-            .order_by(refs.c.id)
-            .limit(1)
-        ).scalar_one_or_none()
-    finally:
-        refs.drop(conn)
+    conn.execute(refs.insert(), [{"id": i} for i in sorted(map(str, ids))])
+    accounts = data_table("Accounts")
+    missing = conn.execute(
+        sa.select(refs.c.id)
+        .where(~sa.exists().where(accounts.c.account_id == refs.c.id))
+        .order_by(refs.c.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    refs.drop(conn)
     if missing is not None:
         raise StoreError(
             f"{s.name}: account_id {missing!r} is not an account of the store "

@@ -137,7 +137,9 @@ def _portfolio_counts(portfolio: Portfolio) -> str:
 
 @app.command()
 def template(
-    out_path: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="File to write.")],
+    out_path: Annotated[
+        Path, typer.Argument(metavar="OUT.xlsx", help="File to write.")
+    ],
 ) -> None:
     """Write a blank workbook with every sheet, instructions and data validation."""
     from kam.workbook.template import write_template
@@ -153,7 +155,9 @@ def demo(
         typer.Option("--out", "-o", help="Write the demo as a workbook instead."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
-    accounts: Annotated[int, typer.Option(min=1, help="Number of accounts.")] = 120,
+    accounts: Annotated[
+        int, typer.Option(min=60, max=1000, help="Number of accounts (60–1000).")
+    ] = 120,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Load only into an empty store.")
     ] = False,
@@ -464,13 +468,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except typer.Abort:
         err.print("Aborted.")
         return 1
-    except Exception as exc:  # click usage errors carry their own exit code
-        from click import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except typer.TyperException as exc:  # usage errors carry their own exit code
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"Error: {exc}", markup=False)
+        return int(getattr(exc, "exit_code", 2))
     return 0
 
 

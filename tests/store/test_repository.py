@@ -422,3 +422,21 @@ def test_concurrent_imports_each_bump_the_data_version(
     assert errors == []
     assert store.data_version() == 6
     assert len(store.load_portfolio().tables["Accounts"]) == 6
+
+
+def test_row_counts_follow_what_was_imported(store_url: str) -> None:
+    from kam.model import Portfolio, Table
+
+    store = Store(store_url)
+    try:
+        store.upgrade()
+        accounts = Table.for_sheet("Accounts")
+        for i in range(3):
+            accounts.append({"account_id": f"A{i}", "name": f"Account {i}"})
+        store.import_portfolio(Portfolio(tables={"Accounts": accounts}))
+        counts = store.row_counts()
+    finally:
+        store.dispose()
+    assert counts["Accounts"] == 3
+    assert counts["Revenue"] == 0
+    assert list(counts)[0] == "Settings"

@@ -106,6 +106,21 @@ class Store:
         ):
             return conn.execute(sa.select(accounts.c.row_key).limit(1)).first() is None
 
+    def row_counts(self) -> dict[str, int]:
+        """Stored rows per sheet, in :data:`~kam.model.SHEET_ORDER`."""
+        with (
+            translate_errors("cannot count the stored rows"),
+            read_connection(self.engine) as conn,
+        ):
+            return {
+                name: int(
+                    conn.execute(
+                        sa.select(sa.func.count()).select_from(data_table(name))
+                    ).scalar_one()
+                )
+                for name in SHEET_ORDER
+            }
+
     def load_portfolio(self, *, sheets: Iterable[str] | None = None) -> Portfolio:
         """The stored data: a Table per non-empty stored sheet, rows by row_key."""
         wanted = list(SHEET_ORDER) if sheets is None else list(sheets)

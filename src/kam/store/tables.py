@@ -197,3 +197,8 @@ def row_keys(s: Sheet, table: Table) -> Iterator[str]:
         yield from parts[0]
     else:
         yield from map(KEY_SEPARATOR.join, zip(*parts, strict=True))
+
+
+# The users, sessions and audit tables share this metadata (one schema, one Alembic
+# history); imported last because that module imports ``metadata`` from here.
+from kam.store import auth_tables as _auth_tables  # noqa: E402, F401

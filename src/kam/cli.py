@@ -478,5 +478,98 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- users
+
+users_app = typer.Typer(help="Manage the people who may sign in.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="Sign-in e-mail.")],
+    role: Annotated[
+        str,
+        typer.Option(help="admin, analyst, executive, kam or viewer."),
+    ],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from standard input."),
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Create a user; prints a random password once unless --password-stdin."""
+    from kam.users import create_user, new_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        generated = False
+    else:
+        password, generated = new_password(), True
+    store = _open_store(database)
+    try:
+        user = create_user(store.engine, email, role, password=password, name=name)
+    finally:
+        store.dispose()
+    out.print(f"Created {user.email} ({user.role}).")
+    if generated:
+        out.print(f"Password (shown once): {password}", markup=False)
+
+
+@users_app.command("list")
+def users_list(database: DatabaseOpt = None) -> None:
+    """List the users: e-mail, name, role, active."""
+    from kam.users import list_users
+
+    store = _open_store(database)
+    try:
+        found = list_users(store.engine)
+    finally:
+        store.dispose()
+    table = RichTable("e-mail", "name", "role", "active", "created (UTC)")
+    for u in found:
+        table.add_row(
+            u.email,
+            u.name or "",
+            u.role,
+            "yes" if u.active else "no",
+            f"{u.created_at:%Y-%m-%d %H:%M}",
+        )
+    out.print(table)
+
+
+@users_app.command("disable")
+def users_disable(
+    email: Annotated[str, typer.Argument(metavar="EMAIL")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Disable a user; their sessions end at once."""
+    from kam.users import disable_user
+
+    store = _open_store(database)
+    try:
+        user = disable_user(store.engine, email)
+    finally:
+        store.dispose()
+    out.print(f"Disabled {user.email}.")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    email: Annotated[str, typer.Argument(metavar="EMAIL")],
+    role: Annotated[str, typer.Argument(metavar="ROLE")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Give a user another role."""
+    from kam.users import set_role
+
+    store = _open_store(database)
+    try:
+        user = set_role(store.engine, email, role)
+    finally:
+        store.dispose()
+    out.print(f"{user.email} is now {user.role}.")
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,142 @@
+"""Plotly figures of the web pages, as JSON for ``Plotly.newPlot`` (static/kam.js)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+
+from kam.analysis.result import AnalysisResult
+
+__all__ = ["abc_classes", "abc_migration", "mrr_by_plan", "pareto", "to_json"]
+
+_LAYOUT: dict[str, object] = {
+    "margin": {"l": 60, "r": 60, "t": 30, "b": 60},
+    "template": "plotly_white",
+    "legend": {"orientation": "h", "y": -0.2},
+}
+_CLASS_COLOURS = {"A": "#1f6f8b", "B": "#99c24d", "C": "#d9a441"}
+
+
+def to_json(fig: go.Figure) -> str:
+    """The figure as JSON text (data and layout), safe inside a ``<script>`` element:
+    ``<``, ``>`` and ``&`` are escaped, so a name cannot close the element."""
+    text: str = fig.to_json()
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def pareto(result: AnalysisResult) -> go.Figure:
+    """Bars by account (descending), the cumulative share on a right 0–100 % axis, a
+    dashed line at the threshold and a marker at the k-th account."""
+    rows = result.rows
+    labels = [str(r["account_id"]) for r in rows]
+    names = [str(r["name"] or r["account_id"]) for r in rows]
+    threshold = float(str(result.parameters["threshold"]))
+    k = int(str(result.summary["k"]))
+    fig = go.Figure()
+    fig.add_bar(
+        x=labels,
+        y=[float(str(r["value"])) for r in rows],
+        name="value",
+        marker_color=["#1f6f8b" if r["vital_few"] else "#9fb8c4" for r in rows],
+        hovertext=names,
+    )
+    fig.add_scatter(
+        x=labels,
+        y=[float(str(r["cum_share"])) * 100 for r in rows],
+        name="cumulative share",
+        yaxis="y2",
+        mode="lines",
+        line={"color": "#c0392b"},
+    )
+    if 0 < k <= len(rows):
+        fig.add_scatter(
+            x=[labels[k - 1]],
+            y=[float(str(rows[k - 1]["cum_share"])) * 100],
+            name=f"k = {k}",
+            yaxis="y2",
+            mode="markers",
+            marker={"size": 11, "color": "#c0392b", "symbol": "diamond"},
+        )
+    fig.add_shape(
+        type="line",
+        xref="paper",
+        x0=0,
+        x1=1,
+        yref="y2",
+        y0=threshold * 100,
+        y1=threshold * 100,
+        line={"dash": "dash", "color": "#555"},
+    )
+    fig.update_layout(
+        **_LAYOUT,
+        xaxis={"title": "accounts, largest first", "showticklabels": len(rows) <= 40},
+        yaxis={"title": str(result.parameters.get("metric", "value"))},
+        yaxis2={
+            "title": "cumulative share (%)",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 100],
+            "ticksuffix": " %",
+        },
+    )
+    return fig
+
+
+def abc_classes(classes: Sequence[Mapping[str, object]]) -> go.Figure:
+    """Accounts per class and period, stacked."""
+    periods = list(dict.fromkeys(str(r["period"]) for r in classes))
+    fig = go.Figure()
+    for c, colour in _CLASS_COLOURS.items():
+        counts = {str(r["period"]): r["accounts"] for r in classes if r["class"] == c}
+        fig.add_bar(
+            x=periods,
+            y=[counts.get(p, 0) for p in periods],
+            name=c,
+            marker_color=colour,
+        )
+    fig.update_layout(**_LAYOUT, barmode="stack", yaxis={"title": "accounts"})
+    return fig
+
+
+def abc_migration(migration: Sequence[Mapping[str, object]]) -> go.Figure:
+    """Heat map of accounts moving from class to class (last pair of periods)."""
+    if not migration:
+        return go.Figure(layout=_LAYOUT)
+    last = (migration[-1]["period_from"], migration[-1]["period_to"])
+    rows = [r for r in migration if (r["period_from"], r["period_to"]) == last]
+    sources = list(dict.fromkeys(str(r["from_class"]) for r in rows))
+    targets = list(dict.fromkeys(str(r["to_class"]) for r in rows))
+    counts = {(str(r["from_class"]), str(r["to_class"])): r["accounts"] for r in rows}
+    z = [[counts.get((f, t), 0) for t in targets] for f in sources]
+    fig = go.Figure(
+        go.Heatmap(
+            x=targets,
+            y=sources,
+            z=z,
+            text=z,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+        )
+    )
+    fig.update_layout(
+        **_LAYOUT,
+        xaxis={"title": f"class in {last[1]}", "side": "top"},
+        yaxis={"title": f"class in {last[0]}", "autorange": "reversed"},
+    )
+    return fig
+
+
+def mrr_by_plan(rows: Sequence[Mapping[str, object]]) -> go.Figure:
+    """MRR per month, stacked by plan."""
+    months = list(dict.fromkeys(str(r["month"]) for r in rows))
+    plans = sorted({str(r["plan"]) for r in rows})
+    fig = go.Figure()
+    for plan in plans:
+        values = {str(r["month"]): r["mrr"] for r in rows if r["plan"] == plan}
+        fig.add_bar(
+            x=months, y=[float(str(values.get(m, 0))) for m in months], name=plan
+        )
+    fig.update_layout(**_LAYOUT, barmode="stack", yaxis={"title": "MRR"})
+    return fig

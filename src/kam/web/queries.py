@@ -1,0 +1,116 @@
+"""Reads behind the pages: accounts, an account's revenue and MRR, totals.
+
+Every function takes the engine's tables already restricted to the user's readable
+accounts (``Engine.tables(accounts=...)``), so none of them decides access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+import ibis
+
+from kam.errors import NotFoundError
+
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "account",
+    "accounts",
+    "latest_mrr",
+    "mrr_by_plan",
+    "revenue_by_year",
+]
+
+Tables = Mapping[str, ibis.Table]
+
+#: Columns of the accounts list and API.
+ACCOUNT_COLUMNS = ("account_id", "name", "owner", "segment", "industry", "region")
+
+
+def accounts(
+    tables: Tables,
+    *,
+    q: str | None = None,
+    owner: str | None = None,
+    segment: str | None = None,
+) -> list[dict[str, object]]:
+    """Accounts by name; ``q`` matches id or name (case-insensitive)."""
+    if "Accounts" not in tables:
+        return []
+    t = tables["Accounts"]
+    if q:
+        needle = q.strip().lower()
+        t = t.filter(
+            t["name"].lower().contains(needle)
+            | t["account_id"].lower().contains(needle)
+        )
+    if owner:
+        t = t.filter(t["owner"] == owner)
+    if segment:
+        t = t.filter(t["segment"] == segment)
+    rows: list[dict[str, object]] = (
+        t.select(*ACCOUNT_COLUMNS)
+        .order_by("name", "account_id")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    return rows
+
+
+def account(tables: Tables, account_id: str) -> dict[str, object]:
+    """One account's profile; NotFoundError when it is not among ``tables``."""
+    t = tables.get("Accounts")
+    rows = (
+        t.filter(t["account_id"] == account_id).to_pyarrow().to_pylist()
+        if t is not None
+        else []
+    )
+    if not rows:
+        raise NotFoundError(f"there is no account {account_id!r}")
+    row: dict[str, object] = rows[0]
+    return row
+
+
+def revenue_by_year(tables: Tables, account_id: str) -> list[dict[str, object]]:
+    """``year, amount`` of one account, calendar years from the period's first four
+    characters."""
+    if "Revenue" not in tables:
+        return []
+    t = tables["Revenue"]
+    t = t.filter(t["account_id"] == account_id)
+    out = (
+        t.mutate(year=t["period"].substr(0, 4))
+        .group_by("year")
+        .agg(amount=lambda x: x["amount"].sum())
+        .order_by("year")
+    )
+    rows: list[dict[str, object]] = out.to_pyarrow().to_pylist()
+    return rows
+
+
+def mrr_by_plan(tables: Tables, account_id: str) -> list[dict[str, object]]:
+    """``month, plan, mrr`` of one account, by month then plan."""
+    if "MRR" not in tables:
+        return []
+    t = tables["MRR"]
+    out = (
+        t.filter(t["account_id"] == account_id)
+        .group_by("month", "plan")
+        .agg(mrr=lambda x: x["mrr"].sum())
+        .order_by("month", "plan")
+    )
+    rows: list[dict[str, object]] = out.to_pyarrow().to_pylist()
+    return rows
+
+
+def latest_mrr(tables: Tables) -> tuple[str | None, Decimal]:
+    """The last month with MRR and the MRR of that month over ``tables``."""
+    if "_mrr_by_month" not in tables:
+        return None, Decimal("0.00")
+    t = tables["_mrr_by_month"]
+    month = t["month"].max().to_pyarrow().as_py()
+    if month is None:
+        return None, Decimal("0.00")
+    total = t.filter(t["month"] == month)["value"].sum().to_pyarrow().as_py()
+    return str(month), Decimal(str(total or 0)).quantize(Decimal("0.01"))

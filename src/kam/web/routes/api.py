@@ -1,0 +1,36 @@
+"""The JSON API: accounts and analysis results over the user's readable accounts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from kam.web.deps import Readable, User, state
+from kam.web.queries import accounts
+from kam.web.routes.params import analysis_params
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.get("/accounts")
+def api_accounts(
+    request: Request,
+    user: User,
+    readable: Readable,
+    q: str = "",
+    owner: str = "",
+    segment: str = "",
+) -> list[dict[str, object]]:
+    """The accounts the user may read (id, name, owner, segment, industry, region)."""
+    tables = state(request).engine.tables(accounts=readable)
+    return accounts(tables, q=q, owner=owner, segment=segment)
+
+
+@router.get("/analyses/{name}")
+def api_analysis(
+    request: Request, name: str, user: User, readable: Readable
+) -> dict[str, object]:
+    """Run an analysis (query parameters = its parameters) over readable accounts."""
+    params = analysis_params(request, name)
+    return state(request).engine.run(name, params, accounts=readable).to_dict()

@@ -571,5 +571,46 @@ def users_set_role(
     out.print(f"{user.email} is now {user.role}.")
 
 
+# --------------------------------------------------------------------------- serve
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo_mode: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Load the demo into an empty store and create demo users."
+        ),
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Run the web workspace."""
+    import uvicorn
+
+    from kam.demo import demo_portfolio
+    from kam.web import create_app
+    from kam.web.launch import create_demo_users, setup_link
+
+    settings = _settings(database)
+    store = _open_store(database)
+    if demo_mode and store.is_empty():
+        summary = store.import_portfolio(demo_portfolio(), source="demo seed=7")
+        _print_summary(summary, title="Demo portfolio loaded")
+    if demo_mode:
+        created = create_demo_users(store)
+        if created:
+            table = RichTable("e-mail", "role", "password (shown once)")
+            for email, role, password in created:
+                table.add_row(email, role, password)
+            out.print(table)
+    link = setup_link(store, f"http://{host}:{port}")
+    if link is not None:
+        out.print("No user yet. Create the administrator (link valid one hour):")
+        out.print(link, markup=False, soft_wrap=True)
+    uvicorn.run(create_app(settings, store=store), host=host, port=port)
+
+
 if __name__ == "__main__":
     sys.exit(main())

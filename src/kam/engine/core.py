@@ -32,7 +32,13 @@ from kam.analysis.result import AnalysisResult
 from kam.config import Settings, get_settings
 from kam.engine.cache import ResultCache, result_key
 from kam.engine.scope import restrict
-from kam.engine.sources import Loaded, Source, parse_source, source_from_env
+from kam.engine.sources import (
+    BackendSource,
+    Loaded,
+    Source,
+    parse_source,
+    source_from_env,
+)
 from kam.errors import InputError
 from kam.model import SETTINGS_DEFAULTS, SHEETS
 
@@ -206,8 +212,11 @@ class Engine:
     def close(self) -> None:
         """Release the backend if the engine created it."""
         with self._lock:
-            if self._loaded is not None and self.source.scratch:
+            owned = self.source.scratch or self.source.owns
+            if self._loaded is not None and owned:
                 self._loaded.backend.disconnect()
+            elif owned and isinstance(self.source, BackendSource):
+                self.source.backend.disconnect()
             self._loaded = None
             self._derived = {}
 
@@ -276,8 +285,6 @@ def open_engine(
     live Ibis backend (for instance ``ibis.pyspark.connect(session)``) is used as it
     is, its tables named after the sheets.
     """
-    from kam.engine.sources import BackendSource
-
     settings = settings or get_settings()
     if isinstance(source, BaseBackend):
         return Engine(

@@ -84,6 +84,8 @@ class Source:
     label: str = ""
     #: True when the engine owns an in-memory DuckDB it may create tables in.
     scratch: bool = False
+    #: True when the engine opened the backend and must close it.
+    owns: bool = False
 
     def current_version(self) -> int:
         """The data version now (cheap; called before every use of the engine)."""
@@ -170,8 +172,10 @@ class BackendSource(Source):
         label: str,
         version: Callable[[], int] | None = None,
         database: Any = None,
+        owns: bool = False,
     ) -> None:
         self.backend = backend
+        self.owns = owns
         self.label = label
         self._version = version
         self._database = database
@@ -210,7 +214,9 @@ class PostgresStoreSource(BackendSource):
             con = ibis.postgres.connect(**_ibis_pg_kwargs(url))
         except Exception as exc:  # psycopg's errors: the store is unreachable
             raise StoreError(f"cannot connect to the store: {exc}") from exc
-        super().__init__(con, label="the store", version=lambda: read_data_version(url))
+        super().__init__(
+            con, label="the store", version=lambda: read_data_version(url), owns=True
+        )
 
 
 def _ibis_pg_kwargs(url: str) -> dict[str, Any]:
@@ -340,7 +346,7 @@ def _warehouse(url: str) -> Source:
             f"cannot connect to {url.split('://')[0]} source: {exc}"
         ) from exc
     label = url if "@" not in url else url.split("://")[0] + "://…"
-    return BackendSource(con, label=label)
+    return BackendSource(con, label=label, owns=True)
 
 
 def source_from_env() -> str | None:

@@ -65,8 +65,13 @@ def demo() -> Portfolio:
 
 @pytest.mark.parametrize("analysis", ["pareto", "abc"])
 def test_workbook_and_store_sources_give_identical_json(
-    analysis: str, demo: Portfolio, store_url: str, tmp_path: Path
+    analysis: str,
+    demo: Portfolio,
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     book = tmp_path / "demo.xlsx"
     write_workbook(demo, book)
     store = _store(store_url, demo)
@@ -180,6 +185,31 @@ def test_pareto_over_scoped_accounts_covers_only_those_accounts() -> None:
     assert [r["account_id"] for r in result.rows] == ["A2", "A3"]
     assert result.summary["total"] == "40.00"
     assert result.rows[0]["share"] == pytest.approx(0.75)
+    engine.close()
+
+
+def test_postgres_store_snapshot_goes_to_the_user_cache_folder(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    _store(postgres_url, _small_portfolio({"A1": ["0.10", "0.20"]})).dispose()
+    engine = _engine(postgres_url)
+    sums = engine.tables()["_revenue_by_period"].to_pyarrow()
+    assert sums.column("value").to_pylist() == [Decimal("0.30")]
+    assert isinstance(engine.source, SnapshotSource)
+    assert engine.source.cache.root.parent == tmp_path / "kam"
+    assert engine.source.cache.versions() == [1]
+    engine.close()
+
+
+def test_postgres_store_named_as_source_runs_inside_postgresql(
+    postgres_url: str,
+) -> None:
+    _store(postgres_url, _small_portfolio({"A1": ["3.00"], "A2": ["1.00"]})).dispose()
+    engine = open_engine(postgres_url)
+    assert engine.backend.name == "postgres"
+    result = engine.run("pareto")
+    assert [r["value"] for r in result.rows] == [Decimal("3.00"), Decimal("1.00")]
     engine.close()
 
 

@@ -3,11 +3,12 @@
 A source string (``--source`` on the CLI, ``KAM_SOURCE`` otherwise) is one of:
 
 ``store`` (the default)
-    The ``KAM_DATABASE_URL`` store. On SQLite: a Parquet snapshot of the store's
-    tables under ``<db>.cache/v<data_version>/`` (see :mod:`kam.engine.cache`), read
-    by an in-process DuckDB, rebuilt when an import changes the data version. On
-    PostgreSQL: the analyses run inside PostgreSQL through Ibis's postgres backend
-    (pushdown), which measured faster than a snapshot (see :mod:`kam.engine.core`).
+    The ``KAM_DATABASE_URL`` store, through a Parquet snapshot of its tables under
+    ``<db>.cache/v<data_version>/`` (SQLite) or ``~/.cache/kam/pg-<hash>/`` (PostgreSQL)
+    (see :mod:`kam.engine.cache`), read by an in-process DuckDB and rebuilt when an
+    import changes the data version. On PostgreSQL the snapshot measured faster than
+    running the analyses inside PostgreSQL (see :mod:`kam.engine.core`); pushdown is
+    used when the store's URL is given as the source instead.
 a workbook path (``.xlsx``, a ``.csv`` file or a folder of CSV files)
     Read and validated with :func:`kam.workbook.load_workbook`, then held in an
     in-memory DuckDB.
@@ -26,6 +27,7 @@ extension at run time.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import sqlalchemy as sa
 from ibis.backends import BaseBackend
 
 from kam.engine.arrow import portfolio_to_arrow
@@ -323,10 +326,33 @@ def parse_source(source: str, *, database_url: str) -> Source:
 
 
 def store_source(database_url: str) -> Source:
-    """The store of ``database_url``: a snapshot on SQLite, pushdown on PostgreSQL."""
+    """The store of ``database_url`` through a Parquet snapshot read by DuckDB.
+
+    A SQLite store keeps its snapshots next to the database file; a PostgreSQL store
+    in the user's cache folder (see :func:`pg_cache_dir`). Pushdown into PostgreSQL
+    stays available by naming the database as the source (``--source postgres://…``);
+    :mod:`kam.engine.core` has the measurements behind this choice.
+    """
     if sqlite_path(database_url) is not None:
         return SnapshotSource(database_url)
-    return PostgresStoreSource(database_url)
+    return SnapshotSource(database_url, cache_dir=pg_cache_dir(database_url))
+
+
+def pg_cache_dir(database_url: str) -> Path:
+    """Where snapshots of a PostgreSQL store go: ``$XDG_CACHE_HOME/kam/pg-<hash>``.
+
+    One folder per database and schema (the URL without its password), readable by
+    the user only: it holds the portfolio's data.
+    """
+    parsed = sa.make_url(database_url).set(password=None)
+    digest = hashlib.sha256(parsed.render_as_string().encode()).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "kam" / f"pg-{digest}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StoreError(f"cannot create the engine cache {folder}: {exc}") from exc
+    return folder
 
 
 def _is_store(url: str) -> bool:

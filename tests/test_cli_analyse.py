@@ -185,3 +185,15 @@ def test_workbook_source_gives_the_same_rows_as_the_store(
 def test_unknown_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyse", "pareto", "--bogus"]) == 2
     assert "--bogus" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--format", "yaml"], ["--set", "threshold"]],
+    ids=["unknown-format", "set-without-equals"],
+)
+def test_malformed_options_exit_2_naming_the_option(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["analyse", "pareto", *args]) == 2
+    assert args[0] in capsys.readouterr().err

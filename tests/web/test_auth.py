@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from starlette.testclient import TestClient
 
+from kam.config import Settings
 from kam.store.auth_tables import sessions
+from kam.store.repository import Store
 from kam.users import MAX_FAILURES, disable_user, utcnow
+from kam.web import create_app
+from kam.web.launch import setup_link
 from kam.web.sessions import COOKIE
 from tests.web.conftest import PASSWORD, Workspace, csrf_of, pre_token, sign_in
 
@@ -170,3 +177,36 @@ def test_docs_and_schema_open_after_sign_in(workspace: Workspace) -> None:
     sign_in(client, email)
     assert "/api/analyses/{name}" in client.get("/openapi.json").json()["paths"]
     assert "/api/accounts" in client.get("/docs").text
+
+
+def test_the_setup_link_creates_the_first_admin_and_signs_them_in(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    store = Store(url)
+    store.upgrade()
+    app = create_app(Settings(database_url=url), store=store)
+    try:
+        link = setup_link(store, "http://testserver")
+        assert link is not None
+        token = link.split("token=", 1)[1]
+        client = TestClient(app, base_url="http://testserver")
+        page = client.get(f"/setup?token={token}")
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found is not None
+        form = {
+            "csrf_token": found.group(1),
+            "token": token,
+            "email": "root@example.com",
+            "password": PASSWORD,
+        }
+        assert client.post("/setup", data=form, follow_redirects=False).status_code == (
+            303
+        )
+        assert client.get("/api/accounts").status_code == 200
+        assert setup_link(store, "http://testserver") is None
+        second = client.post("/setup", data={**form, "email": "two@example.com"})
+        assert second.status_code == 400
+    finally:
+        app.state.kam.engine.close()
+        store.dispose()

@@ -77,6 +77,9 @@ def pareto(result: AnalysisResult) -> go.Figure:
             "overlaying": "y",
             "side": "right",
             "range": [0, 100],
+            "tickmode": "linear",
+            "tick0": 0,
+            "dtick": 20,
             "ticksuffix": " %",
         },
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import ibis
@@ -138,3 +139,42 @@ def test_golden_case_gives_the_same_result_on_pyspark(
     case: GoldenCase, spark_backend: _SparkViews
 ) -> None:
     check_case(case, spark_backend)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_engine_reads_sheet_named_spark_views_as_a_warehouse(
+    spark_backend: _SparkViews,
+) -> None:
+    """The worked check of analyses.md §1 through the engine's warehouse mode."""
+    import pyarrow as pa
+
+    from kam.engine import open_engine
+
+    amounts = [400, 250, 120, 80, 50, 40, 25, 20, 10, 5]
+    ids = [f"W{i:02d}" for i in range(1, 11)]
+    spark_backend.create_table(
+        "Accounts",
+        pa.table({"account_id": ids, "name": [f"Name {i}" for i in ids]}),
+    )
+    spark_backend.create_table(
+        "REVENUE",
+        pa.table(
+            {
+                "account_id": ids,
+                "period": ["2024"] * 10,
+                "amount": pa.array([Decimal(a) for a in amounts], pa.decimal128(18, 2)),
+            }
+        ),
+    )
+    engine = open_engine(spark_backend.con)
+    try:
+        result = engine.run("pareto", {"period_from": "2024", "period_to": "2024"})
+    finally:
+        engine.close()
+    assert result.summary["k"] == 4
+    assert result.summary["cum_share_at_k"] == pytest.approx(0.85)
+    assert result.summary["hhi"] == pytest.approx(0.24855)
+    assert result.summary["gini"] == pytest.approx(0.591)
+    assert result.rows[0]["value"] == Decimal("400.00")
+    assert result.rows[0]["name"] == "Name W01"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -98,7 +98,7 @@ class SheetData:
     """
 
     sheet: Sheet
-    rows: list[int]
+    rows: Sequence[int]
     values: dict[str, list[object]]
     raw: dict[str, list[object]]
     bad: dict[str, set[int]]
@@ -235,6 +235,8 @@ def check_references(
                 )
             continue
         noun = _NOUNS.get(ref.sheet, f"a {ref.column}")
+        if not set(values).difference(targets).difference((None,)):
+            continue  # every value is a known id: no need to look row by row
         for i, v in enumerate(values):
             if v is not None and v not in targets:
                 c.error(

@@ -337,39 +337,37 @@ class ColumnResult:
 
 _MISS = object()
 
+# Raw values whose conversion depends only on their value, so that equal cells can
+# share one conversion. bool is left out (True == 1 == 1.0 would collide) and so are
+# zeros (-0.0 == 0 but converts to a different amount).
+_CACHEABLE = frozenset({str, int, float, dt.date, dt.datetime, dt.time, dt.timedelta})
+
 
 def convert_column(
     col: Column, cells: Sequence[object], *, cell_chars: int = 32_767
 ) -> ColumnResult:
     """Convert one column of raw cells; blanks take ``col.default``.
 
-    A blank cell in a required column is an error. Results are cached per distinct
-    text, since ids, months and plans repeat down a column.
+    A blank cell in a required column is an error. Each distinct value is converted
+    once, since ids, months, plans and amounts repeat down a column; equal cells
+    then share one converted object.
     """
     conv = converter(col, cell_chars=cell_chars)
-    # Each distinct text is converted once; the column is then mapped by
-    # comprehensions, which cost a fraction of an explicit loop per cell.
-    by_text = {
-        v: (_safe(conv, v) if v.strip() else None)
-        for v in {v for v in cells if v.__class__ is str}
-    }
-    values: list[object] = [
-        by_text[v] if v.__class__ is str else (None if v is None else _safe(conv, v))
-        for v in cells
-    ]
+    distinct = set(cells)
+    if all(v.__class__ is str for v in distinct):
+        # CSV, and text columns of xlsx: map through a table of distinct values,
+        # which runs at C speed.
+        by_text = {v: (_safe(conv, v) if v.strip() else None) for v in distinct}
+        values: list[object] = list(map(by_text.__getitem__, cells))
+        clean = all(
+            r is not None and r.__class__ is not Invalid for r in by_text.values()
+        )
+    else:
+        values = _convert_mixed(conv, cells)
+        clean = False
     errors: list[tuple[int, str]] = []
-    flagged = [i for i, r in enumerate(values) if r is None or r.__class__ is Invalid]
-    default = col.default
-    for i in flagged:
-        r = values[i]
-        if r is None:
-            if default is not None:
-                values[i] = default
-            elif col.required:
-                errors.append((i, "a value is required here"))
-        else:
-            errors.append((i, str(r)))
-            values[i] = None
+    if not clean:
+        _settle(col, values, errors)
     rounded: list[int] = []
     if isinstance(conv, _MoneyConv) and conv.rounded:
         rounded = [
@@ -378,6 +376,43 @@ def convert_column(
             if (v.__class__ is str or v.__class__ is float) and v in conv.rounded
         ]
     return ColumnResult(values, errors, rounded)
+
+
+def _convert_mixed(conv: Converter, cells: Sequence[object]) -> list[object]:
+    """Convert cells of several types (xlsx), once per distinct cacheable value."""
+    cache: dict[object, object] = {}
+    values: list[object] = []
+    append = values.append
+    for v in cells:
+        cls = v.__class__
+        if cls is str:
+            r = cache.get(v, _MISS)
+            if r is _MISS:
+                r = cache[v] = _safe(conv, v) if v.strip() else None  # type: ignore[attr-defined]
+        elif v is None:
+            r = None
+        elif cls in _CACHEABLE and v != 0:
+            r = cache.get(v, _MISS)
+            if r is _MISS:
+                r = cache[v] = _safe(conv, v)
+        else:
+            r = _safe(conv, v)
+        append(r)
+    return values
+
+
+def _settle(col: Column, values: list[object], errors: list[tuple[int, str]]) -> None:
+    """Blanks take the default (or are an error when required); bad cells -> None."""
+    default = col.default
+    for i, r in enumerate(values):
+        if r is None:
+            if default is not None:
+                values[i] = default
+            elif col.required:
+                errors.append((i, "a value is required here"))
+        elif r.__class__ is Invalid:
+            errors.append((i, str(r)))
+            values[i] = None
 
 
 def _safe(conv: Converter, v: object) -> object:

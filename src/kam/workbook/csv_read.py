@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kam.config import Limits
 from kam.errors import InputError, Problem, UnsafeFileError, WorkbookError
+from kam.workbook.csv_fast import fast_columns
 from kam.workbook.read import RawBook, RawSheet, canonical_sheet
 
 __all__ = ["decode_csv", "read_csv", "read_csv_sheet"]
@@ -101,6 +102,20 @@ def decode_csv(data: bytes, *, sheet: str, encoding: str | None = None) -> str:
         ) from exc
 
 
+def _may_be_utf8(data: bytes, encoding: str | None) -> bool:
+    """True when the file is read as UTF-8 (the only codec of the fast path)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return True
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    if encoding is None:
+        return True
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
 def _separator(text: str) -> str:
     """``;`` or a tab when the header line has more of them than commas."""
     header = text.split("\n", 1)[0]
@@ -124,7 +139,18 @@ def read_csv_sheet(
             f"{path.name} is {size // 2**20} MiB; the largest file accepted is "
             f"{limits.file_bytes // 2**20} MiB"
         )
-    text = decode_csv(path.read_bytes(), sheet=sheet, encoding=encoding)
+    data = path.read_bytes()
+    if _may_be_utf8(data, encoding):
+        fast = fast_columns(
+            data, field_chars=limits.csv_field_bytes, max_rows=max_rows
+        )
+        if fast is not None and len(fast[0]) <= limits.columns:
+            headers, columns, numbers = fast
+            return RawSheet(
+                path.stem, [h.strip() for h in headers], None, numbers, columns=columns
+            )
+    text = decode_csv(data, sheet=sheet, encoding=encoding)
+    del data
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         message = (

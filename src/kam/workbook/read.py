@@ -21,6 +21,7 @@ from typing import Any
 from kam.config import Limits
 from kam.errors import NotFoundError, Problem, UnsafeFileError, WorkbookError
 from kam.model import Portfolio, sheet
+from kam.workbook.columns import LineNumbers
 from kam.workbook.convert import cell_text
 
 __all__ = ["RawBook", "RawSheet", "canonical_sheet", "load_workbook", "read_workbook"]
@@ -56,9 +57,14 @@ class RawSheet:
             self._rows = None
         self.columns: list[list[object]] = list(columns)
         n = len(self.columns[0]) if self.columns else 0
-        self.row_numbers: list[int] = (
-            list(row_numbers) if row_numbers is not None else list(range(2, n + 2))
-        )
+        # Consecutive rows (the common case) are kept as a range, not n ints.
+        self.row_numbers: Sequence[int]
+        if row_numbers is None:
+            self.row_numbers = LineNumbers(2, n)
+        elif isinstance(row_numbers, LineNumbers):
+            self.row_numbers = row_numbers
+        else:
+            self.row_numbers = list(row_numbers)
         if any(len(c) != len(self.row_numbers) for c in self.columns):
             raise ValueError("every column of a RawSheet needs one cell per row")
 

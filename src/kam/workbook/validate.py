@@ -37,6 +37,7 @@ from kam.workbook.checks import (
     check_keys,
     check_references,
 )
+from kam.workbook.columns import NO_EXTRA
 from kam.workbook.convert import (
     Invalid,
     cell_text,
@@ -107,7 +108,8 @@ def validate(
         raise WorkbookError(
             f"{_source_name(raw)} has {n} error{'s' if n != 1 else ''}", problems
         )
-    tables = {name: _table(d) for name, d in data.items()}
+    # Each sheet's converted lists are released as soon as its Table holds them.
+    tables = {name: _table(data.pop(name)) for name in list(data)}
     return Portfolio(tables=tables, warnings=c.warnings)
 
 
@@ -170,7 +172,7 @@ def _convert_sheet(raw: RawSheet, s: Sheet, c: Collector, cell_chars: int) -> Sh
                 f"a column named {col.name}",
             )
     n = len(raw.row_numbers)
-    data = SheetData(s, list(raw.row_numbers), {}, {}, {}, [], set(mapped))
+    data = SheetData(s, raw.row_numbers, {}, {}, {}, [], set(mapped))
     for col in s.columns:
         pos = mapped.get(col.name)
         if pos is None:
@@ -204,12 +206,13 @@ def _convert_sheet(raw: RawSheet, s: Sheet, c: Collector, cell_chars: int) -> Sh
 
 
 def _extra(raw: RawSheet, extra: list[tuple[str, int]], n: int) -> list[dict[str, str]]:
-    if not extra:
-        return [{} for _ in range(n)]
-    out: list[dict[str, str]] = [{} for _ in range(n)]
+    # Rows without extra values share one read-only empty mapping.
+    out: list[dict[str, str]] = [NO_EXTRA] * n
     for header, j in extra:
         for i, v in enumerate(raw.columns[j]):
             if not is_blank(v):
+                if out[i] is NO_EXTRA:
+                    out[i] = {}
                 out[i][header] = cell_text(v).strip()
     return out
 
@@ -266,7 +269,7 @@ def _widen(
             long_rows.append(row)
     data.values = long_values
     data.rows = long_rows
-    data.extra = [{} for _ in long_rows]
+    data.extra = [NO_EXTRA] * len(long_rows)
     data.raw = {k: [None] * len(long_rows) for k in long_values}
     data.bad = {}
 

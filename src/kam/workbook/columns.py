@@ -1,0 +1,99 @@
+"""Lean column building blocks for big sheets.
+
+A 100k-account portfolio has millions of MRR and Revenue rows whose values repeat
+massively (ids, months, plans). These helpers keep such columns small: spreadsheet
+row numbers that are simply consecutive are held as a range instead of millions of
+ints, and rows without extra columns share one read-only empty mapping instead of
+one dict each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn, overload
+
+__all__ = ["NO_EXTRA", "LineNumbers", "intern_column"]
+
+
+class LineNumbers(Sequence[int]):
+    """Consecutive spreadsheet rows (or CSV lines) ``first, first + 1, ...``.
+
+    Behaves like the equivalent list (indexing, iteration, ``==`` with any
+    sequence of ints) while taking constant memory.
+    """
+
+    __slots__ = ("_range",)
+
+    def __init__(self, first: int, count: int) -> None:
+        self._range = range(first, first + count)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        if isinstance(index, slice):
+            return list(self._range[index])
+        return self._range[index]
+
+    def __len__(self) -> int:
+        return len(self._range)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._range)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._range
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LineNumbers):
+            return self._range == other._range
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(other) == len(self._range) and all(
+                a == b for a, b in zip(self._range, other, strict=True)
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LineNumbers({self._range.start}, {len(self._range)})"
+
+
+class _NoExtra(dict[str, str]):
+    """The extra columns of a row that has none: one shared, read-only ``{}``.
+
+    It is a ``dict`` (the store and the writer accept exactly that), equal to
+    ``{}``; any attempt to change it raises, so sharing it cannot leak a value from
+    one row into another.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("the extra columns of a validated row are read-only")
+
+    __setitem__ = _refuse
+    __delitem__ = _refuse
+    setdefault = _refuse  # type: ignore[assignment]
+    update = _refuse  # type: ignore[assignment]
+    pop = _refuse  # type: ignore[assignment]
+    popitem = _refuse
+    clear = _refuse
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type[dict[str, str]], tuple[()]]:
+        # A copy made by pickle or copy is an ordinary empty dict.
+        return (dict, ())
+
+
+#: The extra columns of every row without any.
+NO_EXTRA: dict[str, str] = _NoExtra()
+
+
+def intern_column(values: Sequence[str], cache: dict[str, str]) -> list[str]:
+    """The values with equal strings replaced by one shared object (via ``cache``)."""
+    setdefault = cache.setdefault
+    return [setdefault(v, v) for v in values]

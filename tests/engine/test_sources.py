@@ -233,6 +233,36 @@ def test_money_survives_the_sqlite_store_exactly(sqlite_url: str) -> None:
     engine.close()
 
 
+def test_text_dates_and_flags_survive_the_sqlite_snapshot_exactly(
+    sqlite_url: str,
+) -> None:
+    from datetime import date
+
+    tricky = ["O'Brien, Ltd", 'say "hi"\nnext line', "NULL", "Ünïcödé ✓", "007"]
+    accounts = [
+        {
+            "account_id": f"A{i}",
+            "name": name,
+            "industry": "" if i == 0 else None,
+            "key_account": i % 2 == 0,
+            "customer_since": date(2020, 1, 1 + i),
+            "status": "active",
+        }
+        for i, name in enumerate(tricky)
+    ]
+    portfolio = Portfolio({"Accounts": _table("Accounts", accounts)})
+    _store(sqlite_url, portfolio).dispose()
+    engine = _engine(sqlite_url)
+    got = engine.tables()["Accounts"].order_by("account_id").to_pyarrow()
+    assert got.column("name").to_pylist() == tricky
+    assert got.column("industry").to_pylist() == ["", None, None, None, None]
+    assert got.column("key_account").to_pylist() == [True, False, True, False, True]
+    assert got.column("customer_since").to_pylist() == [
+        date(2020, 1, d) for d in range(1, 6)
+    ]
+    engine.close()
+
+
 def test_cents_become_exact_decimals_including_negatives_and_blanks() -> None:
     got = cents_to_money(pa.array([1999, -5, None, 0, 999_999_999_999_999_999]))
     assert got.type == pa.decimal128(18, 2)

@@ -16,6 +16,7 @@ The ``extra`` column is not read.
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
@@ -25,6 +26,7 @@ from typing import Any, Protocol
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -129,11 +131,11 @@ def _batches(cur: _Cursor, sheet_name: str, sqlite: bool) -> Iterator[pa.RecordB
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _write_sheet(cur: _Cursor, name: str, folder: Path, sqlite: bool) -> bool:
+def _write_sheet(batches: Iterator[pa.RecordBatch], name: str, folder: Path) -> bool:
     """Write one sheet; False when the store holds no row of it (no file written)."""
     writer: pq.ParquetWriter | None = None
     try:
-        for batch in _batches(cur, name, sqlite):
+        for batch in batches:
             if writer is None:
                 writer = pq.ParquetWriter(folder / f"{name}.parquet", batch.schema)
             writer.write_batch(batch)
@@ -141,6 +143,81 @@ def _write_sheet(cur: _Cursor, name: str, folder: Path, sqlite: bool) -> bool:
         if writer is not None:
             writer.close()
     return writer is not None
+
+
+#: Kinds that SQLite can print as text without losing anything (``quote()`` prints a
+#: REAL with 15 digits, so sheets with float columns take the cursor path).
+_TEXT_SAFE = {Kind.TEXT, Kind.ID, Kind.MONTH, Kind.PERIOD, Kind.ENUM, Kind.DATE}
+_TEXT_SAFE |= {Kind.INT, Kind.MONEY, Kind.BOOL}
+
+#: Rows per SQLite text chunk (by rowid range).
+_TEXT_CHUNK = 200_000
+
+
+def _sqlite_text_batches(
+    con: sqlite3.Connection, sheet_name: str
+) -> Iterator[pa.RecordBatch]:
+    """Read a table as SQL-quoted CSV text built by SQLite, parsed by Arrow.
+
+    About twice as fast as fetching tuples: both the formatting (SQLite) and the
+    parsing (Arrow) run in C, with one Python string per chunk instead of a tuple per
+    row. ``quote()`` writes text as ``'it''s'``, integers as digits and NULL as
+    ``NULL`` unquoted, which the CSV reader below takes back exactly.
+    """
+    sheet = SHEETS[sheet_name]
+    kinds = column_kinds(sheet)
+    schema = arrow_schema(sheet)
+    names = list(kinds)
+    parsed_as = {
+        n: pa.int64() if kinds[n] in (Kind.INT, Kind.MONEY, Kind.BOOL) else pa.string()
+        for n in names
+    }
+    row = " || ',' || ".join(f'quote("{n}")' for n in names)
+    table = sheet.table
+    bounds = con.execute(f'SELECT min(rowid), max(rowid) FROM "{table}"').fetchone()
+    if bounds is None or bounds[0] is None:
+        return
+    sql = (
+        f'SELECT group_concat({row}, char(10)) FROM "{table}" '
+        "WHERE rowid >= ? AND rowid < ?"
+    )
+    parse = pacsv.ParseOptions(
+        quote_char="'", double_quote=True, newlines_in_values=True
+    )
+    convert = pacsv.ConvertOptions(
+        column_types=parsed_as,
+        null_values=["NULL"],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
+    read = pacsv.ReadOptions(column_names=names, block_size=1 << 26)
+    for start in range(bounds[0], bounds[1] + 1, _TEXT_CHUNK):
+        (text,) = con.execute(sql, (start, start + _TEXT_CHUNK)).fetchone()
+        if text is None:
+            continue
+        chunk = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=read,
+            parse_options=parse,
+            convert_options=convert,
+        )
+        arrays = []
+        for n in names:
+            col = chunk.column(n).combine_chunks()
+            kind = kinds[n]
+            if kind is Kind.MONEY:
+                col = cents_to_money(col)
+            elif kind in (Kind.DATE, Kind.BOOL):
+                col = pc.cast(col, arrow_type(kind))
+            arrays.append(col)
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _sqlite_batches(con: sqlite3.Connection, name: str) -> Iterator[pa.RecordBatch]:
+    kinds = set(column_kinds(SHEETS[name]).values())
+    if kinds <= _TEXT_SAFE:
+        return _sqlite_text_batches(con, name)
+    return _batches(con.cursor(), name, sqlite=True)
 
 
 def pg_connect_kwargs(url: str) -> dict[str, Any]:
@@ -164,7 +241,9 @@ def _export_sqlite(path: Path, folder: Path) -> tuple[int, list[str]]:
         cur.execute("BEGIN")
         try:
             version = _version_from(cur)
-            written = [n for n in SHEETS if _write_sheet(cur, n, folder, sqlite=True)]
+            written = [
+                n for n in SHEETS if _write_sheet(_sqlite_batches(con, n), n, folder)
+            ]
         finally:
             cur.execute("COMMIT")
     return version, written
@@ -180,7 +259,7 @@ def _export_postgres(url: str, folder: Path) -> tuple[int, list[str]]:
         for name, sheet in SHEETS.items():
             # A named (server-side) cursor streams; a plain one would buffer it all.
             with con.cursor(name=f"kam_export_{sheet.table}") as cur:
-                if _write_sheet(cur, name, folder, sqlite=False):
+                if _write_sheet(_batches(cur, name, sqlite=False), name, folder):
                     written.append(name)
         con.rollback()
     return version, written

@@ -77,12 +77,12 @@ class _NoExtra(dict[str, str]):
 
     __setitem__ = _refuse
     __delitem__ = _refuse
-    setdefault = _refuse  # type: ignore[assignment]
-    update = _refuse  # type: ignore[assignment]
-    pop = _refuse  # type: ignore[assignment]
+    setdefault = _refuse
+    update = _refuse
+    pop = _refuse
     popitem = _refuse
     clear = _refuse
-    __ior__ = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse
 
     def __reduce__(self) -> tuple[type[dict[str, str]], tuple[()]]:
         # A copy made by pickle or copy is an ordinary empty dict.

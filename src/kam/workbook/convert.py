@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import cast
 
 from kam.model import MONEY_QUANTUM, Column, Kind
 
@@ -357,8 +358,9 @@ def convert_column(
     if all(v.__class__ is str for v in distinct):
         # CSV, and text columns of xlsx: map through a table of distinct values,
         # which runs at C speed.
-        by_text = {v: (_safe(conv, v) if v.strip() else None) for v in distinct}
-        values: list[object] = list(map(by_text.__getitem__, cells))
+        texts = cast("set[str]", distinct)
+        by_text = {v: (_safe(conv, v) if v.strip() else None) for v in texts}
+        values: list[object] = list(map(by_text.__getitem__, cast("list[str]", cells)))
         clean = all(
             r is not None and r.__class__ is not Invalid for r in by_text.values()
         )

@@ -86,7 +86,8 @@ def fast_columns(
         columns.append(column)
         blank_masks.append(blank)
     del table
-    return headers, *_drop_blank_rows(columns, blank_masks)  # type: ignore[return-value]
+    kept, numbers = _drop_blank_rows(columns, blank_masks)
+    return headers, kept, numbers
 
 
 def _separator(header: str) -> str:

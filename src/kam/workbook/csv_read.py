@@ -141,13 +141,11 @@ def read_csv_sheet(
         )
     data = path.read_bytes()
     if _may_be_utf8(data, encoding):
-        fast = fast_columns(
-            data, field_chars=limits.csv_field_bytes, max_rows=max_rows
-        )
+        fast = fast_columns(data, field_chars=limits.csv_field_bytes, max_rows=max_rows)
         if fast is not None and len(fast[0]) <= limits.columns:
-            headers, columns, numbers = fast
+            names, columns, lines = fast
             return RawSheet(
-                path.stem, [h.strip() for h in headers], None, numbers, columns=columns
+                path.stem, [h.strip() for h in names], None, lines, columns=columns
             )
     text = decode_csv(data, sheet=sheet, encoding=encoding)
     del data

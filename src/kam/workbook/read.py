@@ -224,6 +224,12 @@ try:
         del rows
         columns = [list(c) for c in zip(*keep)] if keep else [[] for _ in range(width)]
         del keep
+        # Equal texts become one object: pickle then sends each once, and the
+        # parent's columns share them.
+        for column in columns:
+            cache = {}
+            put = cache.setdefault
+            column[:] = [put(v, v) if v.__class__ is str else v for v in column]
         sheets[name] = (headers, numbers, columns)
     out = {"names": names, "sheets": sheets}
 except MemoryError:
@@ -270,20 +276,26 @@ def _parse_in_child(path: Path, wanted: list[str], limits: Limits) -> dict[str, 
     cannot = (
         f"{path.name}: the workbook could not be parsed within {_limits_text(limits)}"
     )
+    with subprocess.Popen(
+        [sys.executable, "-I", "-c", _CHILD, args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as child:
+        # While the child parses, load what validation needs next (it is imported
+        # anyway by load_workbook), so that both cores work.
+        import kam.workbook.validate  # noqa: F401
+
+        try:
+            stdout, stderr = child.communicate(timeout=limits.parser_seconds)
+        except subprocess.TimeoutExpired as exc:
+            child.kill()
+            child.communicate()
+            raise UnsafeFileError(f"{cannot} (it took too long)") from exc
+    if child.returncode != 0:
+        raise UnsafeFileError(f"{cannot} ({_why(child.returncode, stderr)})")
     try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-c", _CHILD, args],
-            capture_output=True,
-            timeout=limits.parser_seconds,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise UnsafeFileError(f"{cannot} (it took too long)") from exc
-    if done.returncode != 0:
-        raise UnsafeFileError(f"{cannot} ({_why(done.returncode, done.stderr)})")
-    try:
-        result = _SafeUnpickler(io.BytesIO(done.stdout)).load()
+        result = _SafeUnpickler(io.BytesIO(stdout)).load()
     except (pickle.UnpicklingError, EOFError, ValueError) as exc:
         raise UnsafeFileError(f"{cannot} (the parser returned no result)") from exc
     if "error" in result:

@@ -182,7 +182,7 @@ def check_keys(data: SheetData, c: Collector) -> None:
 _BIG = 500_000
 
 
-def _all_distinct(columns: list[list[object]]) -> bool:
+def _all_distinct(columns: Sequence[Sequence[object]]) -> bool:
     """True when no two rows share a key; False when some may (then checked fully).
 
     Each key column becomes integer codes of its distinct values, combined into one

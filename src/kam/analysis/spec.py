@@ -21,7 +21,9 @@ from kam.errors import InputError, ParameterError
 
 __all__ = ["Analysis", "ParamType", "Parameter"]
 
-ParamType = Literal["choice", "float", "int", "bool", "period", "date", "floats"]
+ParamType = Literal[
+    "choice", "float", "int", "bool", "period", "date", "floats", "text"
+]
 
 _TRUE = {"true", "yes", "y", "1", "on", "x"}
 _FALSE = {"false", "no", "n", "0", "off"}
@@ -36,8 +38,9 @@ class Parameter:
     """One parameter of an analysis.
 
     ``type``: choice | float | int | bool | period | date | floats (a comma-separated
-    list, ``length`` long). ``minimum``/``maximum`` bound numbers (open bounds when
-    ``exclusive``); ``setting`` is the Settings key that supplies the default.
+    list, ``length`` long) | text (trimmed, such as an account id).
+    ``minimum``/``maximum`` bound numbers (open bounds when ``exclusive``);
+    ``setting`` is the Settings key that supplies the default.
     """
 
     name: str
@@ -63,6 +66,7 @@ class Parameter:
             "period": "a period (YYYY, YYYY-Qn or YYYY-MM)",
             "date": "a date (YYYY-MM-DD)",
             "floats": f"{self.length or 'several'} numbers separated by commas",
+            "text": "text (an id)",
         }
         text = words[self.type]
         if self.minimum is not None and self.maximum is not None:
@@ -99,6 +103,9 @@ class Parameter:
         if value is None:
             return None
         text = value.strip() if isinstance(value, str) else None
+        if self.type == "text":
+            # Ids are compared exactly (case-sensitive) once trimmed.
+            return text if text is not None else str(value)
         if self.type == "choice":
             choice = (text if text is not None else str(value)).lower()
             if choice not in self.choices:

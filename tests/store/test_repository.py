@@ -440,3 +440,23 @@ def test_row_counts_follow_what_was_imported(store_url: str) -> None:
     assert counts["Accounts"] == 3
     assert counts["Revenue"] == 0
     assert tuple(counts) == SHEET_ORDER
+
+
+def test_a_dry_run_counts_the_changes_and_leaves_the_store_as_it_was(
+    store: Store,
+) -> None:
+    store.import_portfolio(base())
+    before, version = store.checksum(), store.data_version()
+    change = portfolio(
+        Accounts=accounts("A1", "A2", "A4"),
+        MRR=[mrr_row("A1", "2024-01", "10.00"), mrr_row("A1", "2024-02", "12.50")],
+    )
+    summary = store.import_portfolio(change, dry_run=True)
+    # A4 is new; A1 and A2 as before; MRR: A1-01 same, A1-02 from 11.00 to 12.50.
+    assert summary.sheets["Accounts"] == SheetCounts(created=1, unchanged=2)
+    assert summary.sheets["MRR"] == SheetCounts(updated=1, unchanged=1)
+    assert summary.changed
+    assert summary.data_version == version + 1
+    assert store.checksum() == before
+    assert store.data_version() == version
+    assert store.import_portfolio(change).sheets == summary.sheets

@@ -180,14 +180,36 @@ class Store:
     # -- writing -----------------------------------------------------------------
 
     def import_portfolio(
-        self, portfolio: Portfolio, *, replace: bool = False, source: str | None = None
+        self,
+        portfolio: Portfolio,
+        *,
+        replace: bool = False,
+        source: str | None = None,
+        dry_run: bool = False,
     ) -> ImportSummary:
         """Upsert ``portfolio`` in one transaction (see :mod:`kam.store.importer`).
 
         ``replace`` also removes the stored rows of every sheet present in
         ``portfolio`` that it no longer has. A SQLite store holding data is
         snapshotted first. ``data_version`` goes up by one when anything changed.
+        ``dry_run`` does all of it, then rolls the transaction back: the summary
+        says what the import would change, and the store is left as it was.
         """
+        if dry_run:
+            try:
+                with (
+                    translate_errors("the dry run failed"),
+                    write_connection(self.engine) as conn,
+                ):
+                    current = _data_version(conn, lock=True)
+                    counts = apply_portfolio(conn, portfolio, replace=replace)
+                    changed = any(c.changed for c in counts.values())
+                    # Leaving the block by an exception rolls everything back.
+                    raise _RolledBack(
+                        ImportSummary(counts, current + int(changed), None, changed)
+                    )
+            except _RolledBack as done:
+                return done.summary
         snapshot: Path | None = None
         if self.db_path is not None and self.snapshot_dir is not None:
             version = self.data_version()
@@ -248,6 +270,14 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+class _RolledBack(Exception):
+    """Ends a dry run's transaction with a rollback, carrying its summary."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__("dry run")
+        self.summary = summary
 
 
 def _data_version(conn: sa.Connection, *, lock: bool = False) -> int:

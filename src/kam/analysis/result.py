@@ -40,6 +40,8 @@ class AnalysisResult:
     - ``tables``: further tables by name (class summary, migration matrix, ...), rows
       as in ``rows``.
     - ``warnings``: notices in plain words (a shortened range, too few periods, ...).
+    - ``top_level``: names of ``tables`` that the JSON also gives as top-level keys
+      (the stakeholder map's ``paths``).
     """
 
     analysis: str
@@ -48,6 +50,7 @@ class AnalysisResult:
     rows: list[dict[str, object]]
     tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    top_level: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The result as JSON-able data (see :func:`jsonable`)."""
@@ -60,6 +63,8 @@ class AnalysisResult:
         }
         if self.tables:
             out["tables"] = jsonable(self.tables)
+        for name in self.top_level:
+            out.setdefault(name, jsonable(self.tables.get(name, [])))
         return out
 
     def to_json(self, *, indent: int | None = None) -> str:

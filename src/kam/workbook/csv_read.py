@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kam.config import Limits
 from kam.errors import InputError, Problem, UnsafeFileError, WorkbookError
+from kam.workbook.columns import LineNumbers
 from kam.workbook.csv_fast import fast_columns
 from kam.workbook.read import RawBook, RawSheet, canonical_sheet
 
@@ -204,7 +205,24 @@ def read_csv_sheet(
                 )
             ],
         )
-    return RawSheet(path.stem, headers or [], rows, numbers)
+    return _sheet(path.stem, headers or [], rows, numbers)
+
+
+def _sheet(
+    name: str, headers: list[str], rows: list[list[object]], numbers: list[int]
+) -> RawSheet:
+    """The sheet held by columns, equal texts shared, the records released."""
+    width = max([len(headers), *(len(r) for r in rows)])
+    columns: list[list[object]] = []
+    for j in range(width):
+        cache: dict[object, object] = {}
+        put = cache.setdefault
+        columns.append([put(v, v) for v in (r[j] if j < len(r) else "" for r in rows)])
+    rows.clear()
+    lines: list[int] | LineNumbers = numbers
+    if numbers and numbers[-1] - numbers[0] == len(numbers) - 1:
+        lines = LineNumbers(numbers[0], len(numbers))
+    return RawSheet(name, headers, None, lines, columns=columns)
 
 
 def _csv_message(exc: csv.Error, line: int, limits: Limits) -> str:

@@ -29,7 +29,7 @@ from kam.errors import (
 from kam.store.repository import Store
 from kam.web import auth
 from kam.web.deps import NotSignedIn, WebState
-from kam.web.routes import accounts, api, pages, tools
+from kam.web.routes import accounts, api, imports, pages, tools
 from kam.web.settings import WebSettings
 from kam.web.templating import make_templates, page
 
@@ -118,9 +118,13 @@ def create_app(
     app.state.limiter = auth.AddressLimiter()
     app.add_exception_handler(KamError, _kam_error)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
+    # One line per router, so that adding one is a one-line change.
     app.include_router(auth.router)
-    for module in (pages, accounts, tools, api):
-        app.include_router(module.router)
+    app.include_router(pages.router)
+    app.include_router(accounts.router)
+    app.include_router(tools.router)
+    app.include_router(imports.router)
+    app.include_router(api.router)
     # After the routers: the Plotly.js route lives under /static too.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

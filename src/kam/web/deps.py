@@ -38,6 +38,7 @@ __all__ = [
     "form",
     "readable",
     "state",
+    "verify_csrf",
 ]
 
 #: Cookie holding the CSRF token of the forms used before signing in.
@@ -116,15 +117,22 @@ def _same(given: str | None, expected: str | None) -> bool:
     return secrets.compare_digest(given.encode(), expected.encode())
 
 
+def verify_csrf(request: Request, user: SignedIn, given: str | None) -> None:
+    """Refuse a state change unless ``given`` is the session's CSRF token (or the
+    ``X-CSRF-Token`` header is) and the request is not cross-site."""
+    check_origin(request)
+    given = request.headers.get("x-csrf-token") or given
+    if not _same(given, user.csrf_token):
+        raise PermissionDenied("missing or wrong CSRF token; reload the page")
+
+
 async def check_csrf(request: Request, user: User) -> None:
     """Refuse a state change without the session's CSRF token (or cross-site)."""
-    check_origin(request)
     given = request.headers.get("x-csrf-token")
     if given is None:
         value = (await form(request)).get("csrf_token")
         given = value if isinstance(value, str) else None
-    if not _same(given, user.csrf_token):
-        raise PermissionDenied("missing or wrong CSRF token; reload the page")
+    verify_csrf(request, user, given)
 
 
 async def check_pre_csrf(request: Request) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,3 +24,6 @@ class WebSettings(BaseSettings):
         15, ge=1, description="window of the per-address sign-in limit"
     )
     max_form_fields: int = Field(50, ge=1, description="fields in one posted form")
+    upload_dir: Path | None = Field(
+        None, description="where uploads wait for confirmation (default: temp dir)"
+    )

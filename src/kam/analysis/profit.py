@@ -1,0 +1,376 @@
+"""The profit matrix: price, cost to serve and profit per account (analyses.md §7).
+
+Per account over the range (default: the last complete fiscal year):
+
+- ``NPI = net_revenue / list_revenue`` (net price index), ``CTS% = cost_to_serve /
+  net_revenue``, profit ``π = net_revenue − cogs − cost_to_serve`` (exact decimal; a
+  blank cogs counts as 0). A row's cost to serve is ``cost_to_serve`` or, when only
+  its parts are given, their sum.
+- Shapiro quadrants at the portfolio medians of NPI and CTS% (or set cut-offs);
+  "high" means at or above the cut-off: high price & low CTS = passive, high price &
+  high CTS = carriage trade, low price & low CTS = bargain basement, low price &
+  high CTS = aggressive.
+- Whale curve, customer classes A–D and the customer × product grid:
+  :mod:`kam.analysis.whale`.
+- Accounts with net revenue ≤ 0 are listed apart (table ``excluded``), outside the
+  quadrants, the whale curve and the grid.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.analysis.periods import resolve_range, select_periods
+from kam.analysis.preagg import distinct_periods
+from kam.analysis.result import AnalysisResult
+from kam.analysis.spec import Analysis, Parameter
+from kam.analysis.whale import (
+    action_grid,
+    customer_classes,
+    whale_summary,
+)
+from kam.errors import InputError, MissingDataError, ParameterError
+
+__all__ = ["ANALYSIS", "OUTPUT_COLUMNS", "QUADRANTS", "profit", "profit_matrix"]
+
+OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("rank", "1 = the most profitable account; ties ordered by account_id"),
+    ("account_id", "the account"),
+    ("name", "the account's name (Accounts sheet)"),
+    ("list_revenue", "revenue at list price (exact decimal; blank if not given)"),
+    ("net_revenue", "revenue after discounts (exact decimal)"),
+    ("cogs", "cost of goods sold (exact decimal)"),
+    ("cost_to_serve", "cost to serve, given or the sum of its parts (exact decimal)"),
+    ("profit", "net_revenue − cogs − cost_to_serve (exact decimal)"),
+    ("npi", "net price index: net_revenue / list_revenue"),
+    ("cts_share", "cost to serve / net revenue"),
+    ("margin", "profit / net revenue"),
+    ("quadrant", "passive, carriage trade, bargain basement or aggressive"),
+    ("customer_class", "A–D: quartiles of profit, A the most profitable"),
+    ("account_share", "rank / number of accounts (x of the whale curve)"),
+    ("cum_profit_share", "cumulative profit / total profit (y of the whale curve)"),
+)
+
+#: Shapiro quadrant: (high price, high cost to serve) → name.
+QUADRANTS: dict[tuple[bool, bool], str] = {
+    (True, False): "passive",
+    (True, True): "carriage trade",
+    (False, False): "bargain basement",
+    (False, True): "aggressive",
+}
+
+_MONEY = "decimal(18, 2)"
+_PARTS = ("cts_presale", "cts_production", "cts_distribution", "cts_postsale")
+
+
+def _zero() -> ir.Scalar:
+    return ibis.literal(Decimal("0.00"), type=_MONEY)
+
+
+def _row_costs(t: ir.Table) -> ir.Table:
+    """Each row's cost to serve and its problem flags."""
+    parts = [t[p] for p in _PARTS if p in t.columns]
+    any_part: ir.BooleanValue = ibis.literal(False)
+    total: ir.Value = _zero()
+    for p in parts:
+        any_part = any_part | p.notnull()
+        total = total + ibis.coalesce(p, _zero())
+    parts_sum = ibis.cases((any_part, total), else_=ibis.null(_MONEY))
+    given = t.cost_to_serve
+    return t.mutate(
+        cts=ibis.coalesce(given, parts_sum),
+        mismatch=(given.notnull() & any_part & (given != parts_sum)).cast("int64"),
+        no_cts=(given.isnull() & ~any_part).cast("int64"),
+        neg_cogs=(t.cogs < 0).fill_null(False).cast("int64"),
+    )
+
+
+def _scope(
+    profit_table: ir.Table,
+    *,
+    period_from: str | None,
+    period_to: str | None,
+    fiscal_year_start: int,
+    as_of: date | None,
+) -> tuple[ir.Table, str, list[str]]:
+    periods = distinct_periods(profit_table, sheet="Profit")
+    if not periods:
+        raise MissingDataError("the Profit sheet has no rows")
+    rng, warnings = resolve_range(
+        periods,
+        period_from=period_from,
+        period_to=period_to,
+        fiscal_year_start=fiscal_year_start,
+        as_of=as_of,
+    )
+    chosen = select_periods(
+        periods, rng, fiscal_year_start=fiscal_year_start, sheet="Profit"
+    )
+    if not chosen:
+        raise InputError(f"the Profit sheet has no rows in {rng.text}")
+    kept = profit_table.filter(profit_table.period.isin([p.text for p in chosen]))
+    return kept, rng.text, warnings
+
+
+def _reject_rows(rows: ir.Table) -> None:
+    """InputError naming up to five rows per problem (negative cogs, parts that do
+    not add up to the given cost to serve)."""
+    problems: list[str] = []
+    order = ["account_id", "period", "product"]
+    neg = rows.filter(rows.neg_cogs == 1).order_by(order).limit(5)
+    for r in neg.to_pyarrow().to_pylist():
+        problems.append(
+            f"account {r['account_id']}, period {r['period']}, product "
+            f"{r['product'] or '(none)'}: cogs {r['cogs']} is negative, expected ≥ 0"
+        )
+    bad = rows.filter(rows.mismatch == 1).order_by(order).limit(5)
+    for r in bad.to_pyarrow().to_pylist():
+        parts = " + ".join(str(r[p] or 0) for p in _PARTS if p in r)
+        problems.append(
+            f"account {r['account_id']}, period {r['period']}, product "
+            f"{r['product'] or '(none)'}: cost_to_serve {r['cost_to_serve']} is not "
+            f"the sum of its parts ({parts})"
+        )
+    if problems:
+        raise InputError("Profit: " + "; ".join(problems))
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def profit_matrix(
+    profit_table: ir.Table,
+    *,
+    accounts: ir.Table | None = None,
+    period_from: str | None = None,
+    period_to: str | None = None,
+    npi_cutoff: float | None = None,
+    cts_cutoff: float | None = None,
+    assume_zero_cts: bool = False,
+    policies: Mapping[str, str] | None = None,
+    fiscal_year_start: int = 1,
+    as_of: date | None = None,
+) -> AnalysisResult:
+    """NPI, CTS %, profit, quadrant, customer class and whale curve per account.
+
+    ``profit_table``: the Profit table; ``accounts``: names. ``npi_cutoff`` and
+    ``cts_cutoff`` default to the medians over the accounts with net revenue > 0.
+    ``assume_zero_cts``: rows without any cost to serve count it as 0 (said in a
+    warning) instead of being an error. ``policies``: labels of the action grid by
+    cell (``"A1"`` … ``"D4"``) replacing the defaults.
+
+    Rows: :data:`OUTPUT_COLUMNS`, by profit (rank). Tables: ``excluded`` (accounts
+    with net revenue ≤ 0), ``grid`` (the 16 cells: customer_class, product_class,
+    pairs, accounts, net_revenue, profit, policy), ``products`` (product, net_revenue,
+    profit, margin, product_class). Raises InputError for negative cogs, parts that
+    disagree with the given total, or a missing cost to serve.
+    """
+    for name, cut in (("npi_cutoff", npi_cutoff), ("cts_cutoff", cts_cutoff)):
+        if cut is not None and not cut >= 0:
+            raise ParameterError(name, f"{cut!r} is not a number ≥ 0")
+    kept, range_text, warnings = _scope(
+        profit_table,
+        period_from=period_from,
+        period_to=period_to,
+        fiscal_year_start=fiscal_year_start,
+        as_of=as_of,
+    )
+    rows_t = _row_costs(kept)
+    per_account = rows_t.group_by("account_id").agg(
+        list_revenue=rows_t.list_revenue.sum(),
+        net_revenue=rows_t.net_revenue.sum(),
+        cogs=ibis.coalesce(rows_t.cogs, _zero()).sum(),
+        cost_to_serve=ibis.coalesce(rows_t.cts, _zero()).sum(),
+        no_cts=rows_t.no_cts.sum(),
+        problems=(rows_t.mismatch + rows_t.neg_cogs).sum(),
+    )
+    a = per_account.mutate(
+        profit=per_account.net_revenue - per_account.cogs - per_account.cost_to_serve
+    )
+    if accounts is not None:
+        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+        a = a.left_join(names, a.account_id == names.acc_n).drop("acc_n")
+    else:
+        a = a.mutate(name=ibis.null("string"))
+    included = customer_classes(a.filter(a.net_revenue > 0))
+    data = included.order_by("rank").to_pyarrow().to_pylist()
+    excluded = (
+        a.filter(a.net_revenue <= 0)
+        .select("account_id", "name", "net_revenue", "problems", "no_cts")
+        .order_by("account_id")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    if any(r["problems"] for r in data) or any(r["problems"] for r in excluded):
+        _reject_rows(rows_t)
+    missing_cts = sum(r["no_cts"] for r in data) + sum(r["no_cts"] for r in excluded)
+    if missing_cts:
+        if not assume_zero_cts:
+            raise InputError(
+                f"Profit: {missing_cts} rows have no cost_to_serve and none of its "
+                "parts; fill them or run with assume_zero_cts=true"
+            )
+        warnings.append(f"cost to serve assumed zero on {missing_cts} rows")
+    rows = _account_rows(data, npi_cutoff, cts_cutoff)
+    npi_cut, cts_cut = rows.cuts
+    grid, products = action_grid(rows_t, included, policies=policies)
+    summary: dict[str, object] = {
+        "accounts": len(rows.rows),
+        "excluded": len(excluded),
+        "range": range_text,
+        "npi_cutoff": npi_cut,
+        "cts_cutoff": cts_cut,
+        "quadrants": {
+            q: sum(1 for r in rows.rows if r["quadrant"] == q)
+            for q in QUADRANTS.values()
+        },
+        **whale_summary(rows.rows),
+    }
+    if excluded:
+        warnings.append(
+            f"{len(excluded)} accounts with net revenue ≤ 0 are listed apart: "
+            + ", ".join(str(r["account_id"]) for r in excluded[:5])
+        )
+    parameters: dict[str, object] = {
+        "period_from": period_from,
+        "period_to": period_to,
+        "npi_cutoff": npi_cutoff,
+        "cts_cutoff": cts_cutoff,
+        "assume_zero_cts": assume_zero_cts,
+        "fiscal_year_start": fiscal_year_start,
+        "as_of": as_of.isoformat() if as_of else None,
+    }
+    apart: list[dict[str, object]] = [
+        {
+            "account_id": r["account_id"],
+            "name": r["name"],
+            "net_revenue": r["net_revenue"],
+        }
+        for r in excluded
+    ]
+    return AnalysisResult(
+        "profit",
+        parameters,
+        summary,
+        rows.rows,
+        {"excluded": apart, "grid": grid, "products": products},
+        warnings,
+    )
+
+
+class _Rows:
+    def __init__(
+        self, rows: list[dict[str, object]], cuts: tuple[float | None, float | None]
+    ) -> None:
+        self.rows = rows
+        self.cuts = cuts
+
+
+def _ratio(num: object, den: object) -> float | None:
+    if not isinstance(num, Decimal) or not isinstance(den, Decimal) or den == 0:
+        return None
+    return float(num / den)
+
+
+def _account_rows(
+    data: list[dict[str, object]],
+    npi_cutoff: float | None,
+    cts_cutoff: float | None,
+) -> _Rows:
+    npis = [_ratio(r["net_revenue"], r["list_revenue"]) for r in data]
+    ctss = [_ratio(r["cost_to_serve"], r["net_revenue"]) for r in data]
+    npi_cut = npi_cutoff if npi_cutoff is not None else _median(npis)
+    cts_cut = cts_cutoff if cts_cutoff is not None else _median(ctss)
+    rows: list[dict[str, object]] = []
+    for r, npi, cts in zip(data, npis, ctss, strict=True):
+        quadrant = None
+        if npi is not None and cts is not None and npi_cut is not None:
+            assert cts_cut is not None
+            quadrant = QUADRANTS[(npi >= npi_cut, cts >= cts_cut)]
+        rows.append(
+            {
+                "rank": r["rank"],
+                "account_id": r["account_id"],
+                "name": r["name"],
+                "list_revenue": r["list_revenue"],
+                "net_revenue": r["net_revenue"],
+                "cogs": r["cogs"],
+                "cost_to_serve": r["cost_to_serve"],
+                "profit": r["profit"],
+                "npi": npi,
+                "cts_share": cts,
+                "margin": _ratio(r["profit"], r["net_revenue"]),
+                "quadrant": quadrant,
+                "customer_class": r["customer_class"],
+                "account_share": r["account_share"],
+                "cum_profit_share": r["cum_profit_share"],
+            }
+        )
+    return _Rows(rows, (npi_cut, cts_cut))
+
+
+def profit(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:
+    """:func:`profit_matrix` over the canonical tables keyed by store table name."""
+    return profit_matrix(
+        tables["profit"],
+        accounts=tables.get("accounts"),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+ANALYSIS = Analysis(
+    name="profit",
+    title="Profit matrix",
+    description="Net price, cost to serve and profit per account: Shapiro "
+    "quadrants, whale curve and the customer × product action grid.",
+    parameters=(
+        Parameter(
+            "period_from",
+            "period",
+            None,
+            "first period of the range (default: the last complete fiscal year)",
+        ),
+        Parameter("period_to", "period", None, "last period of the range"),
+        Parameter(
+            "npi_cutoff",
+            "float",
+            None,
+            "net price index splitting high from low price (default: the median)",
+            minimum=0,
+        ),
+        Parameter(
+            "cts_cutoff",
+            "float",
+            None,
+            "cost-to-serve share splitting high from low cost (default: the median)",
+            minimum=0,
+        ),
+        Parameter(
+            "assume_zero_cts",
+            "bool",
+            False,
+            "count a row without any cost to serve as 0 instead of refusing it",
+        ),
+        Parameter(
+            "fiscal_year_start",
+            "int",
+            1,
+            "first month of the fiscal year",
+            minimum=1,
+            maximum=12,
+            setting="fiscal_year_start",
+        ),
+        Parameter("as_of", "date", None, "date the data describes", setting="as_of"),
+    ),
+    needs=("Profit",),
+    output_columns=OUTPUT_COLUMNS,
+    run=profit,
+)

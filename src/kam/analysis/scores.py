@@ -1,0 +1,267 @@
+"""Score expressions of the scoring matrix: per criterion, per account, and checks.
+
+Everything per account is an Ibis expression run in the backend; scores are floats
+there and are rounded to :data:`SCALE` decimals before they become exact decimals
+(:func:`decimals`), so a score with at most 6 decimals comes out exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.analysis.criteria import SECTIONS, Criterion
+from kam.errors import InputError
+
+__all__ = [
+    "SCALE",
+    "account_scores",
+    "criteria_table",
+    "criterion_scores",
+    "decimals",
+    "disagreement_rows",
+    "reject_bad_scores",
+    "x_column",
+]
+
+#: Decimals kept in every score; ties are judged at this precision.
+SCALE = 6
+_TWO = Decimal("0.01")
+
+
+def x_column(i: int) -> str:
+    """Name of the wide column holding criterion number ``i``'s score."""
+    return f"x_{i}"
+
+
+def _lookup(
+    column: ir.StringValue, mapping: Mapping[str, object], dtype: str
+) -> ir.Value:
+    branches = [
+        (column == key, ibis.literal(v, type=dtype)) for key, v in mapping.items()
+    ]
+    return ibis.cases(*branches, else_=ibis.null(dtype))
+
+
+def criterion_scores(
+    scores: ir.Table,
+    criteria: Sequence[Criterion],
+    *,
+    aggregate: str = "mean",
+    disagreement: float = 3.0,
+) -> ir.Table:
+    """One row per (account, criterion) scored.
+
+    Columns: ``account_id, criterion_id, x`` (mean or median of the raters'
+    scores), ``low, high`` (lowest and highest rater), ``raters``, ``flag`` (high −
+    low > ``disagreement``), ``dups`` (raters who scored the pair more than once),
+    ``bad`` (scores outside 1–10 or blank), ``section`` and ``w`` (the criterion's
+    share of its section's weight; null for an unknown criterion).
+    """
+    rater = ibis.coalesce(scores.rater.cast("string"), ibis.literal(""))
+    s = scores.select("account_id", "criterion_id", "score", rater=rater)
+    bad = (s.score.isnull() | (s.score < 1) | (s.score > 10)).cast("int64")
+    per_rater = s.group_by("account_id", "criterion_id", "rater").agg(
+        x=s.score.mean(), n=s.score.count(), bad=bad.sum()
+    )
+    keys = ["account_id", "criterion_id"]
+    if aggregate == "median":
+        t = per_rater
+        ordered = ibis.window(group_by=keys, order_by=[t.x, t.rater])
+        t = t.mutate(
+            pos=ibis.row_number().over(ordered),
+            cnt=t.x.count().over(ibis.window(group_by=keys)),
+        )
+        # 0-based positions (cnt − 1) // 2 and cnt // 2 hold the median's values.
+        mid = (t.pos == (t.cnt - 1) // 2) | (t.pos == t.cnt // 2)
+        t = t.mutate(mx=ibis.cases((mid, t.x), else_=ibis.null("float64")))
+        value = t.mx.mean()
+    else:
+        t = per_rater
+        value = t.x.mean()
+    pc = t.group_by(keys).agg(
+        x=value,
+        low=t.x.min(),
+        high=t.x.max(),
+        raters=t.x.count(),
+        dups=(t.n > 1).cast("int64").sum(),
+        bad=t.bad.sum(),
+    )
+    ids = [c.criterion_id for c in criteria]
+    return pc.mutate(
+        flag=(pc.high - pc.low) > disagreement,
+        section=_lookup(
+            pc.criterion_id, {c.criterion_id: c.section for c in criteria}, "string"
+        ),
+        w=_lookup(
+            pc.criterion_id,
+            {c.criterion_id: float(c.share) for c in criteria},
+            "float64",
+        ),
+        index=_lookup(pc.criterion_id, {cid: i for i, cid in enumerate(ids)}, "int64"),
+    )
+
+
+def account_scores(
+    per_criterion: ir.Table,
+    criteria: Sequence[Criterion],
+    section_weights: Mapping[str, Decimal],
+    *,
+    wide: bool = False,
+) -> ir.Table:
+    """One row per account scored.
+
+    Columns: ``account_id``; per section ``num_<s>`` (Σ w x), ``den_<s>`` (Σ w) and
+    ``<s>`` (the section score, unrounded); ``overall`` (unrounded), ``weight_sum``
+    (Σ V over the account's scored sections), ``criteria_scored``, ``unknown``
+    (scores of criteria not on the Criteria sheet), ``disagreements``, ``dups``,
+    ``bad``; with ``wide`` also ``x_<i>`` per criterion (in ``criteria`` order).
+    """
+    pc = per_criterion
+    aggs: dict[str, ir.Value] = {}
+    for s in SECTIONS:
+        here = pc.section == s
+        aggs[f"num_{s}"] = ibis.cases(
+            (here, pc.w * pc.x), else_=ibis.null("float64")
+        ).sum()
+        aggs[f"den_{s}"] = ibis.cases((here, pc.w), else_=ibis.null("float64")).sum()
+    if wide:
+        for i in range(len(criteria)):
+            aggs[x_column(i)] = ibis.cases(
+                (pc.index == i, pc.x), else_=ibis.null("float64")
+            ).max()
+    t = pc.group_by("account_id").agg(
+        criteria_scored=pc.section.count(),
+        unknown=pc.section.isnull().cast("int64").sum(),
+        disagreements=pc.flag.cast("int64").sum(),
+        dups=pc.dups.sum(),
+        bad=pc.bad.sum(),
+        **aggs,
+    )
+    used = {c.section for c in criteria}
+    num: ir.FloatingValue = ibis.literal(0.0)
+    den: ir.FloatingValue = ibis.literal(0.0)
+    sections: dict[str, ir.Value] = {}
+    for s in SECTIONS:
+        score = t[f"num_{s}"] / t[f"den_{s}"].nullif(0.0)
+        sections[s] = score
+        v = float(section_weights[s])
+        if s in used and v > 0:
+            num = num + ibis.coalesce(score, 0.0) * v
+            den = den + score.notnull().cast("float64") * v
+    t = t.mutate(**sections, weight_sum=den)
+    return t.mutate(overall=num / t.weight_sum.nullif(0.0))
+
+
+def decimals(values: Sequence[float | None]) -> list[Decimal | None]:
+    """Backend floats rounded to :data:`SCALE` as exact decimals (at least 2 places).
+
+    Each distinct value is converted once: a portfolio has few distinct scores.
+    """
+    cache: dict[float, Decimal] = {}
+    out: list[Decimal | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        d = cache.get(v)
+        if d is None:
+            d = Decimal(f"{v:.{SCALE}f}").normalize()
+            if d.as_tuple().exponent > -2:  # type: ignore[operator]
+                d = d.quantize(_TWO)
+            cache[v] = d
+        out.append(d)
+    return out
+
+
+def reject_bad_scores(scores: ir.Table, criteria: Sequence[Criterion]) -> None:
+    """Raise InputError naming up to five bad rows: out of range, unknown criterion,
+    or the same rater twice for one (account, criterion)."""
+    ids = [c.criterion_id for c in criteria]
+    s = scores
+    problems: list[str] = []
+    out = s.filter(s.score.isnull() | (s.score < 1) | (s.score > 10))
+    for r in (
+        out.order_by("account_id", "criterion_id").limit(5).to_pyarrow().to_pylist()
+    ):
+        problems.append(
+            f"account {r['account_id']}, criterion {r['criterion_id']}: "
+            f"{_num(r['score'])} is outside 1–10"
+        )
+    unknown = s.filter(~s.criterion_id.isin(ids))
+    for r in (
+        unknown.order_by("account_id", "criterion_id").limit(5).to_pyarrow().to_pylist()
+    ):
+        problems.append(
+            f"account {r['account_id']}: criterion {r['criterion_id']} is not on the "
+            "Criteria sheet"
+        )
+    rater = ibis.coalesce(s.rater.cast("string"), ibis.literal(""))
+    keyed = s.mutate(rater=rater)
+    dup = keyed.group_by("account_id", "criterion_id", "rater").agg(n=keyed.count())
+    dup = dup.filter(dup.n > 1).order_by("account_id", "criterion_id", "rater").limit(5)
+    for r in dup.to_pyarrow().to_pylist():
+        who = r["rater"] or "(no rater)"
+        problems.append(
+            f"account {r['account_id']}, criterion {r['criterion_id']}: rater {who} "
+            f"scored it {r['n']} times (one score per rater)"
+        )
+    if problems:
+        raise InputError("Scores, column score: " + "; ".join(problems))
+
+
+def _num(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def criteria_table(
+    per_criterion: ir.Table, crits: Sequence[Criterion]
+) -> list[dict[str, object]]:
+    """Per criterion: section, name, weight, share of the section, mean score,
+    accounts scored and disagreements (the slide's criteria × accounts table)."""
+    pc = per_criterion.filter(per_criterion.section.notnull())
+    stats = pc.group_by("criterion_id").agg(
+        mean=pc.x.mean().round(SCALE),
+        accounts=pc.x.count(),
+        disagreements=pc.flag.cast("int64").sum(),
+    )
+    by_id = {str(r["criterion_id"]): r for r in stats.to_pyarrow().to_pylist()}
+    out: list[dict[str, object]] = []
+    for c in crits:
+        r = by_id.get(c.criterion_id, {})
+        out.append(
+            {
+                "criterion_id": c.criterion_id,
+                "section": c.section,
+                "name": c.name,
+                "weight": c.weight,
+                "share": c.share,
+                "mean_score": decimals([r.get("mean")])[0],
+                "accounts": r.get("accounts", 0),
+                "disagreements": r.get("disagreements", 0),
+            }
+        )
+    return out
+
+
+def disagreement_rows(per_criterion: ir.Table) -> list[dict[str, object]]:
+    """The (account, criterion) pairs whose raters disagree: low, high, spread."""
+    pc = per_criterion.filter(per_criterion.flag)
+    pc = pc.select("account_id", "criterion_id", "low", "high", "raters")
+    rows: list[dict[str, object]] = (
+        pc.order_by("account_id", "criterion_id").to_pyarrow().to_pylist()
+    )
+    for r in rows:
+        low, high = decimals([_float(r["low"]), _float(r["high"])])
+        r["low"], r["high"] = low, high
+        r["spread"] = None if low is None or high is None else high - low
+    return rows
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None

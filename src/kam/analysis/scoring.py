@@ -1,0 +1,423 @@
+"""The scoring matrix: section and overall scores, ranks and the selection table
+(analyses.md §3).
+
+- Each (account, criterion) gets one score ``x``: the mean (or median) of its
+  raters' scores; raters more than ``disagreement`` points apart are flagged.
+- Section score ``S(a, s) = Σ w_c x(a, c) / Σ w_c`` over the criteria of ``s`` the
+  account has; overall ``O(a) = Σ V_s S(a, s) / Σ V_s`` over its scored sections,
+  ``V`` the section weights (equal by default).
+- Rank by ``O``, descending; equal scores share the smallest rank (1, 1, 3).
+- Scores are computed in the backend and rounded to 6 decimals, then given as exact
+  decimals: a score with at most 6 decimals (0.15·8 + 0.35·3 + 0.20·2 + 0.30·1 =
+  2.95) comes out exactly, never as 2.9499999999999997. Ties are judged on these
+  rounded values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.analysis.criteria import SECTIONS, Criterion, read_criteria
+from kam.analysis.result import AnalysisResult
+from kam.analysis.scores import (
+    SCALE,
+    account_scores,
+    criteria_table,
+    criterion_scores,
+    decimals,
+    disagreement_rows,
+    reject_bad_scores,
+)
+from kam.analysis.selection import account_classes
+from kam.analysis.spec import Analysis, Parameter
+from kam.analysis.stability import rank_stability
+from kam.errors import InputError, ParameterError
+
+__all__ = [
+    "AGGREGATES",
+    "ANALYSIS",
+    "MISSING",
+    "OUTPUT_COLUMNS",
+    "QUADRANTS",
+    "scoring",
+    "scoring_matrix",
+]
+
+AGGREGATES: tuple[str, ...] = ("mean", "median")
+MISSING: tuple[str, ...] = ("error", "skip")
+
+OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("rank", "1 = the highest overall score; equal scores share a rank"),
+    ("tied", "true when another account has the same overall score"),
+    ("account_id", "the account"),
+    ("name", "the account's name (Accounts sheet)"),
+    ("score", "overall score, 1–10 (exact decimal)"),
+    ("growth", "growth section score"),
+    ("harmony", "harmony section score"),
+    ("value_creation", "value creation section score"),
+    ("criteria_scored", "criteria with a score for this account"),
+    ("partial", "true when some criteria have no score (missing=skip)"),
+    ("disagreements", "criteria whose raters are more than `disagreement` apart"),
+    ("quadrant", "growth × harmony quadrant at `quadrant_line`"),
+    ("abc_class", "pooled ABC class over the revenue range (blank without Revenue)"),
+    ("revenue", "revenue over the range (exact decimal; blank without Revenue)"),
+    ("rank_change_share", "share of weight perturbations that change the rank"),
+    ("rank_min", "best rank over the perturbations and the base ranking"),
+    ("rank_max", "worst rank over the perturbations and the base ranking"),
+)
+
+#: Quadrant of the growth (y) × harmony (x) matrix: (growth high, harmony high).
+QUADRANTS: dict[tuple[bool, bool], str] = {
+    (True, True): "key account",
+    (True, False): "build the relationship",
+    (False, True): "maintain",
+    (False, False): "deprioritise",
+}
+
+
+def _choice(value: str, choices: Sequence[str], name: str) -> str:
+    if value not in choices:
+        raise ParameterError(name, f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def section_weights(
+    growth: float = 1.0, harmony: float = 1.0, value_creation: float = 1.0
+) -> dict[str, Decimal]:
+    """The section weights as decimals; ParameterError when one is negative or all
+    are zero. They need not sum to anything: the overall score divides by their sum.
+    """
+    given = dict(zip(SECTIONS, (growth, harmony, value_creation), strict=True))
+    for section, w in given.items():
+        if not w >= 0:
+            raise ParameterError(f"{section}_weight", f"{w!r} is not a weight ≥ 0")
+    if sum(given.values()) <= 0:
+        raise ParameterError("growth_weight", "at least one section weight must be > 0")
+    return {s: Decimal(str(w)) for s, w in given.items()}
+
+
+def _quadrant(growth: object, harmony: object, line: Decimal) -> str | None:
+    if not isinstance(growth, Decimal) or not isinstance(harmony, Decimal):
+        return None
+    return QUADRANTS[(growth >= line, harmony >= line)]
+
+
+def _reject_missing(
+    per_criterion: ir.Table, rows: list[dict[str, object]], crits: Sequence[Criterion]
+) -> None:
+    lacking = sorted(
+        str(r["account_id"])
+        for r in rows
+        if int(str(r["criteria_scored"])) < len(crits)
+    )
+    if not lacking:
+        return
+    shown = lacking[:5]
+    pc = per_criterion
+    have = pc.filter(pc.account_id.isin(shown) & pc.section.notnull())
+    found: dict[str, set[str]] = {a: set() for a in shown}
+    for r in have.select("account_id", "criterion_id").to_pyarrow().to_pylist():
+        found[str(r["account_id"])].add(str(r["criterion_id"]))
+    ids = [c.criterion_id for c in crits]
+    listed = "; ".join(
+        f"account {a} has no score for {', '.join(i for i in ids if i not in found[a])}"
+        for a in shown
+    )
+    more = f" (and {len(lacking) - 5} more accounts)" if len(lacking) > 5 else ""
+    raise InputError(
+        f"Scores: {listed}{more}; score them or run with missing=skip "
+        "(partial accounts are then marked)"
+    )
+
+
+def scoring_matrix(
+    criteria: ir.Table,
+    scores: ir.Table,
+    *,
+    accounts: ir.Table | None = None,
+    tables: Mapping[str, ir.Table] | None = None,
+    growth_weight: float = 1.0,
+    harmony_weight: float = 1.0,
+    value_creation_weight: float = 1.0,
+    aggregate_raters: str = "mean",
+    missing: str = "error",
+    disagreement: float = 3.0,
+    quadrant_line: float = 5.5,
+    stability: bool = True,
+    perturbation: float = 0.20,
+    period_from: str | None = None,
+    period_to: str | None = None,
+    cutoffs: Sequence[float] = (0.80, 0.95),
+    fiscal_year_start: int = 1,
+    as_of: date | None = None,
+) -> AnalysisResult:
+    """Section scores, overall score, rank, quadrant, ABC class and rank stability.
+
+    ``criteria``, ``scores``: the Criteria and Scores tables; ``accounts``: names;
+    ``tables``: the canonical tables, whose ``revenue`` gives the revenue and pooled
+    ABC class over ``period_from``…``period_to`` (default: the last complete fiscal
+    year) with ``cutoffs``. Section weights need not sum to anything.
+
+    Rows: :data:`OUTPUT_COLUMNS`, by rank then account_id. Tables: ``criteria`` (per
+    criterion: criterion_id, section, name, weight, share of its section, mean score,
+    accounts scored, disagreements) and ``disagreements`` (account_id, criterion_id,
+    low, high, spread, raters). Raises InputError for section weights not summing to
+    1 or 100, a negative weight, a score outside 1–10, an unknown criterion, a rater
+    scoring one pair twice, and a missing score unless ``missing='skip'``.
+    """
+    _choice(aggregate_raters, AGGREGATES, "aggregate_raters")
+    _choice(missing, MISSING, "missing")
+    if not 0 < perturbation < 1:
+        raise ParameterError("perturbation", f"{perturbation!r} is not inside (0, 1)")
+    if not disagreement >= 0:
+        raise ParameterError("disagreement", f"{disagreement!r} is not ≥ 0")
+    weights = section_weights(growth_weight, harmony_weight, value_creation_weight)
+    crits = read_criteria(criteria)
+    warnings: list[str] = []
+    used = {c.section for c in crits}
+    for s in SECTIONS:
+        if s not in used and weights[s] > 0:
+            warnings.append(f"no criteria in section {s}: overall scores leave it out")
+
+    per_criterion = criterion_scores(
+        scores, crits, aggregate=aggregate_raters, disagreement=disagreement
+    )
+    per_account = account_scores(per_criterion, crits, weights, wide=stability)
+    t = per_account.filter(per_account.overall.notnull())
+    t = t.mutate(score=t.overall.round(SCALE))
+    for s in SECTIONS:
+        t = t.mutate(**{s: t[s].round(SCALE)})
+    t = t.mutate(
+        rank=ibis.rank().over(ibis.window(order_by=t.score.desc())) + 1,
+        ties=t.account_id.count().over(ibis.window(group_by=t.score)),
+    )
+    if stability:
+        moved = rank_stability(t, crits, weights, perturbation=perturbation)
+        moved = moved.rename(acc_s="account_id")
+        t = t.left_join(moved, t.account_id == moved.acc_s).drop("acc_s")
+    classes = account_classes(
+        tables or {},
+        period_from=period_from,
+        period_to=period_to,
+        cutoffs=cutoffs,
+        fiscal_year_start=fiscal_year_start,
+        as_of=as_of,
+    )
+    warnings += classes.warnings
+    if classes.table is not None:
+        c = classes.table.rename(acc_c="account_id")
+        t = t.left_join(c, t.account_id == c.acc_c).drop("acc_c")
+    if accounts is not None:
+        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+        t = t.left_join(names, t.account_id == names.acc_n).drop("acc_n")
+    keep = [
+        "rank", "ties", "account_id", "score", *SECTIONS, "criteria_scored",
+        "disagreements", "unknown", "dups", "bad",
+    ]  # fmt: skip
+    keep += ["name"] if accounts is not None else []
+    keep += ["revenue", "abc_class"] if classes.table is not None else []
+    keep += ["rank_changes", "rank_min", "rank_max"] if stability else []
+    data = t.select(*keep).order_by("rank", "account_id").to_pyarrow()
+    cols = {n: data.column(n).to_pylist() for n in data.column_names}
+    n_rows = data.num_rows
+    if any(sum(v or 0 for v in cols[k]) for k in ("unknown", "dups", "bad")):
+        reject_bad_scores(scores, crits)
+    for k in ("score", *SECTIONS):
+        cols[k] = decimals(cols[k])
+    blank: list[object] = [None] * n_rows
+    line = Decimal(str(quadrant_line))
+    perturbations = 2 * len(crits)
+    rows: list[dict[str, object]] = []
+    for i in range(n_rows):
+        changes = cols["rank_changes"][i] if stability else None
+        rows.append(
+            {
+                "rank": cols["rank"][i],
+                "tied": cols["ties"][i] > 1,
+                "account_id": cols["account_id"][i],
+                "name": cols.get("name", blank)[i],
+                "score": cols["score"][i],
+                "growth": cols["growth"][i],
+                "harmony": cols["harmony"][i],
+                "value_creation": cols["value_creation"][i],
+                "criteria_scored": cols["criteria_scored"][i],
+                "partial": cols["criteria_scored"][i] < len(crits),
+                "disagreements": cols["disagreements"][i],
+                "quadrant": _quadrant(cols["growth"][i], cols["harmony"][i], line),
+                "abc_class": cols.get("abc_class", blank)[i],
+                "revenue": cols.get("revenue", blank)[i],
+                "rank_change_share": (
+                    None if changes is None else changes / perturbations
+                ),
+                "rank_min": cols["rank_min"][i] if stability else None,
+                "rank_max": cols["rank_max"][i] if stability else None,
+            }
+        )
+    if missing == "error":
+        _reject_missing(per_criterion, rows, crits)
+    partial = sum(1 for r in rows if r["partial"])
+    if partial:
+        warnings.append(f"{partial} accounts are partial: some criteria have no score")
+    summary: dict[str, object] = {
+        "accounts": n_rows,
+        "criteria": len(crits),
+        "partial": partial,
+        "tied": sum(1 for r in rows if r["tied"]),
+        "disagreements": sum(cols["disagreements"]),
+        "perturbations": perturbations if stability else 0,
+        "unstable": sum(1 for r in rows if r["rank_change_share"]) if stability else 0,
+        "quadrants": {
+            q: sum(1 for r in rows if r["quadrant"] == q) for q in QUADRANTS.values()
+        },
+        "revenue_range": classes.range,
+        "headline": _headline(rows),
+    }
+    parameters: dict[str, object] = {
+        "growth_weight": float(weights["growth"]),
+        "harmony_weight": float(weights["harmony"]),
+        "value_creation_weight": float(weights["value_creation"]),
+        "aggregate_raters": aggregate_raters,
+        "missing": missing,
+        "disagreement": disagreement,
+        "quadrant_line": quadrant_line,
+        "stability": stability,
+        "perturbation": perturbation,
+        "period_from": period_from,
+        "period_to": period_to,
+        "cutoffs": list(cutoffs),
+        "fiscal_year_start": fiscal_year_start,
+        "as_of": as_of.isoformat() if as_of else None,
+    }
+    flagged = disagreement_rows(per_criterion) if any(cols["disagreements"]) else []
+    return AnalysisResult(
+        "scoring",
+        parameters,
+        summary,
+        rows,
+        {"criteria": criteria_table(per_criterion, crits), "disagreements": flagged},
+        warnings,
+    )
+
+
+def _headline(rows: Sequence[Mapping[str, object]]) -> str:
+    if not rows:
+        return "no account has a score"
+    top = rows[0]
+    return (
+        f"{len(rows)} accounts scored; top: {top['account_id']} at {top['score']}"
+        f"{' (tied)' if top['tied'] else ''}"
+    )
+
+
+def scoring(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:
+    """:func:`scoring_matrix` over the canonical tables keyed by store table name."""
+    return scoring_matrix(
+        tables["criteria"],
+        tables["scores"],
+        accounts=tables.get("accounts"),
+        tables=tables,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def _weight(section: str) -> Parameter:
+    return Parameter(
+        f"{section}_weight",
+        "float",
+        1.0,
+        f"weight of the {section} section in the overall score (relative; equal "
+        "by default)",
+        minimum=0,
+    )
+
+
+ANALYSIS = Analysis(
+    name="scoring",
+    title="Scoring matrix",
+    description="Section and overall scores per account, ranks, rank stability and "
+    "the selection table.",
+    parameters=(
+        _weight("growth"),
+        _weight("harmony"),
+        _weight("value_creation"),
+        Parameter(
+            "aggregate_raters",
+            "choice",
+            "mean",
+            "how several raters' scores of one criterion combine",
+            choices=AGGREGATES,
+        ),
+        Parameter(
+            "missing",
+            "choice",
+            "error",
+            "error: every account needs every criterion; skip: score the criteria "
+            "given and mark the account partial",
+            choices=MISSING,
+        ),
+        Parameter(
+            "disagreement",
+            "float",
+            3.0,
+            "raters further apart than this many points are flagged",
+            minimum=0,
+        ),
+        Parameter(
+            "quadrant_line",
+            "float",
+            5.5,
+            "where the growth × harmony matrix splits high from low",
+            minimum=1,
+            maximum=10,
+        ),
+        Parameter(
+            "stability", "bool", True, "perturb each weight and report rank stability"
+        ),
+        Parameter(
+            "perturbation",
+            "float",
+            0.20,
+            "relative change of each weight in the rank-stability check",
+            minimum=0,
+            maximum=1,
+            exclusive=True,
+        ),
+        Parameter(
+            "period_from",
+            "period",
+            None,
+            "first period of the revenue range (default: the last complete fiscal "
+            "year)",
+        ),
+        Parameter("period_to", "period", None, "last period of the revenue range"),
+        Parameter(
+            "cutoffs",
+            "floats",
+            (0.80, 0.95),
+            "cumulative shares that end ABC classes A and B",
+            minimum=0,
+            maximum=1,
+            exclusive=True,
+            setting="abc_cutoffs",
+            length=2,
+        ),
+        Parameter(
+            "fiscal_year_start",
+            "int",
+            1,
+            "first month of the fiscal year",
+            minimum=1,
+            maximum=12,
+            setting="fiscal_year_start",
+        ),
+        Parameter("as_of", "date", None, "date the data describes", setting="as_of"),
+    ),
+    needs=("Criteria", "Scores"),
+    output_columns=OUTPUT_COLUMNS,
+    run=scoring,
+)

@@ -1,0 +1,206 @@
+"""Whale curve, customer classes and the customer × product action grid
+(analyses.md §7).
+
+- Accounts sorted by profit (descending, ties by account_id); the whale curve plots
+  the cumulative profit share (y) against the share of accounts (x). It ends at
+  100 %; its peak is the most profit the best accounts make before the
+  loss-makers give some of it back.
+- Customer class A–D: quartiles of that order (``NTILE(4)``), A the most profitable.
+- Product class 1–4: quartiles of the products ordered by margin % (profit / net
+  revenue over the portfolio), 1 the highest margin.
+- Grid cell (customer class, product class): account–product pairs, accounts, net
+  revenue and profit, and a policy label (:data:`DEFAULT_POLICIES`, replaceable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.errors import ParameterError
+
+__all__ = [
+    "CUSTOMER_CLASSES",
+    "DEFAULT_POLICIES",
+    "PRODUCT_CLASSES",
+    "action_grid",
+    "customer_classes",
+    "whale_summary",
+]
+
+CUSTOMER_CLASSES = "ABCD"
+PRODUCT_CLASSES = (1, 2, 3, 4)
+
+#: Service policy per cell (customer class + product class), after the template.
+DEFAULT_POLICIES: dict[str, str] = {
+    "A1": "perfection / never miss",
+    "A2": "high service",
+    "A3": "high service, watch the cost",
+    "A4": "keep it working / cut the cost",
+    "B1": "high service",
+    "B2": "standard service",
+    "B3": "standard service",
+    "B4": "standard service, review the cost",
+    "C1": "standard service, grow the account",
+    "C2": "standard service",
+    "C3": "basic service",
+    "C4": "basic service",
+    "D1": "grow the account / upsell",
+    "D2": "basic service",
+    "D3": "basic service / reprice",
+    "D4": "tough it out / outsource",
+}
+
+_MONEY = "decimal(18, 2)"
+
+
+def customer_classes(per_account: ir.Table) -> ir.Table:
+    """Add ``rank``, ``customer_class``, ``account_share`` and ``cum_profit_share``.
+
+    ``per_account`` needs ``account_id`` and ``profit`` (accounts with net revenue
+    > 0). The cumulative share is null when total profit is not positive.
+    """
+    t = per_account
+    order = [t.profit.desc(), t.account_id.asc()]
+    running = ibis.window(order_by=order, rows=(None, 0))
+    whole = ibis.window()
+    t = t.mutate(
+        rank=ibis.row_number().over(running) + 1,
+        quartile=ibis.ntile(4).over(ibis.window(order_by=order)),
+        cum=t.profit.sum().over(running),
+        total=t.profit.sum().over(whole),
+        n=t.account_id.count().over(whole),
+    )
+    total = t.total.cast("float64")
+    letter = ibis.cases(*((t.quartile == i, c) for i, c in enumerate(CUSTOMER_CLASSES)))
+    return t.mutate(
+        customer_class=letter,
+        account_share=t.rank.cast("float64") / t.n.cast("float64"),
+        cum_profit_share=ibis.cases(
+            (t.total > 0, t.cum.cast("float64") / total), else_=ibis.null("float64")
+        ),
+    ).drop("quartile", "cum", "total", "n")
+
+
+def whale_summary(rows: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """Headline figures of the whale curve from the ranked account rows.
+
+    ``total_profit``, ``peak_share`` (height of the curve's peak, e.g. 1.5 = 150 %),
+    ``peak_accounts`` (accounts up to the peak), ``peak_account_share``,
+    ``loss_makers`` (profit < 0), ``profit_eroded`` (−Σ negative profit, a decimal
+    string) and its share of the peak profit ``eroded_share``.
+    """
+    profits = [p for r in rows if isinstance(p := r["profit"], Decimal)]
+    total = sum(profits, Decimal("0.00"))
+    eroded = -sum((p for p in profits if p < 0), Decimal("0.00"))
+    peak_value = Decimal("0.00")
+    peak_at = 0
+    running = Decimal("0.00")
+    for i, p in enumerate(profits, 1):
+        running += p
+        if running > peak_value:
+            peak_value, peak_at = running, i
+    positive = total > 0
+    return {
+        "total_profit": str(total),
+        "peak_profit": str(peak_value),
+        "peak_share": float(peak_value / total) if positive else None,
+        "peak_accounts": peak_at,
+        "peak_account_share": peak_at / len(profits) if profits else None,
+        "loss_makers": sum(1 for p in profits if p < 0),
+        "profit_eroded": str(eroded),
+        "eroded_share": float(eroded / peak_value) if peak_value > 0 else None,
+        "curve_end": 1.0 if positive else None,
+    }
+
+
+def _policies(given: Mapping[str, str] | None) -> dict[str, str]:
+    out = dict(DEFAULT_POLICIES)
+    for cell, label in (given or {}).items():
+        key = str(cell).strip().upper().replace("×", "").replace("X", "")
+        if key not in out:
+            raise ParameterError(
+                "policies", f"{cell!r} is not a cell of the grid (A1 … D4)"
+            )
+        out[key] = str(label)
+    return out
+
+
+def action_grid(
+    rows: ir.Table,
+    classes: ir.Table,
+    *,
+    policies: Mapping[str, str] | None = None,
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The 16 cells of customer class × product class, and the product classes.
+
+    ``rows``: Profit rows with ``cts`` (each row's cost to serve); ``classes``:
+    :func:`customer_classes` output (``account_id, customer_class``). A blank
+    product counts as the product ``''``. Cells without pairs have zeros.
+    """
+    r = rows.mutate(
+        product=ibis.coalesce(rows.product, ibis.literal("")),
+        p=rows.net_revenue
+        - ibis.coalesce(rows.cogs, ibis.literal(Decimal("0.00"), type=_MONEY))
+        - ibis.coalesce(rows.cts, ibis.literal(Decimal("0.00"), type=_MONEY)),
+    )
+    cls = classes.select(acc_c="account_id", customer_class="customer_class")
+    r = r.inner_join(cls, r.account_id == cls.acc_c)
+    pairs = r.group_by("account_id", "product", "customer_class").agg(
+        net=r.net_revenue.sum(), p=r.p.sum()
+    )
+    prod = pairs.group_by("product").agg(net=pairs.net.sum(), p=pairs.p.sum())
+    prod = prod.mutate(
+        margin=ibis.cases(
+            (prod.net > 0, prod.p.cast("float64") / prod.net.cast("float64")),
+            else_=ibis.null("float64"),
+        )
+    )
+    order = [prod.margin.desc(), prod.product.asc()]
+    prod = prod.mutate(
+        product_class=ibis.ntile(4).over(ibis.window(order_by=order)) + 1
+    )
+    products = prod.order_by("product_class", "product").to_pyarrow().to_pylist()
+    pc = prod.select(prod_p="product", product_class="product_class")
+    cells = pairs.inner_join(pc, pairs.product == pc.prod_p)
+    grid = cells.group_by("customer_class", "product_class").agg(
+        pairs=cells.count(),
+        accounts=cells.account_id.nunique(),
+        net_revenue=cells.net.sum(),
+        profit=cells.p.sum(),
+    )
+    found = {
+        (str(g["customer_class"]), int(g["product_class"])): g
+        for g in grid.to_pyarrow().to_pylist()
+    }
+    labels = _policies(policies)
+    out: list[dict[str, object]] = []
+    zero = Decimal("0.00")
+    for c in CUSTOMER_CLASSES:
+        for k in PRODUCT_CLASSES:
+            g = found.get((c, k), {})
+            out.append(
+                {
+                    "customer_class": c,
+                    "product_class": k,
+                    "pairs": g.get("pairs", 0),
+                    "accounts": g.get("accounts", 0),
+                    "net_revenue": g.get("net_revenue", zero),
+                    "profit": g.get("profit", zero),
+                    "policy": labels[f"{c}{k}"],
+                }
+            )
+    product_rows = [
+        {
+            "product": p["product"],
+            "net_revenue": p["net"],
+            "profit": p["p"],
+            "margin": p["margin"],
+            "product_class": p["product_class"],
+        }
+        for p in products
+    ]
+    return out, product_rows

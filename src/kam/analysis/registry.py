@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import ibis.expr.types as ir
 
-from kam.analysis import abc_analysis, pareto, stakeholders
+from kam.analysis import abc_analysis, pareto, profit, scoring, stakeholders
 from kam.analysis.periods import GRAINS
 from kam.analysis.preagg import METRICS
 from kam.analysis.result import AnalysisResult
@@ -156,7 +156,14 @@ ABC = Analysis(
 
 #: Every analysis by name.
 REGISTRY: dict[str, Analysis] = {
-    a.name: a for a in (PARETO, ABC, stakeholders.ANALYSIS)
+    a.name: a
+    for a in (
+        PARETO,
+        ABC,
+        scoring.ANALYSIS,
+        profit.ANALYSIS,
+        stakeholders.ANALYSIS,
+    )
 }
 
 

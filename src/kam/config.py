@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     currency: str = Field("USD", description="reporting currency (ISO 4217)")
     fiscal_year_start: int = Field(1, ge=1, le=12, description="first month of the FY")
     limits: Limits = Field(default_factory=Limits)
+    deck_font: str = Field("Calibri", description="font of the slide decks")
+    deck_colours: str = Field(
+        "", description="deck colours, comma-separated hex (see docs/deck.md)"
+    )
+    deck_logo: Path | None = Field(None, description="logo image on every slide")
 
 
 @lru_cache(maxsize=1)

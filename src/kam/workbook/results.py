@@ -1,0 +1,256 @@
+"""Analysis results as an Excel workbook with native charts (XlsxWriter).
+
+One sheet per analysis: its title and headline, the parameters, the summary and the
+warnings on top, then its rows as an Excel table; every further table of the result
+(ABC's classes, migration, ...) gets a sheet of its own. The Pareto sheet carries a
+combo chart (columns + cumulative share on a 0–100 % right axis), the ABC classes
+sheet a stacked column chart of the accounts per class and period.
+
+Formula-safe: the workbook is opened with kam's safe options, every text goes
+through ``write_string``, and text starting with ``= + - @`` or a control character
+carries a quote prefix (:mod:`kam.workbook.xlsx`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from kam.analysis.registry import REGISTRY
+from kam.analysis.result import AnalysisResult, jsonable
+from kam.workbook.xlsx import (
+    DATE_FORMAT,
+    MONEY_FORMAT,
+    close_workbook,
+    needs_quote,
+    open_workbook,
+)
+
+__all__ = ["sheet_name", "write_results"]
+
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+_PERCENT = "0.0%"
+
+
+def sheet_name(text: str, taken: set[str]) -> str:
+    """A valid, unused sheet name from ``text`` (31 characters, no ``[]:*?/\\``)."""
+    base = _BAD_SHEET_CHARS.sub(" ", text).strip("'") or "sheet"
+    name = base[:31]
+    n = 2
+    while name.casefold() in taken:
+        suffix = f" {n}"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name.casefold())
+    return name
+
+
+def _is_share(column: str) -> bool:
+    return column.endswith(("share", "_pct", "share_before")) or column == "cv"
+
+
+class _Writer:
+    """Cell formats of one workbook and the typed cell writes."""
+
+    def __init__(self, workbook: Any) -> None:
+        add = workbook.add_format
+        self.title = add({"bold": True, "font_size": 14})
+        self.bold = add({"bold": True})
+        self.quoted = add({"quote_prefix": True})
+        self.money = add({"num_format": MONEY_FORMAT})
+        self.percent = add({"num_format": _PERCENT})
+        self.date = add({"num_format": DATE_FORMAT})
+
+    def put(self, ws: Any, row: int, col: int, column: str, value: object) -> None:
+        """Write one value: numbers as numbers, text never as a formula."""
+        if value is None:
+            return
+        if isinstance(value, bool):
+            ws.write_string(row, col, "yes" if value else "no")
+        elif isinstance(value, Decimal):
+            as_float = float(value)
+            if Decimal(repr(as_float)) == value:
+                ws.write_number(row, col, as_float, self.money)
+            else:
+                ws.write_string(row, col, f"{value:f}", self.quoted)
+        elif isinstance(value, int | float):
+            fmt = (
+                self.percent if isinstance(value, float) and _is_share(column) else None
+            )
+            ws.write_number(row, col, value, fmt)
+        elif isinstance(value, date):
+            ws.write_datetime(row, col, value, self.date)
+        else:
+            text = value if isinstance(value, str) else _text(value)
+            ws.write_string(row, col, text, self.quoted if needs_quote(text) else None)
+
+
+def _text(value: object) -> str:
+    plain = jsonable(value)
+    if isinstance(plain, list):
+        return ", ".join(str(v) for v in plain)
+    if isinstance(plain, dict):
+        return ", ".join(f"{k}: {v}" for k, v in plain.items())
+    return str(plain)
+
+
+def _block(ws: Any, w: _Writer, row: int, title: str, items: dict[str, object]) -> int:
+    """A titled key/value block from ``row``; returns the next free row."""
+    if not items:
+        return row
+    ws.write_string(row, 0, title, w.bold)
+    for key, value in items.items():
+        row += 1
+        ws.write_string(row, 0, key, w.quoted if needs_quote(key) else None)
+        w.put(ws, row, 1, key, value)
+    return row + 2
+
+
+def _table(
+    ws: Any,
+    w: _Writer,
+    row: int,
+    name: str,
+    columns: Sequence[str],
+    rows: Sequence[dict[str, object]],
+) -> tuple[int, int]:
+    """``rows`` as an Excel table whose header is at ``row``; returns the first and
+    last data rows."""
+    last = row + max(len(rows), 1)
+    ws.add_table(
+        row,
+        0,
+        last,
+        len(columns) - 1,
+        {
+            "name": re.sub(r"\W", "_", name),
+            "style": "Table Style Light 9",
+            "columns": [{"header": c} for c in columns],
+        },
+    )
+    for i, r in enumerate(rows, start=row + 1):
+        for c, column in enumerate(columns):
+            w.put(ws, i, c, column, r.get(column))
+    for c, column in enumerate(columns):
+        ws.set_column(c, c, max(12, min(40, len(column) + 4)))
+    return row + 1, last
+
+
+def _pareto_chart(workbook: Any, ws: Any, sheet: str, first: int, last: int) -> None:
+    chart = workbook.add_chart({"type": "column"})
+    chart.add_series(
+        {
+            "name": "value",
+            "categories": [sheet, first, 0, last, 0],
+            "values": [sheet, first, 3, last, 3],
+            "gap": 40,
+        }
+    )
+    line = workbook.add_chart({"type": "line"})
+    line.add_series(
+        {
+            "name": "cumulative share",
+            "categories": [sheet, first, 0, last, 0],
+            "values": [sheet, first, 5, last, 5],
+            "y2_axis": True,
+        }
+    )
+    chart.combine(line)
+    chart.set_title({"name": "Pareto"})
+    chart.set_legend({"position": "bottom"})
+    line.set_y2_axis({"min": 0, "max": 1, "num_format": "0%", "major_unit": 0.2})
+    chart.set_y_axis({"num_format": "#,##0"})
+    chart.set_size({"width": 720, "height": 360})
+    ws.insert_chart(0, 4, chart)
+
+
+def _classes_sheet(
+    workbook: Any,
+    ws: Any,
+    w: _Writer,
+    sheet: str,
+    rows: Sequence[dict[str, object]],
+    start: int,
+) -> None:
+    """Accounts per class and period as a small pivot beside the table, charted."""
+    periods = [
+        p for p in dict.fromkeys(str(r["period"]) for r in rows) if p != "pooled"
+    ]
+    if not periods:
+        return
+    col0 = 8
+    ws.write_string(start, col0, "period", w.bold)
+    for j, cls in enumerate("ABC", start=1):
+        ws.write_string(start, col0 + j, f"class {cls}", w.bold)
+    counts = {(str(r["period"]), str(r["class"])): r["accounts"] for r in rows}
+    for i, period in enumerate(periods, start=start + 1):
+        ws.write_string(i, col0, period)
+        for j, cls in enumerate("ABC", start=1):
+            ws.write_number(i, col0 + j, float(str(counts.get((period, cls), 0))))
+    chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
+    last = start + len(periods)
+    for j in range(1, 4):
+        chart.add_series(
+            {
+                "name": [sheet, start, col0 + j],
+                "categories": [sheet, start + 1, col0, last, col0],
+                "values": [sheet, start + 1, col0 + j, last, col0 + j],
+            }
+        )
+    chart.set_title({"name": "Accounts per class"})
+    chart.set_legend({"position": "bottom"})
+    ws.insert_chart(last + 2, col0, chart)
+
+
+def _analysis_sheets(
+    workbook: Any, w: _Writer, result: AnalysisResult, taken: set[str]
+) -> None:
+    analysis = REGISTRY.get(result.analysis)
+    title = analysis.title if analysis else result.analysis
+    columns = (
+        [c for c, _ in analysis.output_columns]
+        if analysis
+        else list(result.rows[0])
+        if result.rows
+        else []
+    )
+    name = sheet_name(result.analysis, taken)
+    ws = workbook.add_worksheet(name)
+    ws.write_string(0, 0, title, w.title)
+    headline = str(result.summary.get("headline", ""))
+    ws.write_string(1, 0, headline, w.quoted if needs_quote(headline) else None)
+    row = _block(ws, w, 3, "Parameters", dict(result.parameters))
+    summary = {k: v for k, v in result.summary.items() if k != "headline"}
+    row = _block(ws, w, row, "Summary", summary)
+    row = _block(
+        ws, w, row, "Warnings", {str(i): t for i, t in enumerate(result.warnings, 1)}
+    )
+    if columns:
+        first, last = _table(
+            ws, w, row, f"{result.analysis}_rows", columns, result.rows
+        )
+        if result.analysis == "pareto" and result.rows:
+            _pareto_chart(workbook, ws, name, first, last)
+    for table_name, rows in result.tables.items():
+        sub = sheet_name(f"{result.analysis} {table_name}", taken)
+        ts = workbook.add_worksheet(sub)
+        ts.write_string(0, 0, f"{title}: {table_name}", w.title)
+        cols = list(rows[0]) if rows else ["(no rows)"]
+        _table(ts, w, 2, f"{result.analysis}_{table_name}", cols, rows)
+        if result.analysis == "abc" and table_name == "classes":
+            _classes_sheet(workbook, ts, w, sub, rows, 2)
+
+
+def write_results(results: Sequence[AnalysisResult], path: Path) -> None:
+    """Write ``results`` to the workbook ``path`` (ExportError when it cannot)."""
+    workbook = open_workbook(path)
+    w = _Writer(workbook)
+    taken: set[str] = set()
+    for result in results:
+        _analysis_sheets(workbook, w, result, taken)
+    if not results:
+        workbook.add_worksheet("results").write_string(0, 0, "No analysis was run.")
+    close_workbook(workbook, path)

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from kam.config import Settings, get_settings
-from kam.errors import KamError, Problem, WorkbookError
+from kam.errors import KamError, MissingDataError, Problem, WorkbookError
 
 if TYPE_CHECKING:
     from kam.analysis.registry import Analysis
@@ -342,7 +342,7 @@ def analyse(
         ),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table, json or csv.")
+        str, typer.Option("--format", "-f", help="table, json, csv or xlsx.")
     ] = "table",
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file instead.")
@@ -357,9 +357,13 @@ def analyse(
     from kam.engine import open_engine
     from kam.render import print_result, result_json, write_csv
 
-    if fmt not in ("table", "json", "csv"):
+    if fmt not in ("table", "json", "csv", "xlsx"):
         raise typer.BadParameter(
-            f"{fmt!r} is not one of table, json, csv", param_hint="--format"
+            f"{fmt!r} is not one of table, json, csv, xlsx", param_hint="--format"
+        )
+    if fmt == "xlsx" and out_file is None and not list_:
+        raise typer.BadParameter(
+            "--format xlsx needs --out FILE.xlsx", param_hint="--out"
         )
     if list_:
         _print_registry(REGISTRY, as_json=fmt == "json")
@@ -377,6 +381,12 @@ def analyse(
         result = engine.run(name, params)
     finally:
         engine.close()
+    if fmt == "xlsx" and out_file is not None:
+        from kam.workbook.results import write_results
+
+        write_results([result], out_file)
+        err.print(f"Wrote {name} ({len(result.rows)} rows) to {out_file}")
+        return
     columns = [c for c, _ in REGISTRY[name].output_columns]
     with (
         out_file.open("w", newline="", encoding="utf-8")
@@ -392,6 +402,114 @@ def analyse(
             print_result(result, console, columns=columns, title=REGISTRY[name].title)
     if out_file is not None:
         err.print(f"Wrote {name} ({len(result.rows)} rows) to {out_file}")
+
+
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        help="store (default), a workbook or CSV folder, parquet:FOLDER, or an Ibis "
+        "URL (default: $KAM_SOURCE or store).",
+        show_default=False,
+    ),
+]
+AnalysisSetsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="NAME.KEY=VALUE",
+        help="A parameter of one analysis, e.g. pareto.threshold=0.9 (repeatable).",
+    ),
+]
+
+
+def _analysis_sets(sets: Sequence[str] | None) -> dict[str, dict[str, object]]:
+    """``pareto.threshold=0.9`` items as parameters by analysis name."""
+    params: dict[str, dict[str, object]] = {}
+    for item in sets or []:
+        key, sep, value = item.partition("=")
+        name, dot, param = key.strip().partition(".")
+        if not sep or not dot or not name or not param:
+            raise typer.BadParameter(
+                f"{item!r} is not NAME.KEY=VALUE", param_hint="--set"
+            )
+        params.setdefault(name, {})[param] = value
+    return params
+
+
+@app.command()
+def deck(
+    out_file: Annotated[
+        Path, typer.Option("--out", "-o", help="The .pptx file to write.")
+    ],
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="Build the deck of this account instead."),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Only these analyses (repeatable)."),
+    ] = None,
+    sets: AnalysisSetsOpt = None,
+    source: SourceOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Write the portfolio deck (or one account's) with native, editable charts."""
+    from kam.deck import account_deck, portfolio_deck, write_deck
+    from kam.engine import open_engine
+
+    params = _analysis_sets(sets)
+    engine = open_engine(source, settings=_settings(database))
+    try:
+        if account is not None:
+            presentation = account_deck(engine, account)
+        else:
+            presentation = portfolio_deck(engine, params=params, analyses=only)
+    finally:
+        engine.close()
+    write_deck(presentation, out_file)
+    out.print(f"Wrote {len(presentation.slides)} slides to {out_file}")
+
+
+@app.command()
+def report(
+    out_file: Annotated[
+        Path, typer.Option("--out", "-o", help="The .xlsx workbook to write.")
+    ],
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Only these analyses (repeatable)."),
+    ] = None,
+    sets: AnalysisSetsOpt = None,
+    source: SourceOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Write every portfolio analysis as a workbook: one sheet each, native charts."""
+    from kam.analysis.registry import REGISTRY, get
+    from kam.deck.build import per_account
+    from kam.engine import open_engine
+    from kam.workbook.results import write_results
+
+    params = _analysis_sets(sets)
+    names = (
+        [get(n).name for n in only]
+        if only
+        else [n for n in REGISTRY if not per_account(n)]
+    )
+    engine = open_engine(source, settings=_settings(database))
+    results = []
+    try:
+        for n in names:
+            try:
+                results.append(engine.run(n, params.get(n)))
+            except MissingDataError as exc:
+                if only:
+                    raise
+                err.print(f"Left out {n}: {exc}", markup=False)
+    finally:
+        engine.close()
+    write_results(results, out_file)
+    out.print(f"Wrote {len(results)} analyses to {out_file}")
 
 
 def _print_registry(registry: Mapping[str, Analysis], *, as_json: bool) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import check_cutoffs, classified
@@ -62,7 +63,7 @@ def account_classes(
     )
     kept = scope.values
     pooled = kept.group_by("account_id").agg(value=kept.value.sum())
-    pooled = pooled.filter(pooled.value > 0).mutate(period="pooled")
+    pooled = pooled.filter(pooled.value > 0).mutate(period=ibis.literal("pooled"))
     classes = classified(pooled, cuts=cuts)
     table = classes.select(
         "account_id", revenue=classes.value, abc_class=classes["class"]

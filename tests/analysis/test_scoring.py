@@ -1,0 +1,314 @@
+"""The scoring matrix (analyses.md §3) on tiny tables with hand-computed results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import ibis
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kam.analysis.registry import run
+from kam.analysis.scoring import scoring_matrix
+from kam.errors import InputError, MissingDataError, ParameterError
+
+GROWTH = [("g1", 0.15), ("g2", 0.35), ("g3", 0.20), ("g4", 0.30)]
+
+
+@pytest.fixture
+def con() -> Iterator[Any]:
+    c = ibis.duckdb.connect()
+    yield c
+    c.disconnect()
+
+
+def criteria(con: Any, rows: Sequence[tuple[str, str, float]]) -> Any:
+    return con.create_table(
+        f"criteria_{len(con.list_tables())}",
+        pa.table(
+            {
+                "criterion_id": [r[0] for r in rows],
+                "section": [r[1] for r in rows],
+                "name": [f"criterion {r[0]}" for r in rows],
+                "weight": pa.array([r[2] for r in rows], pa.float64()),
+            }
+        ),
+    )
+
+
+def scores(con: Any, rows: Sequence[tuple[str, str, float, str | None]]) -> Any:
+    return con.create_table(
+        f"scores_{len(con.list_tables())}",
+        pa.table(
+            {
+                "account_id": [r[0] for r in rows],
+                "criterion_id": [r[1] for r in rows],
+                "score": pa.array([r[2] for r in rows], pa.float64()),
+                "rater": pa.array([r[3] for r in rows], pa.string()),
+            }
+        ),
+    )
+
+
+def growth_only(con: Any) -> Any:
+    return criteria(con, [(c, "growth", w) for c, w in GROWTH])
+
+
+def one_rater(account_scores: dict[str, Sequence[float]]) -> list[Any]:
+    return [
+        (account, cid, float(x), "ann")
+        for account, xs in account_scores.items()
+        for (cid, _), x in zip(GROWTH, xs, strict=True)
+    ]
+
+
+def by_account(result: Any) -> dict[str, dict[str, object]]:
+    return {str(r["account_id"]): r for r in result.rows}
+
+
+def test_worked_check_gives_exactly_2_95_and_5_20(con: Any) -> None:
+    result = scoring_matrix(
+        growth_only(con),
+        scores(con, one_rater({"A1": (8, 3, 2, 1), "A2": (4, 6, 8, 3)})),
+    )
+    rows = by_account(result)
+    # 0.15·8 + 0.35·3 + 0.20·2 + 0.30·1 = 1.2 + 1.05 + 0.4 + 0.3 = 2.95
+    assert rows["A1"]["score"] == Decimal("2.95")
+    assert str(rows["A1"]["growth"]) == "2.95"
+    # 0.15·4 + 0.35·6 + 0.20·8 + 0.30·3 = 0.6 + 2.1 + 1.6 + 0.9 = 5.20
+    assert str(rows["A2"]["score"]) == "5.20"
+    assert [r["account_id"] for r in result.rows] == ["A2", "A1"]
+    assert "2.949" not in result.to_json()
+    assert "5.199" not in result.to_json()
+
+
+def test_weights_given_as_percent_score_the_same(con: Any) -> None:
+    crit = criteria(con, [(c, "growth", w * 100) for c, w in GROWTH])
+    result = scoring_matrix(crit, scores(con, one_rater({"A1": (8, 3, 2, 1)})))
+    assert str(result.rows[0]["score"]) == "2.95"
+
+
+def test_overall_is_the_weighted_mean_of_sections(con: Any) -> None:
+    crit = criteria(
+        con, [("g", "growth", 1.0), ("h", "harmony", 1.0), ("v", "value_creation", 1)]
+    )
+    sc = scores(con, [("A", "g", 8, "r"), ("A", "h", 4, "r"), ("A", "v", 3, "r")])
+    equal = scoring_matrix(crit, sc)
+    # (8 + 4 + 3) / 3 = 5
+    assert equal.rows[0]["score"] == Decimal("5")
+    weighted = scoring_matrix(
+        crit, sc, growth_weight=2, harmony_weight=1, value_creation_weight=1
+    )
+    # (2·8 + 4 + 3) / 4 = 5.75
+    assert str(weighted.rows[0]["score"]) == "5.75"
+    assert weighted.rows[0]["quadrant"] == "build the relationship"
+
+
+def test_equal_scores_share_a_rank_and_are_marked_tied(con: Any) -> None:
+    result = scoring_matrix(
+        growth_only(con),
+        scores(
+            con,
+            one_rater({"B": (4, 6, 8, 3), "A": (4, 6, 8, 3), "C": (8, 3, 2, 1)}),
+        ),
+    )
+    got = [(r["rank"], r["account_id"], r["tied"]) for r in result.rows]
+    assert got == [(1, "A", True), (1, "B", True), (3, "C", False)]
+
+
+def test_raters_are_averaged_and_a_spread_over_3_is_flagged(con: Any) -> None:
+    crit = criteria(con, [("g", "growth", 1.0)])
+    sc = scores(
+        con,
+        [
+            ("A", "g", 2, "ann"),
+            ("A", "g", 7, "bob"),
+            ("A", "g", 9, "cy"),
+            ("B", "g", 5, "ann"),
+            ("B", "g", 8, "bob"),
+        ],
+    )
+    mean = by_account(scoring_matrix(crit, sc))
+    assert str(mean["A"]["score"]) == "6.00"  # (2 + 7 + 9) / 3
+    assert str(mean["B"]["score"]) == "6.50"  # (5 + 8) / 2
+    assert mean["A"]["disagreements"] == 1  # 9 − 2 = 7 > 3
+    assert mean["B"]["disagreements"] == 0  # 8 − 5 = 3 is not over 3
+    median = by_account(scoring_matrix(crit, sc, aggregate_raters="median"))
+    assert str(median["A"]["score"]) == "7.00"
+    assert str(median["B"]["score"]) == "6.50"
+    flagged = scoring_matrix(crit, sc).tables["disagreements"]
+    assert flagged == [
+        {
+            "account_id": "A",
+            "criterion_id": "g",
+            "low": Decimal("2.00"),
+            "high": Decimal("9.00"),
+            "raters": 3,
+            "spread": Decimal("7.00"),
+        }
+    ]
+
+
+def test_missing_score_is_an_error_naming_account_and_criterion(con: Any) -> None:
+    sc = scores(con, one_rater({"A1": (8, 3, 2, 1)})[:3])
+    with pytest.raises(InputError, match="account A1 has no score for g4"):
+        scoring_matrix(growth_only(con), sc)
+
+
+def test_missing_skip_scores_the_given_criteria_and_marks_partial(con: Any) -> None:
+    sc = scores(con, one_rater({"A1": (8, 3, 2, 1)})[:3])
+    result = scoring_matrix(growth_only(con), sc, missing="skip")
+    row = result.rows[0]
+    # (0.15·8 + 0.35·3 + 0.20·2) / 0.70 = 2.65 / 0.7 = 3.785714…
+    assert str(row["score"]) == "3.785714"
+    assert row["partial"] is True
+    assert row["criteria_scored"] == 3
+    assert result.summary["partial"] == 1
+
+
+def test_weights_that_do_not_sum_to_1_or_100_are_refused(con: Any) -> None:
+    crit = criteria(con, [("g1", "growth", 0.5), ("g2", "growth", 0.4)])
+    with pytest.raises(InputError, match=r"section growth sum to 0\.9"):
+        scoring_matrix(crit, scores(con, [("A", "g1", 5, "r")]))
+
+
+def test_negative_weight_is_refused(con: Any) -> None:
+    crit = criteria(con, [("g1", "growth", 1.2), ("g2", "growth", -0.2)])
+    with pytest.raises(InputError, match=r"criterion g2: weight -0\.2 is negative"):
+        scoring_matrix(crit, scores(con, [("A", "g1", 5, "r")]))
+
+
+def test_score_outside_1_to_10_is_refused_with_its_account(con: Any) -> None:
+    sc = scores(con, [*one_rater({"A1": (8, 3, 2, 1)}), ("A2", "g1", 12, "r")])
+    with pytest.raises(InputError, match="account A2, criterion g1: 12 is outside"):
+        scoring_matrix(growth_only(con), sc, missing="skip")
+
+
+def test_one_rater_scoring_a_pair_twice_is_refused(con: Any) -> None:
+    sc = scores(con, [*one_rater({"A1": (8, 3, 2, 1)}), ("A1", "g1", 5, "ann")])
+    with pytest.raises(InputError, match="rater ann scored it 2 times"):
+        scoring_matrix(growth_only(con), sc)
+
+
+def test_unknown_criterion_is_refused(con: Any) -> None:
+    sc = scores(con, [*one_rater({"A1": (8, 3, 2, 1)}), ("A1", "zz", 5, "ann")])
+    with pytest.raises(InputError, match="criterion zz is not on the Criteria"):
+        scoring_matrix(growth_only(con), sc)
+
+
+def test_empty_criteria_sheet_says_so(con: Any) -> None:
+    empty = con.create_table(
+        "criteria_empty",
+        schema=ibis.schema(
+            {
+                "criterion_id": "string",
+                "section": "string",
+                "name": "string",
+                "weight": "float64",
+            }
+        ),
+    )
+    with pytest.raises(MissingDataError, match="Criteria sheet has no rows"):
+        scoring_matrix(empty, scores(con, [("A", "g1", 5, "r")]))
+
+
+def test_bad_parameters_name_themselves(con: Any) -> None:
+    crit, sc = growth_only(con), scores(con, one_rater({"A1": (8, 3, 2, 1)}))
+    with pytest.raises(ParameterError, match="aggregate_raters"):
+        scoring_matrix(crit, sc, aggregate_raters="mode")
+    with pytest.raises(ParameterError, match="perturbation"):
+        scoring_matrix(crit, sc, perturbation=1.5)
+
+
+def test_rank_stability_counts_perturbations_that_change_the_rank(con: Any) -> None:
+    # Two criteria of weight .5 each. A = (10, 1) → 5.5, B = (5, 5) → 5.0.
+    # Each perturbation, renormalised by the new weight sum:
+    #   g1 × 1.2: shares .6/1.1, .5/1.1 → A = (6 + .5)/1.1 = 5.909, B = 5 → A first
+    #   g1 × 0.8: shares .4/.9, .5/.9 → A = (4 + .5)/.9 = 5.0, B = 5 → tie, both 1
+    #   g2 × 1.2: shares .5/1.1, .6/1.1 → A = (5 + .6)/1.1 = 5.09, B = 5 → A first
+    #   g2 × 0.8: shares .5/.9, .4/.9 → A = (5 + .4)/.9 = 6.0 → A first
+    # B (base rank 2) moves to rank 1 in one of four perturbations.
+    crit = criteria(con, [("g1", "growth", 0.5), ("g2", "growth", 0.5)])
+    sc = scores(
+        con,
+        [
+            ("A", "g1", 10, "r"),
+            ("A", "g2", 1, "r"),
+            ("B", "g1", 5, "r"),
+            ("B", "g2", 5, "r"),
+        ],
+    )
+    rows = by_account(scoring_matrix(crit, sc))
+    assert rows["A"]["rank"] == 1
+    assert rows["B"]["rank"] == 2
+    assert rows["A"]["rank_change_share"] == 0.0
+    assert rows["B"]["rank_change_share"] == 0.25
+    assert (rows["B"]["rank_min"], rows["B"]["rank_max"]) == (1, 2)
+    assert (rows["A"]["rank_min"], rows["A"]["rank_max"]) == (1, 1)
+
+
+def test_without_revenue_class_and_revenue_are_blank_with_a_warning(
+    con: Any,
+) -> None:
+    result = run(
+        "scoring",
+        {
+            "criteria": growth_only(con),
+            "scores": scores(con, one_rater({"A": (5,) * 4})),
+        },
+    )
+    assert result.rows[0]["abc_class"] is None
+    assert result.rows[0]["revenue"] is None
+    assert any("no Revenue sheet" in w for w in result.warnings)
+
+
+def test_selection_table_carries_abc_class_and_revenue(con: Any) -> None:
+    money = pa.decimal128(18, 2)
+    revenue = con.create_table(
+        "revenue_sel",
+        pa.table(
+            {
+                "account_id": ["A", "B", "C"],
+                "period": ["2024"] * 3,
+                "product": ["P"] * 3,
+                "amount": pa.array([Decimal(90), Decimal(6), Decimal(4)], money),
+            }
+        ),
+    )
+    sc = scores(con, one_rater({"A": (5,) * 4, "B": (6,) * 4, "C": (7,) * 4}))
+    result = run(
+        "scoring", {"criteria": growth_only(con), "scores": sc, "revenue": revenue}
+    )
+    rows = by_account(result)
+    # before-shares 0, .90, .96 → A, B (< .95), C
+    assert [rows[a]["abc_class"] for a in "ABC"] == ["A", "B", "C"]
+    assert rows["B"]["revenue"] == Decimal("6.00")
+    assert [r["account_id"] for r in result.rows] == ["C", "B", "A"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(st.tuples(*[st.integers(1, 10)] * 4), min_size=1, max_size=6),
+    st.sampled_from(["mean", "median"]),
+)
+def test_scores_stay_within_1_and_10(
+    per_account: list[tuple[int, int, int, int]], aggregate: str
+) -> None:
+    con = ibis.duckdb.connect()
+    try:
+        accounts = {f"A{i}": xs for i, xs in enumerate(per_account)}
+        result = scoring_matrix(
+            growth_only(con),
+            scores(con, one_rater(accounts)),
+            aggregate_raters=aggregate,
+            stability=False,
+        )
+    finally:
+        con.disconnect()
+    for r in result.rows:
+        assert Decimal(1) <= Decimal(str(r["score"])) <= Decimal(10)
+        assert 1 <= int(str(r["rank"])) <= len(per_account)

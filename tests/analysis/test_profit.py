@@ -1,0 +1,231 @@
+"""The profit matrix (analyses.md §7) on tiny tables with hand-computed results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import ibis
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kam.analysis.profit import profit_matrix
+from kam.analysis.registry import run
+from kam.errors import InputError, ParameterError
+
+MONEY = pa.decimal128(18, 2)
+COLUMNS = (
+    "list_revenue",
+    "net_revenue",
+    "cogs",
+    "cost_to_serve",
+    "cts_presale",
+    "cts_production",
+    "cts_distribution",
+    "cts_postsale",
+)
+
+#: account, product, list, net, cogs, cost to serve.
+PORTFOLIO = [
+    ("A", "P1", 120, 100, 40, 10),
+    ("B", "P1", 100, 100, 30, 50),
+    ("C", "P2", 200, 150, 100, 80),
+    ("D", "P2", 50, 40, 10, 5),
+]
+
+
+@pytest.fixture
+def con() -> Iterator[Any]:
+    c = ibis.duckdb.connect()
+    yield c
+    c.disconnect()
+
+
+def _money(values: Sequence[object]) -> pa.Array:
+    return pa.array([None if v is None else Decimal(str(v)) for v in values], MONEY)
+
+
+def profit_table(
+    con: Any, rows: Sequence[Sequence[object]], period: str = "2024"
+) -> Any:
+    """Rows of (account, product, list, net, cogs, cts[, presale, production,
+    distribution, postsale])."""
+    full = [tuple(r) + (None,) * (10 - len(r)) for r in rows]
+    data: dict[str, pa.Array] = {
+        "account_id": pa.array([r[0] for r in full], pa.string()),
+        "period": pa.array([period] * len(full), pa.string()),
+        "product": pa.array([r[1] for r in full], pa.string()),
+    }
+    for i, name in enumerate(COLUMNS, 2):
+        data[name] = _money([r[i] for r in full])
+    return con.create_table(f"profit_{len(con.list_tables())}", pa.table(data))
+
+
+def by_account(result: Any) -> dict[str, dict[str, object]]:
+    return {str(r["account_id"]): r for r in result.rows}
+
+
+def test_npi_cts_and_profit_per_account(con: Any) -> None:
+    rows = by_account(profit_matrix(profit_table(con, PORTFOLIO)))
+    assert rows["A"]["profit"] == Decimal("50.00")  # 100 − 40 − 10
+    assert rows["A"]["npi"] == pytest.approx(100 / 120)
+    assert rows["A"]["cts_share"] == pytest.approx(0.10)
+    assert rows["C"]["profit"] == Decimal("-30.00")  # 150 − 100 − 80
+    assert rows["C"]["margin"] == pytest.approx(-0.2)
+
+
+def test_quadrants_at_the_medians(con: Any) -> None:
+    result = profit_matrix(profit_table(con, PORTFOLIO))
+    # NPI: A .8333, B 1.0, C .75, D .8 → median (.8 + .8333)/2 = .81667
+    # CTS%: A .10, B .50, C .5333, D .125 → median (.125 + .5)/2 = .3125
+    assert result.summary["npi_cutoff"] == pytest.approx((0.8 + 100 / 120) / 2)
+    assert result.summary["cts_cutoff"] == pytest.approx(0.3125)
+    quadrants = {a: r["quadrant"] for a, r in by_account(result).items()}
+    assert quadrants == {
+        "A": "passive",
+        "B": "carriage trade",
+        "C": "aggressive",
+        "D": "bargain basement",
+    }
+
+
+def test_set_cut_offs_replace_the_medians(con: Any) -> None:
+    result = profit_matrix(
+        profit_table(con, PORTFOLIO), npi_cutoff=0.5, cts_cutoff=0.05
+    )
+    # Every NPI ≥ .5 and every CTS% ≥ .05: all high price, high cost.
+    assert {r["quadrant"] for r in result.rows} == {"carriage trade"}
+
+
+def test_whale_curve_peak_loss_makers_and_erosion(con: Any) -> None:
+    result = profit_matrix(profit_table(con, PORTFOLIO))
+    # By profit: A 50, D 25, B 20, C −30; total 65; running 50, 75, 95, 65.
+    assert [r["account_id"] for r in result.rows] == ["A", "D", "B", "C"]
+    shares = [r["cum_profit_share"] for r in result.rows]
+    assert shares == pytest.approx([50 / 65, 75 / 65, 95 / 65, 1.0])
+    s = result.summary
+    assert s["peak_share"] == pytest.approx(95 / 65)
+    assert s["peak_accounts"] == 3
+    assert s["loss_makers"] == 1
+    assert s["profit_eroded"] == "30.00"
+    assert s["total_profit"] == "65.00"
+
+
+def test_zero_net_revenue_is_listed_apart(con: Any) -> None:
+    result = profit_matrix(profit_table(con, [*PORTFOLIO, ("E", "P1", 10, 0, 0, 0)]))
+    assert "E" not in by_account(result)
+    assert result.tables["excluded"] == [
+        {"account_id": "E", "name": None, "net_revenue": Decimal("0.00")}
+    ]
+    assert result.summary["excluded"] == 1
+
+
+def test_negative_cogs_is_refused_naming_the_row(con: Any) -> None:
+    with pytest.raises(InputError, match="account B, period 2024, product P1: cogs"):
+        profit_matrix(profit_table(con, [*PORTFOLIO[:1], ("B", "P1", 100, 100, -5, 1)]))
+
+
+def test_cost_to_serve_parts_are_summed_and_must_agree(con: Any) -> None:
+    parts = ("A", "P1", 120, 100, 40, None, 1, 2, 3, 4)
+    rows = by_account(profit_matrix(profit_table(con, [parts])))
+    assert rows["A"]["cost_to_serve"] == Decimal("10.00")  # 1 + 2 + 3 + 4
+    assert rows["A"]["profit"] == Decimal("50.00")
+    wrong = ("A", "P1", 120, 100, 40, 11, 1, 2, 3, 4)
+    with pytest.raises(InputError, match=r"cost_to_serve 11\.00 is not the sum"):
+        profit_matrix(profit_table(con, [wrong]))
+
+
+def test_missing_cost_to_serve_is_refused_unless_assumed_zero(con: Any) -> None:
+    rows = [*PORTFOLIO, ("E", "P1", 10, 10, 2, None)]
+    with pytest.raises(InputError, match="1 rows have no cost_to_serve"):
+        profit_matrix(profit_table(con, rows))
+    result = profit_matrix(profit_table(con, rows), assume_zero_cts=True)
+    assert by_account(result)["E"]["profit"] == Decimal("8.00")
+    assert any("assumed zero on 1 rows" in w for w in result.warnings)
+
+
+def test_customer_classes_are_quartiles_of_profit(con: Any) -> None:
+    result = profit_matrix(profit_table(con, PORTFOLIO))
+    assert [r["customer_class"] for r in result.rows] == ["A", "B", "C", "D"]
+
+
+def test_action_grid_has_sixteen_cells_with_default_corner_policies(
+    con: Any,
+) -> None:
+    result = profit_matrix(profit_table(con, PORTFOLIO))
+    grid = {(g["customer_class"], g["product_class"]): g for g in result.tables["grid"]}
+    assert len(grid) == 16
+    assert grid[("A", 1)]["policy"] == "perfection / never miss"
+    assert grid[("D", 4)]["policy"] == "tough it out / outsource"
+    # P1: net 200, profit 50 + 20 = 70 → 35 %; P2: net 190, profit 25 − 30 = −5.
+    # P1 is product class 1, P2 class 2. A buys P1 → cell A1; C buys P2 → D2.
+    assert grid[("A", 1)]["net_revenue"] == Decimal("100.00")
+    assert grid[("D", 2)]["profit"] == Decimal("-30.00")
+    assert grid[("B", 2)]["accounts"] == 1
+    assert grid[("A", 2)]["pairs"] == 0
+
+
+def test_policy_labels_are_configurable(con: Any) -> None:
+    result = profit_matrix(profit_table(con, PORTFOLIO), policies={"b3": "call daily"})
+    cells = {
+        (g["customer_class"], g["product_class"]): g for g in result.tables["grid"]
+    }
+    assert cells[("B", 3)]["policy"] == "call daily"
+    with pytest.raises(ParameterError, match="E9"):
+        profit_matrix(profit_table(con, PORTFOLIO), policies={"E9": "x"})
+
+
+def test_registry_runs_profit_with_text_parameters(con: Any) -> None:
+    result = run(
+        "profit", {"profit": profit_table(con, PORTFOLIO)}, {"npi_cutoff": "0.9"}
+    )
+    # NPI ≥ .9 only for B (1.0).
+    high = [
+        r["account_id"]
+        for r in result.rows
+        if r["quadrant"] in {"passive", "carriage trade"}
+    ]
+    assert high == ["B"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 500), st.integers(0, 300), st.integers(0, 300)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_quadrants_follow_the_cut_offs_and_the_curve_ends_at_one(
+    accounts: list[tuple[int, int, int]],
+) -> None:
+    con = ibis.duckdb.connect()
+    try:
+        rows = [
+            (f"A{i}", "P1", net + 50, net, cogs, cts)
+            for i, (net, cogs, cts) in enumerate(accounts)
+        ]
+        result = profit_matrix(profit_table(con, rows))
+    finally:
+        con.disconnect()
+    npi_cut, cts_cut = result.summary["npi_cutoff"], result.summary["cts_cutoff"]
+    assert isinstance(npi_cut, float)
+    assert isinstance(cts_cut, float)
+    for r in result.rows:
+        npi, cts = r["npi"], r["cts_share"]
+        assert isinstance(npi, float)
+        assert isinstance(cts, float)
+        high_price, high_cost = npi >= npi_cut, cts >= cts_cut
+        expected = {
+            (True, False): "passive",
+            (True, True): "carriage trade",
+            (False, False): "bargain basement",
+            (False, True): "aggressive",
+        }[(high_price, high_cost)]
+        assert r["quadrant"] == expected
+    total = sum(Decimal(str(r["profit"])) for r in result.rows)
+    if total > 0:
+        assert result.rows[-1]["cum_profit_share"] == pytest.approx(1.0)

@@ -143,7 +143,7 @@ _Entry = tuple[
 
 
 def _reach_bounds(
-    graph: nx.DiGraph, target: Node, max_edges: int
+    pred: Mapping[Node, list[tuple[Node, float]]], target: Node, max_edges: int
 ) -> list[dict[Node, float]]:
     """``bounds[r][v]``: the best product of a walk from ``v`` to ``target`` with at
     most ``r`` edges (walks may repeat nodes, so it bounds simple paths from above)."""
@@ -152,32 +152,54 @@ def _reach_bounds(
         previous = bounds[-1]
         best = dict(previous)
         for node, value in previous.items():
-            for pred, _, p in graph.in_edges(node, data="p"):
+            for before, p in pred.get(node, ()):
                 candidate = p * value
-                if candidate > best.get(pred, 0.0):
-                    best[pred] = candidate
+                if candidate > best.get(before, 0.0):
+                    best[before] = candidate
         bounds.append(best)
     return bounds
 
 
 def influence_paths(
     graph: nx.DiGraph,
-    target: str,
+    targets: Iterable[str],
     *,
     k: int = 3,
     max_edges: int = 4,
-) -> list[InfluencePath]:
-    """The ``k`` most probable simple paths from any team member to ``target``.
+) -> dict[str, list[InfluencePath]]:
+    """The ``k`` most probable simple paths from any team member to each target.
 
     Paths have at most ``max_edges`` edges and are ordered by probability
-    (descending), ties by their ids. Empty when no team member reaches ``target``.
+    (descending), ties by their ids. A target no team member reaches gets ``[]``.
     """
-    goal: Node = (STAKEHOLDER, target)
-    if goal not in graph:
-        return []
-    bounds = _reach_bounds(graph, goal, max_edges)
+    # Plain adjacency lists: the search visits them thousands of times, and
+    # networkx's edge views cost more per step than the work done there.
+    succ: dict[Node, list[tuple[Node, float, str]]] = {}
+    pred: dict[Node, list[tuple[Node, float]]] = {}
+    for a, b, data in graph.edges(data=True):
+        p = float(data["p"])
+        succ.setdefault(a, []).append((b, p, str(data["kind"])))
+        pred.setdefault(b, []).append((a, p))
+    members = sorted(n for n in graph if n[0] == MEMBER)
+    return {
+        t: _best_paths(succ, pred, members, (STAKEHOLDER, t), k, max_edges)
+        if (STAKEHOLDER, t) in graph
+        else []
+        for t in targets
+    }
+
+
+def _best_paths(
+    succ: Mapping[Node, list[tuple[Node, float, str]]],
+    pred: Mapping[Node, list[tuple[Node, float]]],
+    members: list[Node],
+    goal: Node,
+    k: int,
+    max_edges: int,
+) -> list[InfluencePath]:
+    bounds = _reach_bounds(pred, goal, max_edges)
     heap: list[_Entry] = []
-    for node in sorted(n for n in graph if n[0] == MEMBER):
+    for node in members:
         estimate = bounds[max_edges].get(node, 0.0)
         if estimate > 0:
             heap.append((-estimate, (node[1],), (node,), (), ()))
@@ -193,15 +215,12 @@ def influence_paths(
             found.append(InfluencePath(ids, ps, kinds))
             found.sort(key=_order)
             continue
-        left = max_edges - len(ps) - 1
+        rest_bounds = bounds[max_edges - len(ps) - 1]
         product = _product(ps)
-        for _, nxt, data in graph.out_edges(last, data=True):
-            if nxt in nodes or nxt[0] == MEMBER:
+        for nxt, p, kind in succ.get(last, ()):
+            rest = rest_bounds.get(nxt, 0.0)
+            if rest <= 0 or nxt in nodes:
                 continue
-            rest = bounds[left].get(nxt, 0.0)
-            if rest <= 0:
-                continue
-            p = float(data["p"])
             heapq.heappush(
                 heap,
                 (
@@ -209,7 +228,7 @@ def influence_paths(
                     (*ids, nxt[1]),
                     (*nodes, nxt),
                     (*ps, p),
-                    (*kinds, str(data["kind"])),
+                    (*kinds, kind),
                 ),
             )
     return found[:k]

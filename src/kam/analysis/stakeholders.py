@@ -110,9 +110,7 @@ def stakeholder_map(
         for s, p in data.people.items()
         if p.decision_power >= TARGET_POWER and p.attitude <= 0
     ]
-    found = {
-        t: influence_paths(graph, t, k=paths, max_edges=max_edges) for t in targets
-    }
+    found = influence_paths(graph, targets, k=paths, max_edges=max_edges)
 
     def best(t: str) -> float:
         return found[t][0].probability if found[t] else 0.0

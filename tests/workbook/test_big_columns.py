@@ -97,6 +97,16 @@ def test_rows_of_blank_fields_are_skipped_and_later_rows_keep_their_lines(
     assert sheet.row_numbers == [2, 4, 6]
 
 
+def test_a_lone_carriage_return_ends_a_line_as_excel_and_the_stdlib_read_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "Accounts.csv"
+    path.write_bytes(b"account_id,name\r\nA1,Acme\r\r\nA2,Globex\rA3,Initech\n")
+    sheet = read_workbook(path).sheets["Accounts"]
+    assert sheet.rows == [["A1", "Acme"], ["A2", "Globex"], ["A3", "Initech"]]
+    assert sheet.row_numbers == [2, 4, 5]
+
+
 def test_a_short_line_is_padded_with_blank_cells(tmp_path: Path) -> None:
     path = tmp_path / "Accounts.csv"
     path.write_text("account_id,name,region\nA1,Acme,EU\nA2\n", encoding="utf-8")

@@ -6,7 +6,7 @@ dictionary-encodes each column so that every distinct text becomes one Python
 object shared by all its cells (ids, months, plans repeat massively).
 
 It only takes files whose meaning cannot differ from the stdlib reader's: UTF-8,
-no quote character at all, no NUL, one record per line (no blank lines, no
+no quote character at all, no NUL, no lone CR, one record per line (no blank lines, no
 multi-line fields), the same number of fields on every line, every field within the
 field size limit and at most ``max_rows`` records. Anything else, including every
 file with an error to report, returns ``None`` and goes through the stdlib reader,
@@ -44,6 +44,8 @@ def fast_columns(
         data = data[len(codecs.BOM_UTF8) :]
     if not data or b'"' in data or b"\x00" in data:
         return None
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a lone CR ends a line for the stdlib reader: lines differ
     end = data.find(b"\n")
     if end < 0:
         return None

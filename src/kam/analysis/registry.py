@@ -19,7 +19,17 @@ from collections.abc import Mapping
 
 import ibis.expr.types as ir
 
-from kam.analysis import abc_analysis, pareto, profit, scoring, stakeholders
+from kam.analysis import (
+    abc_analysis,
+    division_map,
+    pareto,
+    plans,
+    profit,
+    responsibilities,
+    scoring,
+    stakeholders,
+    timeline,
+)
 from kam.analysis.periods import GRAINS
 from kam.analysis.preagg import METRICS
 from kam.analysis.result import AnalysisResult
@@ -163,6 +173,10 @@ REGISTRY: dict[str, Analysis] = {
         scoring.ANALYSIS,
         profit.ANALYSIS,
         stakeholders.ANALYSIS,
+        plans.ANALYSIS,
+        timeline.ANALYSIS,
+        division_map.ANALYSIS,
+        responsibilities.ANALYSIS,
     )
 }
 

@@ -24,7 +24,8 @@ __all__ = ["BODY", "Box", "Deck"]
 
 Box = tuple[int, int, int, int]
 
-WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
+# PowerPoint's own 16:9 size: 13.333 in × 7.5 in.
+WIDTH, HEIGHT = Emu(12_192_000), Emu(6_858_000)
 _MARGIN = Inches(0.5)
 #: The area under the title where charts and tables go.
 BODY: Box = (_MARGIN, Inches(1.4), Emu(WIDTH - 2 * _MARGIN), Inches(5.3))

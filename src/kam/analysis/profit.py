@@ -29,6 +29,7 @@ import ibis.expr.types as ir
 from kam.analysis.periods import resolve_range, select_periods
 from kam.analysis.preagg import distinct_periods
 from kam.analysis.result import AnalysisResult
+from kam.analysis.scores import ones
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.whale import (
     action_grid,
@@ -85,9 +86,9 @@ def _row_costs(t: ir.Table) -> ir.Table:
     given = t.cost_to_serve
     return t.mutate(
         cts=ibis.coalesce(given, parts_sum),
-        mismatch=(given.notnull() & any_part & (given != parts_sum)).cast("int64"),
-        no_cts=(given.isnull() & ~any_part).cast("int64"),
-        neg_cogs=(t.cogs < 0).fill_null(False).cast("int64"),
+        mismatch=ones(given.notnull() & any_part & (given != parts_sum)),
+        no_cts=ones(given.isnull() & ~any_part),
+        neg_cogs=ones((t.cogs < 0).fill_null(False)),
     )
 
 

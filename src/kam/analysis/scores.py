@@ -23,6 +23,7 @@ __all__ = [
     "criterion_scores",
     "decimals",
     "disagreement_rows",
+    "ones",
     "reject_bad_scores",
     "x_column",
 ]
@@ -30,6 +31,12 @@ __all__ = [
 #: Decimals kept in every score; ties are judged at this precision.
 SCALE = 6
 _TWO = Decimal("0.01")
+
+
+def ones(condition: ir.BooleanValue) -> ir.IntegerValue:
+    """1 where ``condition`` holds, else 0 (PostgreSQL cannot cast a boolean to
+    bigint, so counting uses CASE)."""
+    return ibis.cases((condition, 1), else_=0)
 
 
 def x_column(i: int) -> str:
@@ -63,7 +70,7 @@ def criterion_scores(
     """
     rater = ibis.coalesce(scores.rater.cast("string"), ibis.literal(""))
     s = scores.select("account_id", "criterion_id", "score", rater=rater)
-    bad = (s.score.isnull() | (s.score < 1) | (s.score > 10)).cast("int64")
+    bad = ones(s.score.isnull() | (s.score < 1) | (s.score > 10))
     per_rater = s.group_by("account_id", "criterion_id", "rater").agg(
         x=s.score.mean(), n=s.score.count(), bad=bad.sum()
     )
@@ -87,7 +94,7 @@ def criterion_scores(
         low=t.x.min(),
         high=t.x.max(),
         raters=t.x.count(),
-        dups=(t.n > 1).cast("int64").sum(),
+        dups=ones(t.n > 1).sum(),
         bad=t.bad.sum(),
     )
     ids = [c.criterion_id for c in criteria]
@@ -135,8 +142,8 @@ def account_scores(
             ).max()
     t = pc.group_by("account_id").agg(
         criteria_scored=pc.section.count(),
-        unknown=pc.section.isnull().cast("int64").sum(),
-        disagreements=pc.flag.cast("int64").sum(),
+        unknown=ones(pc.section.isnull()).sum(),
+        disagreements=ones(pc.flag).sum(),
         dups=pc.dups.sum(),
         bad=pc.bad.sum(),
         **aggs,
@@ -151,7 +158,7 @@ def account_scores(
         v = float(section_weights[s])
         if s in used and v > 0:
             num = num + ibis.coalesce(score, 0.0) * v
-            den = den + score.notnull().cast("float64") * v
+            den = den + ibis.cases((score.notnull(), v), else_=0.0)
     t = t.mutate(**sections, weight_sum=den)
     return t.mutate(overall=num / t.weight_sum.nullif(0.0))
 
@@ -228,7 +235,7 @@ def criteria_table(
     stats = pc.group_by("criterion_id").agg(
         mean=pc.x.mean().round(SCALE),
         accounts=pc.x.count(),
-        disagreements=pc.flag.cast("int64").sum(),
+        disagreements=ones(pc.flag).sum(),
     )
     by_id = {str(r["criterion_id"]): r for r in stats.to_pyarrow().to_pylist()}
     out: list[dict[str, object]] = []

@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.criteria import Criterion
-from kam.analysis.scores import SCALE, x_column
+from kam.analysis.scores import SCALE, ones, x_column
 
 __all__ = ["rank_stability"]
 
@@ -70,7 +70,7 @@ def rank_stability(
         r=ibis.rank().over(ibis.window(group_by=allp.k, order_by=allp.s.desc())) + 1
     )
     out = ranked.group_by("account_id").agg(
-        rank_changes=(ranked.r != ranked.base).cast("int64").sum(),
+        rank_changes=ones(ranked.r != ranked.base).sum(),
         lo=ranked.r.min(),
         hi=ranked.r.max(),
         base=ranked.base.min(),

@@ -816,3 +816,258 @@ CASES += [
         },
     ),
 ]
+
+# The selection sheets (scoring and profit matrices). The Profit schema carries
+# list revenue and the cost-to-serve parts as well.
+SCHEMAS.update(
+    {
+        "criteria": pa.schema(
+            [
+                ("criterion_id", pa.string()),
+                ("section", pa.string()),
+                ("name", pa.string()),
+                ("weight", pa.float64()),
+            ]
+        ),
+        "scores": pa.schema(
+            [
+                ("account_id", pa.string()),
+                ("criterion_id", pa.string()),
+                ("score", pa.float64()),
+                ("rater", pa.string()),
+            ]
+        ),
+        "profit": pa.schema(
+            [
+                ("account_id", pa.string()),
+                ("period", pa.string()),
+                ("product", pa.string()),
+                ("net_revenue", MONEY),
+                ("cogs", MONEY),
+                ("cost_to_serve", MONEY),
+                ("list_revenue", MONEY),
+                ("cts_presale", MONEY),
+                ("cts_production", MONEY),
+                ("cts_distribution", MONEY),
+                ("cts_postsale", MONEY),
+            ]
+        ),
+    }
+)
+
+_CRITERIA: list[tuple[object, ...]] = [
+    ("G1", "growth", "Revenue potential", 0.15),
+    ("G2", "growth", "Market position", 0.35),
+    ("G3", "growth", "Share of wallet", 0.20),
+    ("G4", "growth", "Growth rate", 0.30),
+    ("H1", "harmony", "Shared values", 50),
+    ("H2", "harmony", "Access to decision makers", 50),
+]
+
+
+def _scores(account: str, growth: Sequence[int], harmony: Sequence[int]) -> list[Any]:
+    ids = ["G1", "G2", "G3", "G4", "H1", "H2"]
+    xs = [*growth, *harmony]
+    return [(account, c, float(x), "ANN") for c, x in zip(ids, xs, strict=True)]
+
+
+def _profit(
+    account: str, product: str, list_: int, net: int, cogs: int, cts: int | None
+) -> tuple[object, ...]:
+    return (account, "2024", product, net, cogs, cts, list_, None, None, None, None)
+
+
+CASES += [
+    GoldenCase(
+        name="scoring_worked_check_with_raters_ties_and_classes",
+        analysis="scoring",
+        tables={
+            "criteria": _CRITERIA,
+            "scores": [
+                # S1's H1 has two raters, 4 and 8: mean 6, spread 4 > 3 flagged.
+                *[r for r in _scores("S1", (8, 3, 2, 1), (6, 8)) if r[1] != "H1"],
+                ("S1", "H1", 4.0, "ANN"),
+                ("S1", "H1", 8.0, "BOB"),
+                *_scores("S2", (4, 6, 8, 3), (4, 5)),
+                *_scores("S3", (4, 6, 8, 3), (4, 5)),
+            ],
+            "revenue": [
+                ("S1", "2024", "P1", 100),
+                ("S2", "2024", "P1", 50),
+                ("S3", "2024", "P1", 850),
+            ],
+            "accounts": [
+                ("S1", "Account S1", "active"),
+                ("S2", "Account S2", "active"),
+                ("S3", "Account S3", "active"),
+            ],
+        },
+        params={},
+        note="growth S1 = .15·8 + .35·3 + .20·2 + .30·1 = 2.95, S2 = S3 = .6 + 2.1 + "
+        "1.6 + .9 = 5.20; harmony (weights 50/50) S1 = (6 + 8)/2 = 7, S2 = S3 = 4.5; "
+        "overall (equal section weights, no value-creation criteria) S1 = 4.975, "
+        "S2 = S3 = 4.85 → ranks 1, 2, 2. Revenue 850/100/50 of 1000: before-shares "
+        "0 (S3), .85 (S1), .95 (S2) → A, B, C. Quadrants at 5.5: S1 low growth, high "
+        "harmony = maintain; S2 both low. No ±20 % weight change reverses S1 ahead "
+        "of S2 (the closest, G1 × 0.8, leaves S1 ahead by .028).",
+        summary={
+            "accounts": 3,
+            "criteria": 6,
+            "tied": 2,
+            "disagreements": 1,
+            "perturbations": 12,
+            "unstable": 0,
+            "revenue_range": "2024",
+        },
+        rows=[
+            {
+                "rank": 1,
+                "account_id": "S1",
+                "name": "Account S1",
+                "score": "4.975",
+                "growth": "2.95",
+                "harmony": "7",
+                "tied": False,
+                "disagreements": 1,
+                "quadrant": "maintain",
+                "abc_class": "B",
+                "revenue": "100",
+                "rank_change_share": 0.0,
+                "rank_min": 1,
+                "rank_max": 1,
+            },
+            *[
+                {
+                    "rank": 2,
+                    "account_id": a,
+                    "score": "4.85",
+                    "growth": "5.20",
+                    "harmony": "4.5",
+                    "tied": True,
+                    "quadrant": "deprioritise",
+                    "abc_class": c,
+                    "rank_change_share": 0.0,
+                    "rank_max": 2,
+                }
+                for a, c in (("S2", "C"), ("S3", "A"))
+            ],
+        ],
+        extra={
+            "criteria": [{"criterion_id": "G1", "mean_score": "5.333333"}],
+            "disagreements": [
+                {"account_id": "S1", "criterion_id": "H1", "spread": "4"}
+            ],
+        },
+    ),
+    GoldenCase(
+        name="scoring_rank_stability_with_a_tie_under_perturbation",
+        analysis="scoring",
+        tables={
+            "criteria": [
+                ("G1", "growth", "a", 0.5),
+                ("G2", "growth", "b", 0.5),
+            ],
+            "scores": [
+                ("A", "G1", 10.0, "ANN"),
+                ("A", "G2", 1.0, "ANN"),
+                ("B", "G1", 5.0, "ANN"),
+                ("B", "G2", 5.0, "ANN"),
+            ],
+        },
+        params={"missing": "skip"},
+        note="A = 5.5, B = 5. G1 × 0.8: A = (4 + .5)/.9 = 5 ties B (both rank 1); "
+        "G1 × 1.2: 6.5/1.1; G2 × 1.2: 5.6/1.1; G2 × 0.8: 5.4/.9 keep A first. B "
+        "changes rank in 1 of 4 perturbations.",
+        summary={"perturbations": 4, "unstable": 1},
+        rows=[
+            {"account_id": "A", "score": "5.50", "rank_change_share": 0.0},
+            {
+                "account_id": "B",
+                "score": "5.00",
+                "rank_change_share": 0.25,
+                "rank_min": 1,
+                "rank_max": 2,
+            },
+        ],
+    ),
+    GoldenCase(
+        name="profit_matrix_quadrants_whale_and_grid",
+        analysis="profit",
+        tables={
+            "profit": [
+                _profit("A", "P1", 120, 100, 40, 10),
+                _profit("B", "P1", 100, 100, 30, 50),
+                _profit("C", "P2", 200, 150, 100, 80),
+                # D's cost to serve comes from its parts: 1 + 1 + 2 + 1 = 5.
+                ("D", "2024", "P2", 40, 10, None, 50, 1, 1, 2, 1),
+                _profit("E", "P1", 10, 0, 0, 0),
+                ("A", "2023", "P1", 999, 0, 0, 999, None, None, None, None),
+            ],
+        },
+        params={},
+        note="profit A 100 − 40 − 10 = 50, D 40 − 10 − 5 = 25, B 20, C −30; total "
+        "65, running 50 75 95 65 → peak 95/65 after 3 accounts, 1 loss-maker, 30 "
+        "eroded. NPI medians (.8 + .8333)/2, CTS% (.125 + .5)/2 = .3125. E (net 0) "
+        "is listed apart; the 2023 row is outside the default range (2024). P1 "
+        "margin 70/200, P2 −5/190 → classes 1 and 2.",
+        summary={
+            "accounts": 4,
+            "excluded": 1,
+            "total_profit": "65.00",
+            "peak_share": 95 / 65,
+            "peak_accounts": 3,
+            "loss_makers": 1,
+            "profit_eroded": "30.00",
+            "cts_cutoff": 0.3125,
+            "range": "2024",
+        },
+        rows=[
+            {
+                "rank": 1,
+                "account_id": "A",
+                "profit": "50",
+                "quadrant": "passive",
+                "customer_class": "A",
+                "cum_profit_share": 50 / 65,
+                "npi": 100 / 120,
+            },
+            {
+                "rank": 2,
+                "account_id": "D",
+                "cost_to_serve": "5",
+                "quadrant": "bargain basement",
+                "customer_class": "B",
+                "cum_profit_share": 75 / 65,
+            },
+            {"rank": 3, "account_id": "B", "quadrant": "carriage trade"},
+            {
+                "rank": 4,
+                "account_id": "C",
+                "profit": "-30",
+                "quadrant": "aggressive",
+                "customer_class": "D",
+                "cum_profit_share": 1.0,
+                "account_share": 1.0,
+            },
+        ],
+        extra={
+            "grid": [
+                {
+                    "customer_class": "A",
+                    "product_class": 1,
+                    "pairs": 1,
+                    "net_revenue": "100",
+                    "policy": "perfection / never miss",
+                },
+                {"customer_class": "D", "product_class": 2, "profit": "-30"},
+                {
+                    "customer_class": "D",
+                    "product_class": 4,
+                    "pairs": 0,
+                    "policy": "tough it out / outsource",
+                },
+            ],
+            "excluded": [{"account_id": "E", "net_revenue": "0"}],
+        },
+    ),
+]

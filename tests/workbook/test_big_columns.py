@@ -12,8 +12,7 @@ import pytest
 from kam.errors import WorkbookError
 from kam.model import SHEETS
 from kam.workbook import load_workbook, read_workbook
-from kam.workbook.checks import _all_distinct
-from kam.workbook.columns import NO_EXTRA, LineNumbers
+from kam.workbook.columns import NO_EXTRA, LineNumbers, all_distinct
 from kam.workbook.convert import convert_column
 from tests.workbook.corpus import write_xlsx
 
@@ -199,6 +198,6 @@ def test_minus_zero_and_zero_amounts_keep_their_own_sign() -> None:
 def test_key_codes_find_a_duplicate_among_distinct_rows() -> None:
     accounts = ["A1", "A2", "A1", "A2"]
     months = ["2024-01", "2024-01", "2024-02", "2024-02"]
-    assert _all_distinct([accounts, months])
-    assert not _all_distinct([accounts, ["2024-01", "2024-01", "2024-02", "2024-01"]])
-    assert not _all_distinct([["A1", None, None], ["x", "y", "y"]])
+    assert all_distinct([accounts, months])
+    assert not all_distinct([accounts, ["2024-01", "2024-01", "2024-02", "2024-01"]])
+    assert not all_distinct([["A1", None, None], ["x", "y", "y"]])

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from kam.errors import Problem
 from kam.model import SHEET_ORDER, Sheet
+from kam.workbook.columns import BIG_KEYS, all_distinct
 from kam.workbook.convert import shown
 
 __all__ = [
@@ -148,7 +149,7 @@ def check_keys(data: SheetData, c: Collector) -> None:
     skip: set[int] = set()
     for k in key:
         skip |= data.bad.get(k, set())
-    if not skip and len(columns[0]) >= _BIG and _all_distinct(columns):
+    if not skip and len(columns[0]) >= BIG_KEYS and all_distinct(columns):
         return
     keys = list(zip(*columns, strict=True))
     if len(set(keys)) == len(keys) and not skip:
@@ -176,33 +177,6 @@ def check_keys(data: SheetData, c: Collector) -> None:
                 names,
                 text,
             )
-
-
-#: From this many rows on, keys are compared as int64 codes instead of tuples.
-_BIG = 500_000
-
-
-def _all_distinct(columns: Sequence[Sequence[object]]) -> bool:
-    """True when no two rows share a key; False when some may (then checked fully).
-
-    Each key column becomes integer codes of its distinct values, combined into one
-    int64 per row, so that millions of rows need no key tuples.
-    """
-    import numpy as np  # only big sheets need it; small workbooks load faster
-
-    n = len(columns[0]) if columns else 0
-    combined = np.zeros(n, dtype=np.int64)
-    span = 1
-    for column in columns:
-        codes = {v: k for k, v in enumerate(set(column))}
-        span *= max(len(codes), 1)
-        if span >= 2**62:
-            return False  # too many combinations for int64: use the tuple path
-        combined *= len(codes)
-        combined += np.fromiter(map(codes.__getitem__, column), np.int64, n)
-    # A sort then a neighbour comparison: far faster than np.unique here.
-    combined.sort()
-    return not bool((combined[1:] == combined[:-1]).any())
 
 
 def _sum_groups(data: SheetData, clashes: list[list[int]], c: Collector) -> None:

@@ -123,8 +123,11 @@ def test_long_ranked_table_continues_and_sums_the_rest_in_others(
 ) -> None:
     prs = portfolio_deck(demo_engine, analyses=("pareto",))
     result = demo_engine.run("pareto")
-    pages = [s for s in prs.slides
-             if s.shapes[0].text_frame.text.startswith("Pareto: accounts by")]  # fmt: skip
+    pages = [
+        s
+        for s in prs.slides
+        if s.shapes[0].text_frame.text.startswith("Pareto: accounts by")
+    ]
     assert [p.shapes[0].text_frame.text for p in pages] == [
         "Pareto: accounts by revenue (1/2)",
         "Pareto: accounts by revenue (2/2)",

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from threading import Lock
 
 import plotly.graph_objects as go
 
 from kam.analysis.result import AnalysisResult
 
-__all__ = ["abc_classes", "abc_migration", "mrr_by_plan", "pareto", "to_json"]
+__all__ = [
+    "MAX_BARS",
+    "abc_classes",
+    "abc_migration",
+    "cached_json",
+    "mrr_by_plan",
+    "pareto",
+    "to_json",
+]
+
+#: Bars drawn at most in a Pareto chart; beyond, the x axis is the rank, the bars
+#: show the largest accounts and the cumulative line is sampled.
+MAX_BARS = 300
+#: Points of the cumulative line at most.
+_MAX_POINTS = 600
+_MEMO_SIZE = 64
+_memo: OrderedDict[tuple[int, str], tuple[object, str]] = OrderedDict()
+_memo_lock = Lock()
 
 _LAYOUT: dict[str, object] = {
     "margin": {"l": 60, "r": 60, "t": 30, "b": 60},
@@ -25,25 +44,62 @@ def to_json(fig: go.Figure) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def cached_json(result: object, name: str, build: Callable[[], go.Figure]) -> str:
+    """``to_json(build())``, remembered for this very ``result`` object.
+
+    The engine hands out the same cached result for the same data version,
+    parameters and accounts, so a figure is built once per result, not per request.
+    """
+    key = (id(result), name)
+    with _memo_lock:
+        found = _memo.get(key)
+        if found is not None and found[0] is result:
+            _memo.move_to_end(key)
+            return found[1]
+    text = to_json(build())
+    with _memo_lock:
+        _memo[key] = (result, text)
+        while len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    return text
+
+
+def _sample(n: int, keep: int) -> list[int]:
+    """At most about ``_MAX_POINTS`` indices of ``range(n)``, with the ends and
+    ``keep``."""
+    step = max(1, n // _MAX_POINTS)
+    return sorted({*range(0, n, step), n - 1, *([keep] if 0 <= keep < n else [])})
+
+
 def pareto(result: AnalysisResult) -> go.Figure:
     """Bars by account (descending), the cumulative share on a right 0–100 % axis, a
-    dashed line at the threshold and a marker at the k-th account."""
+    dashed line at the threshold and a marker at the k-th account.
+
+    Beyond :data:`MAX_BARS` accounts the x axis is the rank: bars for the largest
+    accounts, the cumulative line over every account (sampled).
+    """
     rows = result.rows
-    labels = [str(r["account_id"]) for r in rows]
-    names = [str(r["name"] or r["account_id"]) for r in rows]
+    big = len(rows) > MAX_BARS
+    labels: list[object] = (
+        [int(str(r["rank"])) for r in rows]
+        if big
+        else [str(r["account_id"]) for r in rows]
+    )
     threshold = float(str(result.parameters["threshold"]))
     k = int(str(result.summary["k"]))
+    bars = rows[:MAX_BARS]
+    line = _sample(len(rows), k - 1) if big else list(range(len(rows)))
     fig = go.Figure()
     fig.add_bar(
-        x=labels,
-        y=[float(str(r["value"])) for r in rows],
+        x=labels[:MAX_BARS],
+        y=[float(str(r["value"])) for r in bars],
         name="value",
-        marker_color=["#1f6f8b" if r["vital_few"] else "#9fb8c4" for r in rows],
-        hovertext=names,
+        marker_color=["#1f6f8b" if r["vital_few"] else "#9fb8c4" for r in bars],
+        hovertext=[f"{r['account_id']} {r['name'] or ''}" for r in bars],
     )
     fig.add_scatter(
-        x=labels,
-        y=[float(str(r["cum_share"])) * 100 for r in rows],
+        x=[labels[i] for i in line],
+        y=[float(str(rows[i]["cum_share"])) * 100 for i in line],
         name="cumulative share",
         yaxis="y2",
         mode="lines",
@@ -70,7 +126,12 @@ def pareto(result: AnalysisResult) -> go.Figure:
     )
     fig.update_layout(
         **_LAYOUT,
-        xaxis={"title": "accounts, largest first", "showticklabels": len(rows) <= 40},
+        xaxis={
+            "title": f"accounts by rank (bars: the largest {MAX_BARS} of {len(rows)})"
+            if big
+            else "accounts, largest first",
+            "showticklabels": big or len(rows) <= 40,
+        },
         yaxis={"title": str(result.parameters.get("metric", "value"))},
         yaxis2={
             "title": "cumulative share (%)",

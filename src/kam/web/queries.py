@@ -17,6 +17,7 @@ __all__ = [
     "ACCOUNT_COLUMNS",
     "account",
     "accounts",
+    "count_accounts",
     "latest_mrr",
     "mrr_by_plan",
     "revenue_by_year",
@@ -56,6 +57,13 @@ def accounts(
         .to_pylist()
     )
     return rows
+
+
+def count_accounts(tables: Tables) -> int:
+    """How many accounts ``tables`` hold."""
+    if "Accounts" not in tables:
+        return 0
+    return int(tables["Accounts"].count().to_pyarrow().as_py())
 
 
 def account(tables: Tables, account_id: str) -> dict[str, object]:

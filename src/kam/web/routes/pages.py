@@ -12,7 +12,7 @@ from kam.analysis.registry import REGISTRY
 from kam.analysis.result import AnalysisResult
 from kam.errors import KamError
 from kam.web.deps import Readable, User, state
-from kam.web.queries import accounts, latest_mrr
+from kam.web.queries import count_accounts, latest_mrr
 from kam.web.templating import PLOTLY_PATH, page
 
 __all__ = ["router"]
@@ -36,7 +36,7 @@ def overview(request: Request, user: User, readable: Readable) -> HTMLResponse:
     tables = state(request).engine.tables(accounts=readable)
     month, mrr = latest_mrr(tables)
     context = {
-        "account_count": len(accounts(tables)),
+        "account_count": count_accounts(tables),
         "mrr_month": month,
         "mrr_total": mrr,
         "pareto": _run(request, "pareto", readable),

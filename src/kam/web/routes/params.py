@@ -1,12 +1,21 @@
-"""Analysis parameters from a request's query string."""
+"""Analysis parameters and page options from a request's query string."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
 from kam.analysis.registry import get
+from kam.errors import InputError
 
-__all__ = ["analysis_params"]
+__all__ = ["DEFAULT_ROWS", "analysis_params", "row_limit"]
+
+#: Lines of a long table shown unless ``rows=`` says otherwise.
+DEFAULT_ROWS = 100
+
+#: Query keys the pages use for themselves (not analysis parameters).
+_PAGE_KEYS = frozenset(
+    {"q", "owner", "segment", "abc_class", "next", "rows", "sort", "account"}
+)
 
 
 def analysis_params(request: Request, name: str) -> dict[str, object]:
@@ -22,5 +31,13 @@ def analysis_params(request: Request, name: str) -> dict[str, object]:
     }
 
 
-#: Query keys the pages use for themselves (not analysis parameters).
-_PAGE_KEYS = frozenset({"q", "owner", "segment", "next"})
+def row_limit(request: Request) -> int | None:
+    """Lines to show of a long table: ``rows=N`` or ``rows=all`` (None)."""
+    text = request.query_params.get("rows", "").strip()
+    if not text:
+        return DEFAULT_ROWS
+    if text == "all":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(f"rows={text!r}: expected a positive whole number or 'all'")
+    return int(text)

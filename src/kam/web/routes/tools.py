@@ -1,14 +1,24 @@
-"""The tool pages: Pareto and ABC, with their parameters in the URL."""
+"""The tool pages: Pareto and ABC, with their parameters in the URL.
+
+A parameter the analysis refuses re-shows the form with the values as typed and the
+message next to it (status 400), instead of an error page. Long tables show their
+first ``rows`` lines (``rows=all`` shows every one).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from kam.analysis.registry import get
+from kam.analysis.result import AnalysisResult
+from kam.errors import InputError
 from kam.web import charts
 from kam.web.deps import Readable, User, state
-from kam.web.routes.params import analysis_params
+from kam.web.routes.params import analysis_params, row_limit
 from kam.web.templating import page
 
 __all__ = ["router"]
@@ -16,37 +26,77 @@ __all__ = ["router"]
 router = APIRouter(prefix="/tools")
 
 
+def _run(
+    request: Request, name: str, readable: frozenset[str] | None
+) -> tuple[AnalysisResult | None, dict[str, Any], str | None]:
+    """The result, the form's values and the refusal message (if any)."""
+    params = analysis_params(request, name)
+    try:
+        result = state(request).engine.run(name, params, accounts=readable)
+    except InputError as exc:
+        values: dict[str, Any] = {p.name: "" for p in get(name).parameters}
+        return None, {**values, **params}, str(exc)
+    return result, dict(result.parameters), None
+
+
+def _limited(request: Request, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    limit = row_limit(request)
+    shown = rows if limit is None else rows[:limit]
+    more = request.url.include_query_params(rows="all")
+    return {"shown": shown, "total_rows": len(rows), "all_url": str(more)}
+
+
 @router.get("/pareto", response_class=HTMLResponse, include_in_schema=False)
 def pareto_page(request: Request, user: User, readable: Readable) -> HTMLResponse:
     """Pareto chart, headline and ranked table over the readable accounts."""
-    params = analysis_params(request, "pareto")
-    result = state(request).engine.run("pareto", params, accounts=readable)
-    context = {
+    result, values, error = _run(request, "pareto", readable)
+    context: dict[str, Any] = {
         "analysis": get("pareto"),
         "result": result,
-        "chart": charts.to_json(charts.pareto(result)),
+        "values": values,
+        "error": error,
     }
-    return page(request, "tools/pareto.html", context)
+    if result is not None:
+        context["chart"] = charts.cached_json(
+            result, "pareto", lambda: charts.pareto(result)
+        )
+        context.update(_limited(request, result.rows))
+    return page(request, "tools/pareto.html", context, status=400 if error else 200)
 
 
 @router.get("/abc", response_class=HTMLResponse, include_in_schema=False)
 def abc_page(request: Request, user: User, readable: Readable) -> HTMLResponse:
     """ABC classes per period, the migration heat map and the downgrades."""
-    params = analysis_params(request, "abc")
-    result = state(request).engine.run("abc", params, accounts=readable)
-    cutoffs = result.parameters.get("cutoffs")
-    context = {
+    result, values, error = _run(request, "abc", readable)
+    cutoffs = values.get("cutoffs")
+    if isinstance(cutoffs, list | tuple):
+        values["cutoffs"] = ",".join(str(c) for c in cutoffs)
+    context: dict[str, Any] = {
         "analysis": get("abc"),
         "result": result,
-        "cutoffs": ",".join(str(c) for c in cutoffs)
-        if isinstance(cutoffs, list)
-        else "",
-        "classes_chart": charts.to_json(
-            charts.abc_classes(result.tables.get("classes", []))
-        ),
-        "migration_chart": charts.to_json(
-            charts.abc_migration(result.tables.get("migration", []))
-        ),
-        "downgrades": result.tables.get("downgrades", []),
+        "values": values,
+        "error": error,
     }
-    return page(request, "tools/abc.html", context)
+    if result is not None:
+        tables = result.tables
+        context["classes_chart"] = charts.cached_json(
+            result, "classes", lambda: charts.abc_classes(tables.get("classes", []))
+        )
+        context["migration_chart"] = charts.cached_json(
+            result,
+            "migration",
+            lambda: charts.abc_migration(tables.get("migration", [])),
+        )
+        context["summary_rows"] = tables.get("classes", [])
+        context.update(_limited(request, list(tables.get("downgrades", []))))
+        context["why"] = _why(request, result)
+    return page(request, "tools/abc.html", context, status=400 if error else 200)
+
+
+def _why(request: Request, result: AnalysisResult) -> dict[str, Any] | None:
+    """Why the account in ``?account=`` has its class, from the result's rows."""
+    wanted = request.query_params.get("account", "").strip()
+    if not wanted:
+        return None
+    found = [r for r in result.rows if str(r.get("account_id")) == wanted]
+    return {"account_id": wanted, "rows": found}

@@ -4,7 +4,6 @@ formula from user text."""
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -23,7 +22,7 @@ from tests.deck.conftest import (
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     engine = Engine(PortfolioSource(tiny_portfolio()), settings=Settings())
     try:
         results = [engine.run(n, PARAMS[n]) for n in ("pareto", "abc")]
@@ -31,7 +30,7 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         engine.close()
     path = tmp_path_factory.mktemp("results") / "results.xlsx"
     write_results(results, path)
-    yield path
+    return path
 
 
 def test_one_sheet_per_analysis_and_per_further_table(book: Path) -> None:

@@ -137,7 +137,8 @@ def _lookalikes(
         kind=eligible.kind.fill_null(""), product=eligible.product
     ).aggregate(
         eligible=eligible.count(),
-        owned=(eligible.status == "owned").cast("int64").sum(),
+        # PostgreSQL cannot cast a boolean to bigint: count through a CASE.
+        owned=(eligible.status == "owned").ifelse(1, 0).sum(),
     )
     return {
         (str(r["kind"]), str(r["product"])): [

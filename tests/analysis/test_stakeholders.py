@@ -22,6 +22,8 @@ from kam.analysis.stakeholders import quadrant, stakeholder_map
 from kam.errors import NotFoundError, ParameterError, WorkbookError
 
 CON = ibis.duckdb.connect()
+# Unique table names: one DuckDB connection serves every test.
+_NUMBERS = itertools.count()
 
 _STAKEHOLDER_COLUMNS = (
     ("stakeholder_id", pa.string()),
@@ -100,7 +102,7 @@ def tables(
                 for f, c in zip(schema, cols, strict=True)
             }
         )
-        out[name] = CON.create_table(f"{name}_{id(arrow)}", arrow)
+        out[name] = CON.create_table(f"{name}_{next(_NUMBERS)}", arrow)
     return out
 
 

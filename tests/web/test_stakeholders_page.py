@@ -9,7 +9,20 @@ from kam.demo.accounts import FLAGSHIP_ID
 from kam.demo.stakeholders import CONSULTANCY_LEAD, EVP_CIO, STAKEHOLDERS
 from kam.demo.team import FLAGSHIP_KAM
 from kam.errors import ConflictError
-from tests.web.conftest import Workspace, member_email, readable_oracle, sign_in
+from kam.model import Portfolio
+from tests.web.conftest import (
+    Workspace,
+    member_email,
+    readable_oracle,
+    rows,
+    sign_in,
+)
+
+
+def member_name(portfolio: Portfolio, member: str) -> str:
+    return next(
+        str(r["name"]) for r in rows(portfolio, "Team") if r["member_id"] == member
+    )
 
 
 def _kam(workspace: Workspace, member: str) -> str:
@@ -41,6 +54,9 @@ def test_the_flagship_kam_sees_the_evp_first_with_the_path_through_the_lead(
     assert evp.name in first_row
     assert f"{lead.name} → {evp.name}" in first_row
     assert "81 %" in first_row
+    # KAM → lead and lead → EVP are both 0.9: the first step is the weakest link.
+    kam = member_name(workspace.portfolio, FLAGSHIP_KAM)
+    assert f"weakest link {kam} → {lead.name}, p 0.90" in first_row
     svg = html.split('<svg id="orgchart"', 1)[1].split("</svg>", 1)[0]
     assert len(re.findall(r'<g class="node"', svg)) == len(STAKEHOLDERS)
     # One solid line per reports-to, one dotted line per dotted line of the demo.

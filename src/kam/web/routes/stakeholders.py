@@ -94,7 +94,7 @@ def chart_view(
                 # The ring grows with decision power: 1 → 1 px … 5 → 5 px.
                 float(power),
                 _short(row["name"]),
-                _short(row["title"], 26),
+                _short(row["title"], 24),
                 f"P{power} · {attitude:+d}" + (f" · {role}" if role else ""),
                 attitude in (-2, 2),
                 sid in keys,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from threading import Lock
@@ -40,7 +41,10 @@ _CLASS_COLOURS = {"A": "#1f6f8b", "B": "#99c24d", "C": "#d9a441"}
 def to_json(fig: go.Figure) -> str:
     """The figure as JSON text (data and layout), safe inside a ``<script>`` element:
     ``<``, ``>`` and ``&`` are escaped, so a name cannot close the element."""
-    text: str = fig.to_json()
+    return _safe(fig.to_json())
+
+
+def _safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -192,15 +196,25 @@ def abc_migration(migration: Sequence[Mapping[str, object]]) -> go.Figure:
     return fig
 
 
-def mrr_by_plan(rows: Sequence[Mapping[str, object]]) -> go.Figure:
-    """MRR per month, stacked by plan."""
+def mrr_by_plan(rows: Sequence[Mapping[str, object]]) -> str:
+    """MRR per month, stacked by plan, as figure JSON.
+
+    Written as plain JSON rather than through ``plotly.graph_objects``: it is drawn
+    on every account page, and building a validated figure costs more than the rest
+    of the page.
+    """
     months = list(dict.fromkeys(str(r["month"]) for r in rows))
     plans = sorted({str(r["plan"]) for r in rows})
-    fig = go.Figure()
+    data = []
     for plan in plans:
         values = {str(r["month"]): r["mrr"] for r in rows if r["plan"] == plan}
-        fig.add_bar(
-            x=months, y=[float(str(values.get(m, 0))) for m in months], name=plan
-        )
-    fig.update_layout(**_LAYOUT, barmode="stack", yaxis={"title": "MRR"})
-    return fig
+        y = [float(str(values.get(m, 0))) for m in months]
+        data.append({"type": "bar", "x": months, "y": y, "name": plan})
+    layout = {
+        "margin": _LAYOUT["margin"],
+        "legend": _LAYOUT["legend"],
+        "barmode": "stack",
+        "plot_bgcolor": "white",
+        "yaxis": {"title": {"text": "MRR"}, "gridcolor": "#e5ecf0"},
+    }
+    return _safe(json.dumps({"data": data, "layout": layout}))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from kam.access import require_readable
-from kam.web import charts
+from kam.errors import KamError
+from kam.web import charts, facts
 from kam.web.deps import Readable, User, state
-from kam.web.queries import account, accounts, mrr_by_plan, revenue_by_year
+from kam.web.queries import accounts
 from kam.web.templating import page
 
 __all__ = ["router"]
@@ -48,15 +50,32 @@ def account_page(
 ) -> HTMLResponse:
     """One account: profile, revenue by year, MRR by plan."""
     require_readable(readable, account_id)
-    tables = state(request).engine.tables(accounts=readable)
-    profile = account(tables, account_id)
-    mrr = mrr_by_plan(tables, account_id)
+    engine = state(request).engine
+    found = facts.account_facts(engine)
+    profile = facts.profile(found, account_id)
+    mrr = facts.rows_of(found.mrr, account_id)
     last_month = mrr[-1]["month"] if mrr else None
     context = {
         "account": profile,
-        "revenue": revenue_by_year(tables, account_id),
+        "revenue": facts.rows_of(found.revenue, account_id),
+        "abc_history": _abc_history(request, readable, account_id),
         "mrr_latest": [r for r in mrr if r["month"] == last_month],
         "mrr_month": last_month,
-        "mrr_chart": charts.to_json(charts.mrr_by_plan(mrr)) if mrr else None,
+        "mrr_chart": charts.mrr_by_plan(mrr) if mrr else None,
     }
     return page(request, "account.html", context)
+
+
+def _abc_history(
+    request: Request, readable: frozenset[str] | None, account_id: str
+) -> list[dict[str, object]]:
+    """The account's ABC class per period (default parameters, the user's book)."""
+    try:
+        result = state(request).engine.run("abc", accounts=readable)
+    except KamError:
+        return []
+    table = getattr(result.rows, "arrow", None)
+    if not isinstance(table, pa.Table):
+        return [r for r in result.rows if r.get("account_id") == account_id]
+    columns = ["account_id", "period", "class", "value"]
+    return facts.rows_of(table.select(columns), account_id)

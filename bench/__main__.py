@@ -16,7 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import import_cases, load_cases, selection_cases  # registers the cases
+from bench import (  # registers the cases
+    deck_cases,
+    import_cases,
+    load_cases,
+    selection_cases,
+)
 from bench.generate import DATA_DIR
 from bench.harness import (
     BENCH_DIR,
@@ -28,7 +33,7 @@ from bench.harness import (
     run_case,
 )
 
-_ = (import_cases, load_cases, selection_cases)
+_ = (deck_cases, import_cases, load_cases, selection_cases)
 DEFAULT_SIZES = "10k,100k"
 
 

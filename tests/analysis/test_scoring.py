@@ -312,3 +312,17 @@ def test_scores_stay_within_1_and_10(
     for r in result.rows:
         assert Decimal(1) <= Decimal(str(r["score"])) <= Decimal(10)
         assert 1 <= int(str(r["rank"])) <= len(per_account)
+
+
+def test_a_rater_twice_among_three_scores_is_refused(con: Any) -> None:
+    crit = criteria(con, [("g", "growth", 1.0)])
+    sc = scores(con, [("A", "g", 5, "ann"), ("A", "g", 6, "bob"), ("A", "g", 7, "ann")])
+    with pytest.raises(InputError, match="rater ann scored it 2 times"):
+        scoring_matrix(crit, sc)
+
+
+def test_scores_without_rater_count_as_one_rater(con: Any) -> None:
+    crit = criteria(con, [("g", "growth", 1.0)])
+    sc = scores(con, [("A", "g", 5, None), ("A", "g", 6, None)])
+    with pytest.raises(InputError, match=r"rater \(no rater\) scored it 2 times"):
+        scoring_matrix(crit, sc)

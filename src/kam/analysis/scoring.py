@@ -217,7 +217,7 @@ def scoring_matrix(
         t = t.left_join(names, t.account_id == names.acc_n).drop("acc_n")
     keep = [
         "rank", "ties", "account_id", "score", *SECTIONS, "criteria_scored",
-        "disagreements", "unknown", "dups", "bad",
+        "disagreements", "unknown", "dups", "multi", "bad",
     ]  # fmt: skip
     keep += ["name"] if accounts is not None else []
     keep += ["revenue", "abc_class"] if classes.table is not None else []
@@ -225,7 +225,7 @@ def scoring_matrix(
     data = t.select(*keep).order_by("rank", "account_id").to_pyarrow()
     cols = {n: data.column(n).to_pylist() for n in data.column_names}
     n_rows = data.num_rows
-    if any(sum(v or 0 for v in cols[k]) for k in ("unknown", "dups", "bad")):
+    if any(sum(v or 0 for v in cols[k]) for k in ("unknown", "dups", "multi", "bad")):
         reject_bad_scores(scores, crits)
     for k in ("score", *SECTIONS):
         cols[k] = decimals(cols[k])

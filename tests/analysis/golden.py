@@ -816,3 +816,28 @@ CASES += [
         },
     ),
 ]
+
+CASES.append(
+    GoldenCase(
+        name="scoring_median_of_three_raters",
+        analysis="scoring",
+        tables={
+            "criteria": [("G1", "growth", "a", 1.0)],
+            "scores": [
+                ("A", "G1", 9.0, "CY"),
+                ("A", "G1", 2.0, "ANN"),
+                ("A", "G1", 7.0, "BOB"),
+                ("B", "G1", 5.0, "ANN"),
+                ("B", "G1", 8.0, "BOB"),
+            ],
+        },
+        params={"aggregate_raters": "median"},
+        note="A: median of 2, 7, 9 = 7 (mean would be 6), spread 7 > 3 flagged; B: "
+        "median of 5 and 8 = 6.5.",
+        summary={"disagreements": 1},
+        rows=[
+            {"rank": 1, "account_id": "A", "score": "7", "disagreements": 1},
+            {"rank": 2, "account_id": "B", "score": "6.5", "disagreements": 0},
+        ],
+    )
+)

@@ -128,7 +128,8 @@ def account_scores(
     ``<s>`` (the section score, unrounded); ``overall`` (unrounded), ``weight_sum``
     (Σ V over the account's scored sections), ``criteria_scored``, ``unknown``
     (scores of criteria not on the Criteria sheet), ``disagreements``, ``dups``,
-    ``multi``, ``bad``; with ``wide`` also ``x_<i>`` per criterion (in ``criteria`` order).
+    ``multi``, ``bad``; with ``wide`` also ``x_<i>`` per criterion (in ``criteria``
+    order).
     """
     pc = per_criterion
     aggs: dict[str, ir.Value] = {}

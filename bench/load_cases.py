@@ -130,6 +130,7 @@ async def _user(
     seed: int,
     record: dict[str, list[float]],
     errors: dict[str, int],
+    kinds: dict[str, int],
 ) -> None:
     import httpx2
 
@@ -141,13 +142,14 @@ async def _user(
         started = time.perf_counter()
         try:
             response = await client.get(_path(page, accounts, rng))
-            ok = response.status_code == 200
-        except httpx2.HTTPError:
-            ok = False
+            kind = "" if response.status_code == 200 else str(response.status_code)
+        except httpx2.HTTPError as exc:
+            kind = type(exc).__name__
         elapsed = time.perf_counter() - started
         record[page].append(elapsed)
-        if not ok:
+        if kind:
             errors[page] += 1
+            kinds[kind] = kinds.get(kind, 0) + 1
         await asyncio.sleep(rng.uniform(*THINK))
 
 
@@ -176,11 +178,12 @@ async def _load_run(
             await clients[0].get(_path(page, accounts, random.Random(0)))
         record: dict[str, list[float]] = {p: [] for p in PAGES}
         errors = dict.fromkeys(PAGES, 0)
+        kinds: dict[str, int] = {}
         with clock("load"):
             until = time.perf_counter() + seconds
             await asyncio.gather(
                 *(
-                    _user(c, accounts, until, i, record, errors)
+                    _user(c, accounts, until, i, record, errors, kinds)
                     for i, c in enumerate(clients)
                 )
             )
@@ -208,7 +211,8 @@ async def _load_run(
         "requests": total,
         "error_rate": error_rate,
         "pages": pages,
-        "note": f"{note}; {total} requests, error rate {error_rate:.2%}",
+        "errors": kinds,
+        "note": f"{note}; {total} requests, error rate {error_rate:.2%} {kinds}",
     }
 
 

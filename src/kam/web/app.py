@@ -29,7 +29,16 @@ from kam.errors import (
 from kam.store.repository import Store
 from kam.web import auth
 from kam.web.deps import NotSignedIn, WebState
-from kam.web.routes import accounts, api, downloads, imports, pages, stakeholders, tools
+from kam.web.routes import (
+    accounts,
+    admin,
+    api,
+    downloads,
+    imports,
+    pages,
+    stakeholders,
+    tools,
+)
 from kam.web.settings import WebSettings
 from kam.web.templating import make_templates, page
 
@@ -125,6 +134,7 @@ def create_app(
     app.include_router(stakeholders.router)
     app.include_router(tools.router)
     app.include_router(imports.router)
+    app.include_router(admin.router)
     app.include_router(api.router)
     app.include_router(downloads.router)
     # After the routers: the Plotly.js route lives under /static too.

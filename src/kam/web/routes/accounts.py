@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -26,20 +27,65 @@ def account_list(
     q: str = "",
     owner: str = "",
     segment: str = "",
+    abc_class: str = "",
+    sort: str = "",
 ) -> HTMLResponse:
-    """Readable accounts, searchable by id or name, filtered by owner and segment."""
-    tables = state(request).engine.tables(accounts=readable)
-    every = accounts(tables)
-    rows = accounts(tables, q=q, owner=owner, segment=segment)
+    """Readable accounts, searchable by id or name, filtered by owner, segment and
+    ABC class (of the latest period), sorted by ``sort`` (``-`` first: descending)."""
+    st = state(request)
+    with st.lock:
+        tables = st.engine.tables(accounts=readable)
+        every = accounts(tables)
+        rows = accounts(tables, q=q, owner=owner, segment=segment)
+    classes, period = _latest_classes(request, readable)
+    for r in rows:
+        r["abc_class"] = classes.get(str(r["account_id"]), "")
+    if abc_class:
+        rows = [r for r in rows if r["abc_class"] == abc_class]
     context = {
-        "rows": rows,
+        "rows": sort_rows(rows, sort),
         "q": q,
         "owner": owner,
         "segment": segment,
+        "abc_class": abc_class,
+        "abc_period": period,
+        "sort": sort,
         "owners": sorted({str(r["owner"]) for r in every if r["owner"]}),
         "segments": sorted({str(r["segment"]) for r in every if r["segment"]}),
+        "empty_store": not every,
     }
     return page(request, "accounts.html", context)
+
+
+def sort_rows(rows: list[dict[str, object]], sort: str) -> list[dict[str, object]]:
+    """``rows`` ordered by column ``sort`` (``-name``: descending); blanks last."""
+    column = sort.lstrip("-")
+    if not column or not rows or column not in rows[0]:
+        return rows
+    filled = [r for r in rows if r[column] not in (None, "")]
+    blank = [r for r in rows if r[column] in (None, "")]
+    filled.sort(key=lambda r: str(r[column]).casefold(), reverse=sort.startswith("-"))
+    return filled + blank
+
+
+def _latest_classes(
+    request: Request, readable: frozenset[str] | None
+) -> tuple[dict[str, str], str | None]:
+    """Each readable account's ABC class in the latest period (default parameters)."""
+    try:
+        result = state(request).engine.run("abc", accounts=readable)
+    except KamError:
+        return {}, None
+    table = getattr(result.rows, "arrow", None)
+    if not isinstance(table, pa.Table) or not table.num_rows:
+        return {}, None
+    periods = [p for p in set(table["period"].to_pylist()) if p != "pooled"]
+    if not periods:
+        return {}, None
+    last = max(periods)
+    part = table.filter(pc.equal(table["period"], last))
+    ids, cls = part["account_id"].to_pylist(), part["class"].to_pylist()
+    return dict(zip(ids, cls, strict=True)), str(last)
 
 
 @router.get(
@@ -50,8 +96,9 @@ def account_page(
 ) -> HTMLResponse:
     """One account: profile, revenue by year, MRR by plan."""
     require_readable(readable, account_id)
-    engine = state(request).engine
-    found = facts.account_facts(engine)
+    st = state(request)
+    with st.lock:
+        found = facts.account_facts(st.engine)
     profile = facts.profile(found, account_id)
     mrr = facts.rows_of(found.mrr, account_id)
     last_month = mrr[-1]["month"] if mrr else None

@@ -23,8 +23,11 @@ def api_accounts(
     segment: str = "",
 ) -> list[dict[str, object]]:
     """The accounts the user may read (id, name, owner, segment, industry, region)."""
-    tables = state(request).engine.tables(accounts=readable)
-    return accounts(tables, q=q, owner=owner, segment=segment)
+    st = state(request)
+    with st.lock:
+        return accounts(
+            st.engine.tables(accounts=readable), q=q, owner=owner, segment=segment
+        )
 
 
 @router.get("/analyses/{name}")

@@ -33,10 +33,13 @@ def _run(request: Request, name: str, readable: frozenset[str] | None) -> Any:
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def overview(request: Request, user: User, readable: Readable) -> HTMLResponse:
     """Accounts, revenue and MRR totals, the Pareto headline and the ABC split."""
-    tables = state(request).engine.tables(accounts=readable)
-    month, mrr = latest_mrr(tables)
+    st = state(request)
+    with st.lock:
+        tables = st.engine.tables(accounts=readable)
+        month, mrr = latest_mrr(tables)
+        count = count_accounts(tables)
     context = {
-        "account_count": count_accounts(tables),
+        "account_count": count,
         "mrr_month": month,
         "mrr_total": mrr,
         "pareto": _run(request, "pareto", readable),

@@ -14,6 +14,7 @@ carries a quote prefix (:mod:`kam.workbook.xlsx`).
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -30,7 +31,7 @@ from kam.workbook.xlsx import (
     open_workbook,
 )
 
-__all__ = ["sheet_name", "write_results"]
+__all__ = ["results_bytes", "sheet_name", "write_results"]
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _PERCENT = "0.0%"
@@ -87,6 +88,30 @@ class _Writer:
             text = value if isinstance(value, str) else _text(value)
             ws.write_string(row, col, text, self.quoted if needs_quote(text) else None)
 
+    def column(
+        self, ws: Any, first: int, col: int, column: str, values: list[object]
+    ) -> None:
+        """Write ``values`` down column ``col`` from row ``first``.
+
+        A column of only text or only floats (the bulk of a big result) takes a
+        direct loop; anything else goes value by value through :meth:`put`.
+        """
+        kinds = {type(v) for v in values if v is not None}
+        if kinds == {str}:
+            quoted = self.quoted
+            for i, v in enumerate(values, start=first):
+                if v is not None:
+                    text = str(v)
+                    ws.write_string(i, col, text, quoted if needs_quote(text) else None)
+        elif kinds == {float}:
+            fmt = self.percent if _is_share(column) else None
+            for i, v in enumerate(values, start=first):
+                if v is not None:
+                    ws.write_number(i, col, v, fmt)
+        else:
+            for i, v in enumerate(values, start=first):
+                self.put(ws, i, col, column, v)
+
 
 def _text(value: object) -> str:
     plain = jsonable(value)
@@ -131,21 +156,23 @@ def _table(
             "columns": [{"header": c} for c in columns],
         },
     )
-    for i, r in enumerate(rows, start=row + 1):
-        for c, column in enumerate(columns):
-            w.put(ws, i, c, column, r.get(column))
+    for c, column in enumerate(columns):
+        w.column(ws, row + 1, c, column, [r.get(column) for r in rows])
     for c, column in enumerate(columns):
         ws.set_column(c, c, max(12, min(40, len(column) + 4)))
     return row + 1, last
 
 
-def _pareto_chart(workbook: Any, ws: Any, sheet: str, first: int, last: int) -> None:
+def _pareto_chart(
+    workbook: Any, ws: Any, sheet: str, first: int, last: int, columns: list[str]
+) -> None:
+    value, cum = columns.index("value"), columns.index("cum_share")
     chart = workbook.add_chart({"type": "column"})
     chart.add_series(
         {
             "name": "value",
             "categories": [sheet, first, 0, last, 0],
-            "values": [sheet, first, 3, last, 3],
+            "values": [sheet, first, value, last, value],
             "gap": 40,
         }
     )
@@ -154,7 +181,7 @@ def _pareto_chart(workbook: Any, ws: Any, sheet: str, first: int, last: int) -> 
         {
             "name": "cumulative share",
             "categories": [sheet, first, 0, last, 0],
-            "values": [sheet, first, 5, last, 5],
+            "values": [sheet, first, cum, last, cum],
             "y2_axis": True,
         }
     )
@@ -228,12 +255,14 @@ def _analysis_sheets(
     row = _block(
         ws, w, row, "Warnings", {str(i): t for i, t in enumerate(result.warnings, 1)}
     )
+    # Columns no row fills (ABC's cv and xyz without xyz=true) are left out.
+    columns = [c for c in columns if any(r.get(c) is not None for r in result.rows)]
     if columns:
         first, last = _table(
             ws, w, row, f"{result.analysis}_rows", columns, result.rows
         )
         if result.analysis == "pareto" and result.rows:
-            _pareto_chart(workbook, ws, name, first, last)
+            _pareto_chart(workbook, ws, name, first, last, columns)
     for table_name, rows in result.tables.items():
         sub = sheet_name(f"{result.analysis} {table_name}", taken)
         ts = workbook.add_worksheet(sub)
@@ -242,6 +271,14 @@ def _analysis_sheets(
         _table(ts, w, 2, f"{result.analysis}_{table_name}", cols, rows)
         if result.analysis == "abc" and table_name == "classes":
             _classes_sheet(workbook, ts, w, sub, rows, 2)
+
+
+def results_bytes(results: Sequence[AnalysisResult]) -> bytes:
+    """The results workbook as bytes (for a download)."""
+    with tempfile.TemporaryDirectory(prefix="kam-results-") as tmp:
+        path = Path(tmp) / "results.xlsx"
+        write_results(results, path)
+        return path.read_bytes()
 
 
 def write_results(results: Sequence[AnalysisResult], path: Path) -> None:

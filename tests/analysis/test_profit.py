@@ -164,7 +164,7 @@ def test_action_grid_has_sixteen_cells_with_default_corner_policies(
     # P1 is product class 1, P2 class 2. A buys P1 → cell A1; C buys P2 → D2.
     assert grid[("A", 1)]["net_revenue"] == Decimal("100.00")
     assert grid[("D", 2)]["profit"] == Decimal("-30.00")
-    assert grid[("B", 2)]["accounts"] == 1
+    assert grid[("B", 2)]["pairs"] == 1
     assert grid[("A", 2)]["pairs"] == 0
 
 

@@ -170,7 +170,7 @@ def profit_matrix(
 
     Rows: :data:`OUTPUT_COLUMNS`, by profit (rank). Tables: ``excluded`` (accounts
     with net revenue ≤ 0), ``grid`` (the 16 cells: customer_class, product_class,
-    pairs, accounts, net_revenue, profit, policy), ``products`` (product, net_revenue,
+    pairs, net_revenue, profit, policy), ``products`` (product, net_revenue,
     profit, margin, product_class). Raises InputError for negative cogs, parts that
     disagree with the given total, or a missing cost to serve.
     """
@@ -201,15 +201,14 @@ def profit_matrix(
         a = a.left_join(names, a.account_id == names.acc_n).drop("acc_n")
     else:
         a = a.mutate(name=ibis.null("string"))
-    included = customer_classes(a.filter(a.net_revenue > 0))
-    data = included.order_by("rank").to_pyarrow().to_pylist()
-    excluded = (
-        a.filter(a.net_revenue <= 0)
-        .select("account_id", "name", "net_revenue", "problems", "no_cts")
-        .order_by("account_id")
-        .to_pyarrow()
-        .to_pylist()
+    # One query ranks the accounts with net revenue > 0 apart from the others.
+    ranked = customer_classes(a.mutate(kept=a.net_revenue > 0), group="kept")
+    fetched = ranked.order_by("rank", "account_id").to_pyarrow().to_pylist()
+    data = [r for r in fetched if r["kept"]]
+    excluded = sorted(
+        (r for r in fetched if not r["kept"]), key=lambda r: str(r["account_id"])
     )
+    included = ranked.filter(ranked.kept)
     if any(r["problems"] for r in data) or any(r["problems"] for r in excluded):
         _reject_rows(rows_t)
     missing_cts = sum(r["no_cts"] for r in data) + sum(r["no_cts"] for r in excluded)

@@ -8,14 +8,15 @@
 - Customer class A–D: quartiles of that order (``NTILE(4)``), A the most profitable.
 - Product class 1–4: quartiles of the products ordered by margin % (profit / net
   revenue over the portfolio), 1 the highest margin.
-- Grid cell (customer class, product class): account–product pairs, accounts, net
-  revenue and profit, and a policy label (:data:`DEFAULT_POLICIES`, replaceable).
+- Grid cell (customer class, product class): account–product pairs, net revenue
+  and profit, and a policy label (:data:`DEFAULT_POLICIES`, replaceable).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -57,19 +58,22 @@ DEFAULT_POLICIES: dict[str, str] = {
 _MONEY = "decimal(18, 2)"
 
 
-def customer_classes(per_account: ir.Table) -> ir.Table:
+def customer_classes(per_account: ir.Table, *, group: str | None = None) -> ir.Table:
     """Add ``rank``, ``customer_class``, ``account_share`` and ``cum_profit_share``.
 
-    ``per_account`` needs ``account_id`` and ``profit`` (accounts with net revenue
-    > 0). The cumulative share is null when total profit is not positive.
+    ``per_account`` needs ``account_id`` and ``profit``; with ``group`` (a column)
+    each group is ranked on its own (the accounts with net revenue > 0 apart from
+    the others, in one query). The cumulative share is null when the group's total
+    profit is not positive.
     """
     t = per_account
     order = [t.profit.desc(), t.account_id.asc()]
-    running = ibis.window(order_by=order, rows=(None, 0))
-    whole = ibis.window()
+    by = [t[group]] if group else []
+    running = ibis.window(group_by=by, order_by=order, rows=(None, 0))
+    whole = ibis.window(group_by=by)
     t = t.mutate(
         rank=ibis.row_number().over(running) + 1,
-        quartile=ibis.ntile(4).over(ibis.window(order_by=order)),
+        quartile=ibis.ntile(4).over(ibis.window(group_by=by, order_by=order)),
         cum=t.profit.sum().over(running),
         total=t.profit.sum().over(whole),
         n=t.account_id.count().over(whole),
@@ -163,44 +167,52 @@ def action_grid(
     prod = prod.mutate(
         product_class=ibis.ntile(4).over(ibis.window(order_by=order)) + 1
     )
-    products = prod.order_by("product_class", "product").to_pyarrow().to_pylist()
-    pc = prod.select(prod_p="product", product_class="product_class")
+    pc = prod.select(prod_p="product", product_class="product_class", margin="margin")
     cells = pairs.inner_join(pc, pairs.product == pc.prod_p)
-    grid = cells.group_by("customer_class", "product_class").agg(
-        pairs=cells.count(),
-        accounts=cells.account_id.nunique(),
-        net_revenue=cells.net.sum(),
-        profit=cells.p.sum(),
-    )
-    found = {
-        (str(g["customer_class"]), int(g["product_class"])): g
-        for g in grid.to_pyarrow().to_pylist()
-    }
+    # One small query: per customer class and product; the grid and the product
+    # table are both sums of these rows.
+    by_product = cells.group_by(
+        "customer_class", "product", "product_class", "margin"
+    ).agg(pairs=cells.count(), net=cells.net.sum(), p=cells.p.sum())
+    fetched = by_product.to_pyarrow().to_pylist()
+    zero = Decimal("0.00")
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    products_by: dict[str, dict[str, Any]] = {}
+    for g in fetched:
+        key = (str(g["customer_class"]), int(g["product_class"]))
+        cell = found.setdefault(key, {"pairs": 0, "net": zero, "p": zero})
+        cell["pairs"] += g["pairs"]
+        cell["net"] += g["net"]
+        cell["p"] += g["p"]
+        prod_row = products_by.setdefault(
+            str(g["product"]),
+            {
+                "product": g["product"],
+                "net_revenue": zero,
+                "profit": zero,
+                "margin": g["margin"],
+                "product_class": g["product_class"],
+            },
+        )
+        prod_row["net_revenue"] += g["net"]
+        prod_row["profit"] += g["p"]
     labels = _policies(policies)
     out: list[dict[str, object]] = []
-    zero = Decimal("0.00")
     for c in CUSTOMER_CLASSES:
         for k in PRODUCT_CLASSES:
-            g = found.get((c, k), {})
+            cell = found.get((c, k), {"pairs": 0, "net": zero, "p": zero})
             out.append(
                 {
                     "customer_class": c,
                     "product_class": k,
-                    "pairs": g.get("pairs", 0),
-                    "accounts": g.get("accounts", 0),
-                    "net_revenue": g.get("net_revenue", zero),
-                    "profit": g.get("profit", zero),
+                    "pairs": cell["pairs"],
+                    "net_revenue": cell["net"],
+                    "profit": cell["p"],
                     "policy": labels[f"{c}{k}"],
                 }
             )
-    product_rows = [
-        {
-            "product": p["product"],
-            "net_revenue": p["net"],
-            "profit": p["p"],
-            "margin": p["margin"],
-            "product_class": p["product_class"],
-        }
-        for p in products
-    ]
+    product_rows = sorted(
+        products_by.values(),
+        key=lambda r: (int(r["product_class"]), str(r["product"])),
+    )
     return out, product_rows

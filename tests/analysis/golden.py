@@ -15,6 +15,7 @@ import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -816,6 +817,97 @@ CASES += [
         },
     ),
 ]
+
+# The textbook network of test_timeline.py (day 0 = Monday 2026-01-05; H must start
+# on day 9 but its chain reaches day 11): task, duration, predecessors, fixed start.
+_NETWORK: list[tuple[str, int, str | None, date | None]] = [
+    ("A", 3, None, date(2026, 1, 5)),
+    ("B", 4, "A", None),
+    ("C", 2, "A SS+1", None),
+    ("D", 5, "B FS-1", None),
+    ("E", 3, "C FF+2", None),
+    ("F", 2, "E SF+4", None),
+    ("G", 0, "D; F", None),
+    ("H", 2, "G", date(2026, 1, 16)),
+    ("I", 1, "C", None),
+]
+
+CASES.extend(
+    [
+        GoldenCase(
+            name="timeline_textbook_network",
+            analysis="timeline",
+            tables={
+                "tasks": [
+                    (t, "K01", f"Task {t}", "Build", "M1", s, d, p, None, None)
+                    for t, d, p, s in _NETWORK
+                ]
+            },
+            params={"account": "K01", "as_of": "2026-01-02"},
+            note="See test_timeline.py: ES/LS/TF/FF per task by hand; the fixed "
+            "start of H gives the chain A B D G H a float of −2.",
+            summary={
+                "critical_path": ["A", "B", "D", "G", "H"],
+                "working_days": 13,
+                "project_finish": date(2026, 1, 21),
+            },
+            rows=[
+                {"task_id": t, "early_start": es, "total_float": tf, "free_float": ff}
+                for t, es, tf, ff in [
+                    ("A", date(2026, 1, 5), -2, 0),
+                    ("C", date(2026, 1, 6), 3, 0),
+                    ("E", date(2026, 1, 7), 3, 0),
+                    ("B", date(2026, 1, 8), -2, 0),
+                    ("I", date(2026, 1, 8), 9, 9),
+                    ("F", date(2026, 1, 9), 3, 5),
+                    ("D", date(2026, 1, 13), -2, 0),
+                    ("G", date(2026, 1, 20), -2, 0),
+                    ("H", date(2026, 1, 20), -2, 0),
+                ]
+            ],
+        ),
+        GoldenCase(
+            name="plans_account_plan_with_actions",
+            analysis="plans",
+            tables={
+                "charter": [
+                    ("K01", "summary", "headline", "Win", "M1", date(2026, 6, 1)),
+                    ("K01", "swot", "strengths", "Trusted", "M1", date(2026, 1, 2)),
+                    ("K01", "swot", "threats", None, "M1", date(2026, 6, 1)),
+                    ("K01", "actions", "call", "Call the CIO", None, date(2026, 6, 1)),
+                    ("K02", "summary", "headline", "Other", "M1", date(2026, 6, 1)),
+                ],
+                "objectives": [
+                    ("O1", "K01", "Grow", None, 1.0, date(2026, 12, 1), "M1", "open"),
+                ],
+            },
+            params={"account": "K01", "as_of": "2026-06-30"},
+            note="12 plan sections: summary 1, swot ½, actions 1, objectives (data) "
+            "1 → 3.5 / 12. swot's oldest review 2 January is 179 days old → stale; "
+            "the action has no owner; O1 has no metric.",
+            summary={
+                "completeness": 3.5 / 12,
+                "stale_sections": ["swot"],
+                "actions_without_owner": ["call"],
+                "flagged_objectives": ["O1"],
+            },
+            rows=[
+                {"section": "summary", "completeness": 1.0, "days_since_review": 29},
+                {"section": "profile", "completeness": 0.0},
+                {"section": "history", "completeness": 0.0, "source": "data"},
+                {"section": "relationship_map", "completeness": 0.0},
+                {"section": "customer_objectives", "completeness": 0.0},
+                {"section": "swot", "completeness": 0.5, "stale": True},
+                {"section": "whitespace", "completeness": 0.0},
+                {"section": "objectives", "completeness": 1.0},
+                {"section": "strategy", "completeness": 0.0},
+                {"section": "actions", "completeness": 1.0, "stale": False},
+                {"section": "risks", "completeness": 0.0},
+                {"section": "review_cadence", "completeness": 0.0},
+            ],
+        ),
+    ]
+)
 
 CASES.append(
     GoldenCase(

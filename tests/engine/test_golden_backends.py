@@ -68,9 +68,9 @@ class _SparkViews:
         self.con = ibis.pyspark.connect(session)
 
     def create_table(self, name: str, data: Any) -> Any:
-        frame = self.session.createDataFrame(
-            data.to_pandas(), schema=_spark_schema(data)
-        )
+        # Rows as Python values: through pandas a null string becomes the text 'NaN'.
+        rows = [tuple(r.values()) for r in data.to_pylist()]
+        frame = self.session.createDataFrame(rows, schema=_spark_schema(data))
         frame.createOrReplaceTempView(name)
         return self.con.table(name)
 

@@ -10,6 +10,7 @@ import pytest
 from kam.config import Settings
 from kam.demo import demo_portfolio
 from kam.engine import Engine, open_engine
+from kam.errors import MissingDataError, NotFoundError
 from kam.store.repository import Store
 
 FLAGSHIP = "A001"
@@ -84,3 +85,16 @@ def test_charter_and_flagship_plan_report_completeness_and_staleness(
     assert plan.summary["flagged_objectives"] == []
     history = plan.tables["history"]
     assert [h["period"] for h in history][-1] == "pooled"
+
+
+def test_a_user_who_may_not_read_the_flagship_sees_none_of_its_plans(
+    engine: Engine,
+) -> None:
+    others = ["A002", "A003"]
+    with pytest.raises(NotFoundError, match="A001 has no units"):
+        engine.run("division_map", {"account": FLAGSHIP}, accounts=others)
+    with pytest.raises(MissingDataError, match="no tasks for account A001"):
+        engine.run("timeline", {"account": FLAGSHIP}, accounts=others)
+    # The programme's own rows (no account) stay visible to everyone.
+    programme = engine.run("responsibilities", {}, accounts=others)
+    assert programme.summary["activities"] == 4

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 
 from kam.web.deps import Readable, User, state
 from kam.web.queries import accounts
@@ -10,7 +13,40 @@ from kam.web.routes.params import analysis_params
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api", tags=["api"])
+
+class Problem(BaseModel):
+    """One located problem of an input (sheet, row, column, value, expected)."""
+
+    severity: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str | None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """What every refused API request answers."""
+
+    error: str
+    problems: list[Problem]
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+router = APIRouter(
+    prefix="/api",
+    tags=["api"],
+    responses={
+        400: _error("a parameter is not valid; the message says which and why"),
+        401: _error("not signed in"),
+        403: _error("not allowed"),
+        404: _error("no such analysis or account"),
+    },
+)
 
 
 @router.get("/accounts")

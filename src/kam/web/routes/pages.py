@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Hashable
+from decimal import Decimal
+from threading import RLock
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,6 +14,7 @@ from plotly.offline import get_plotlyjs
 
 from kam.analysis.registry import REGISTRY
 from kam.analysis.result import AnalysisResult
+from kam.engine import Engine
 from kam.errors import KamError
 from kam.web.deps import Readable, User, state
 from kam.web.queries import count_accounts, latest_mrr
@@ -30,14 +35,33 @@ def _run(request: Request, name: str, readable: frozenset[str] | None) -> Any:
     return result
 
 
+_TOTALS_SIZE = 256
+_totals_memo: OrderedDict[Hashable, tuple[str | None, Decimal, int]] = OrderedDict()
+
+
+def _totals(
+    engine: Engine, lock: RLock, readable: frozenset[str] | None
+) -> tuple[str | None, Decimal, int]:
+    """The last MRR month, its MRR and the account count, once per data version and
+    set of readable accounts."""
+    key = (id(engine), engine.data_version, readable)
+    with lock:
+        found = _totals_memo.get(key)
+        if found is None:
+            tables = engine.tables(accounts=readable)
+            month, mrr = latest_mrr(tables)
+            found = (month, mrr, count_accounts(tables))
+            _totals_memo[key] = found
+            while len(_totals_memo) > _TOTALS_SIZE:
+                _totals_memo.popitem(last=False)
+        return found
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def overview(request: Request, user: User, readable: Readable) -> HTMLResponse:
     """Accounts, revenue and MRR totals, the Pareto headline and the ABC split."""
     st = state(request)
-    with st.lock:
-        tables = st.engine.tables(accounts=readable)
-        month, mrr = latest_mrr(tables)
-        count = count_accounts(tables)
+    month, mrr, count = _totals(st.engine, st.lock, readable)
     context = {
         "account_count": count,
         "mrr_month": month,

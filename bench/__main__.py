@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (  # registers the cases
+    analysis_cases,
     deck_cases,
     import_cases,
     load_cases,
@@ -33,7 +34,7 @@ from bench.harness import (
     run_case,
 )
 
-_ = (deck_cases, import_cases, load_cases, selection_cases)
+_ = (analysis_cases, deck_cases, import_cases, load_cases, selection_cases)
 DEFAULT_SIZES = "10k,100k"
 
 

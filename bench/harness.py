@@ -101,6 +101,9 @@ class Case:
     kam: Impl
     baseline: Impl | None
     phases: tuple[str, ...] = ()
+    #: Further baselines by label (``("duckdb-sql", Impl(...))``): each gets a row of
+    #: its own, ``<case> [<label>]``, with kam's figures beside it.
+    extra_baselines: tuple[tuple[str, Impl], ...] = ()
 
 
 #: The case registry: name -> case, in the order they run and print.
@@ -295,6 +298,8 @@ def run_case(
     impls = {"kam": case.kam}
     if baseline and case.baseline is not None:
         impls["baseline"] = case.baseline
+    if baseline:
+        impls.update(case.extra_baselines)
     for label, impl in impls.items():
         log(f"  {case.name} [{format_size(size)} {case.unit}] {label}")
         results[label] = _measure(impl, params, repeat, timeout, log)
@@ -313,8 +318,23 @@ def run_case(
                 continue
             stats[label] = summarise(r.runs, phase)
         if phase is None:
-            notes += _info_notes(results)
+            notes += _info_notes(results) + _check_notes(results)
         rows.append(Row(title, size, case.unit, stats["kam"], stats["baseline"], notes))
+    for label, _ in case.extra_baselines:
+        extra = results.get(label)
+        if extra is None:
+            continue
+        kam_runs = results["kam"].runs
+        rows.append(
+            Row(
+                f"{case.name} [{label}]",
+                size,
+                case.unit,
+                summarise(kam_runs) if kam_runs else None,
+                summarise(extra.runs) if extra.runs else None,
+                [f"{label} failed"] if extra.error else [],
+            )
+        )
 
     record = {
         "case": case.name,
@@ -345,6 +365,21 @@ def _info_notes(results: Mapping[str, _ImplResult]) -> list[str]:
             if note:
                 notes.append(f"{label}: {note}")
     return notes
+
+
+def _check_notes(results: Mapping[str, _ImplResult]) -> list[str]:
+    # Implementations that return a "check" digest must agree on it; a disagreement
+    # marks the row failed (the exit status says so).
+    checks = {
+        label: r.runs[0].info["check"]
+        for label, r in results.items()
+        if r.runs and "check" in r.runs[0].info
+    }
+    if len(checks) < 2:
+        return []
+    if len(set(checks.values())) == 1:
+        return [f"results agree ({', '.join(checks)})"]
+    return [f"failed: results differ ({', '.join(sorted(checks))})"]
 
 
 def _row_record(row: Row) -> dict[str, Any]:

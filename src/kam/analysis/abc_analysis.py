@@ -1,8 +1,12 @@
 """ABC classes over several periods, with migration and XYZ (analyses.md §2).
 
 Classes per grain period and for the pooled range are one Ibis expression (window
-functions partitioned by period); the explanations, class summary and migration are
-built from the fetched rows.
+functions partitioned by period), and so are each account's classes in the
+neighbouring periods (:func:`kam.analysis.migration.with_neighbours`). That table is
+built once (a temporary table); the rows are fetched from it as Arrow, and the class
+summary, the migration matrices and the lists of moves are counted by the backend
+from it (:mod:`kam.analysis.migration`). Each row's explanation is written only when
+the row is read.
 
 Rules (``c1 < c2`` are the cut-offs, default 0.80 and 0.95):
 
@@ -32,14 +36,15 @@ import ibis.expr.types as ir
 from kam.analysis.migration import (
     CLASSES,
     POOLED,
-    ClassMap,
-    abc_tables,
+    changes,
     class_summary,
+    migration_matrix,
+    with_neighbours,
 )
 from kam.analysis.pareto import percent
 from kam.analysis.periods import GRAINS, Grain, grain_labels, grain_span, label_for
 from kam.analysis.preagg import METRIC_WORDS, metric_values, relabel, scoped_values
-from kam.analysis.result import AnalysisResult
+from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.xyz import xyz_classes
 from kam.errors import ParameterError
 
@@ -55,6 +60,8 @@ __all__ = [
 
 BOUNDARIES: tuple[str, ...] = ("upper", "strict")
 BASES: tuple[str, ...] = ("value", "count")
+#: Sums of money keep two decimals on every backend.
+_MONEY = "decimal(38, 2)"
 
 OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("period", "grain period ('YYYY', 'YYYY-Qn', 'YYYY-MM') or 'pooled'"),
@@ -199,15 +206,6 @@ def _pct(x: float, cut: float) -> str:
     return percent(x, decimals=6)
 
 
-def _fetch(expr: ir.Table) -> list[dict[str, object]]:
-    data = expr.to_pyarrow()
-    columns = [data.column(c).to_pylist() for c in data.column_names]
-    return [
-        dict(zip(data.column_names, values, strict=True))
-        for values in zip(*columns, strict=True)
-    ]
-
-
 def abc_classes(
     values: ir.Table,
     *,
@@ -273,7 +271,9 @@ def abc_classes(
     by_period = by_period.group_by("account_id", "period").agg(
         value=by_period.value.sum()
     )
-    pooled = kept.group_by("account_id").agg(value=kept.value.sum())
+    # The grain periods hold every kept row, so the pooled sums add up their far
+    # fewer rows instead of the whole range again (exact: decimal sums).
+    pooled = by_period.group_by("account_id").agg(value=by_period.value.sum())
     pooled = pooled.select(
         "account_id", period=ibis.literal(POOLED), value=pooled.value
     )
@@ -281,6 +281,8 @@ def abc_classes(
     both = both.filter(both.value > 0)
     used = cuts if basis == "value" else count_cuts
     result = classified(both, cuts=used, boundary=boundary, basis=basis)
+    result = result.mutate(value=result.value.cast(_MONEY))
+    result = with_neighbours(result, periods)
     if accounts is not None:
         names_t = accounts.select(acc_id=accounts.account_id, name=accounts.name)
         result = result.left_join(names_t, result.account_id == names_t.acc_id).drop(
@@ -288,13 +290,22 @@ def abc_classes(
         )
     else:
         result = result.mutate(name=ibis.null("string"))
-    fetched = _fetch(result.order_by("period", "rank"))
-
-    by_label: dict[str, list[dict[str, object]]] = {p: [] for p in [*periods, POOLED]}
-    for r in fetched:
-        by_label[str(r["period"])].append(r)
+    # The classified rows feed the rows, the class summary and the migration: build
+    # them once (a temporary table, or a cached Spark frame) for the four queries.
+    cached = result.cache()
+    try:
+        data = cached.order_by("pidx", "rank").to_pyarrow()
+        classes = class_summary(cached, [*periods, POOLED])
+        migration = migration_matrix(cached, periods)
+        ups, downs = changes(cached, periods)
+    finally:
+        cached.release()
+    counted = dict.fromkeys(periods, 0)
+    for r in classes:
+        if r["period"] != POOLED:
+            counted[str(r["period"])] += int(str(r["accounts"]))
     for label in periods:
-        if not by_label[label]:
+        if not counted[label]:
             warnings.append(
                 f"no {METRIC_WORDS[metric]} in {label}: no account has a class there"
             )
@@ -310,51 +321,40 @@ def abc_classes(
         )
         warnings += xyz_warnings
 
-    cent = Decimal("0.01")
-    maps: dict[str, ClassMap] = {}
-    names: dict[str, object] = {}
-    rows: list[dict[str, object]] = []
-    previous: ClassMap | None = None
-    for label in [*periods, POOLED]:
-        current: dict[str, tuple[str, Decimal]] = {}
-        for r in by_label[label]:
-            account = str(r["account_id"])
-            value = Decimal(str(r["value"])).quantize(cent)
-            current[account] = (str(r["class"]), value)
-            names[account] = r["name"]
-            if label == POOLED or previous is None:
-                prev_class: str | None = None
-            else:
-                prev_class = previous[account][0] if account in previous else "new"
-            cv = cv_map.get(account) if label == POOLED else None
-            rows.append(
-                {
-                    "period": label,
-                    "rank": r["rank"],
-                    "account_id": account,
-                    "name": r["name"],
-                    "value": value,
-                    "share": r["share"],
-                    "cum_share": r["cum_share"],
-                    "cum_share_before": r["cum_share_before"],
-                    "class": r["class"],
-                    "previous_class": prev_class,
-                    "why": _why(r, cuts=used, boundary=boundary, basis=basis),
-                    "cv": cv[0] if cv else None,
-                    "xyz": cv[1] if cv else None,
-                }
-            )
-        maps[label] = current
-        previous = current
+    def shown(r: dict[str, object]) -> dict[str, object]:
+        cv = cv_map.get(str(r["account_id"])) if r["period"] == POOLED else None
+        return {
+            "period": r["period"],
+            "rank": r["rank"],
+            "account_id": r["account_id"],
+            "name": r["name"],
+            "value": r["value"],
+            "share": r["share"],
+            "cum_share": r["cum_share"],
+            "cum_share_before": r["cum_share_before"],
+            "class": r["class"],
+            "previous_class": r["previous_class"],
+            "why": _why(r, cuts=used, boundary=boundary, basis=basis),
+            "cv": cv[0] if cv else None,
+            "xyz": cv[1] if cv else None,
+        }
 
-    tables = abc_tables([*periods, POOLED], maps, names)
+    rows = Rows(data, shown)
+    tables: dict[str, list[dict[str, object]] | Rows] = {
+        "classes": classes,
+        "migration": migration,
+        "upgrades": ups,
+        "downgrades": downs,
+    }
 
-    pooled_map = maps[POOLED]
-    pooled_summary = {str(r["class"]): r for r in class_summary(POOLED, pooled_map)}
-    total = sum((v for _, v in pooled_map.values()), Decimal("0.00"))
+    pooled_summary = {str(r["class"]): r for r in classes if r["period"] == POOLED}
+    n_pooled = sum(int(str(r["accounts"])) for r in pooled_summary.values())
+    total = sum(
+        (Decimal(str(r["value"])) for r in pooled_summary.values()), Decimal("0.00")
+    )
     a_row = pooled_summary["A"]
     headline = (
-        f"{a_row['accounts']} A accounts of {len(pooled_map)} make "
+        f"{a_row['accounts']} A accounts of {n_pooled} make "
         f"{percent(float(str(a_row['value_share'])))} of {METRIC_WORDS[metric]} "
         f"over {rng.text}"
     )
@@ -363,12 +363,12 @@ def abc_classes(
         "period_to": rng.label_to,
         "grain": grain,
         "periods": periods,
-        "accounts": len(pooled_map),
+        "accounts": n_pooled,
         "total": str(total),
         "classes": {c: pooled_summary[c]["accounts"] for c in CLASSES},
         "value_shares": {c: pooled_summary[c]["value_share"] for c in CLASSES},
-        "upgrades": len(tables["upgrades"]),
-        "downgrades": len(tables["downgrades"]),
+        "upgrades": len(ups),
+        "downgrades": len(downs),
         "headline": headline,
     }
     if xyz and cv_map:

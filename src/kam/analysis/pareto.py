@@ -16,10 +16,17 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.preagg import METRIC_WORDS, metric_values, scoped_values, zero_like
-from kam.analysis.result import AnalysisResult
+from kam.analysis.result import AnalysisResult, Rows
 from kam.errors import InputError, ParameterError
 
-__all__ = ["OUTPUT_COLUMNS", "gini", "pareto", "pareto_curve", "percent"]
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "concentration",
+    "gini",
+    "pareto",
+    "pareto_curve",
+    "percent",
+]
 
 #: The columns of a Pareto row, with their meaning.
 OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -34,6 +41,8 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 _CENT = Decimal("0.01")
+#: Sums of money keep two decimals on every backend.
+_MONEY = "decimal(38, 2)"
 
 
 def percent(share: float, *, decimals: int = 1) -> str:
@@ -90,9 +99,11 @@ def ranked_accounts(per_account: ir.Table, accounts: ir.Table | None) -> ir.Tabl
         total=total,
         n=per_account.account_id.count().over(whole),
     )
+    # NULLIF: PostgreSQL raises on a division by zero; a zero total is rejected later.
+    denominator = ranked.total.cast("float64").nullif(0.0)
     ranked = ranked.mutate(
-        share=ranked.value.cast("float64") / ranked.total.cast("float64"),
-        cum_share=ranked.cum_value.cast("float64") / ranked.total.cast("float64"),
+        share=ranked.value.cast("float64") / denominator,
+        cum_share=ranked.cum_value.cast("float64") / denominator,
         rank_pct=ranked.rank.cast("float64") / ranked.n.cast("float64"),
     )
     if accounts is None:
@@ -103,6 +114,43 @@ def ranked_accounts(per_account: ir.Table, accounts: ir.Table | None) -> ir.Tabl
             "acc_id"
         )
     return ranked.order_by("rank")
+
+
+def concentration(ranked: ir.Table, threshold: float) -> ir.Table:
+    """``ranked`` (see :func:`ranked_accounts`) with the summary figures as columns.
+
+    Each row carries the same ``k`` (first rank whose cumulative share reaches
+    ``threshold``, at most ``n``), ``hhi`` (Σ share²), ``gini`` (see :func:`gini`) and
+    ``top1``/``top5``/``top10`` (cumulative share at rank min(m, n)), plus its own
+    ``vital_few`` flag, so that one query answers the whole analysis.
+    """
+    whole = ibis.window()
+    value = ranked.value.cast("float64")
+    below = ibis.cases((ranked.cum_share < threshold, 1), else_=0)
+    weight = (ranked.n + 1 - 2 * ranked.rank).cast("float64")
+    t = ranked.mutate(
+        k=ibis.least(below.sum().over(whole) + 1, ranked.n),
+        hhi=(ranked.share * ranked.share).sum().over(whole),
+        gini_sum=(weight * value).sum().over(whole),
+        value_sum=value.sum().over(whole),
+        **{
+            f"top{m}": ibis.cases(
+                (ranked.rank == ibis.least(ranked.n, m), ranked.cum_share)
+            )
+            .max()
+            .over(whole)
+            for m in (1, 5, 10)
+        },
+    )
+    gini_value = ibis.cases(
+        (t.value_sum > 0, t.gini_sum / (t.n.cast("float64") * t.value_sum)),
+        else_=0.0,
+    )
+    return t.mutate(
+        vital_few=t.rank <= t.k,
+        gini=gini_value,
+        value=t.value.cast(_MONEY),
+    ).order_by("rank")
 
 
 def pareto_curve(
@@ -153,51 +201,33 @@ def pareto_curve(
         per_account = per_account.union(
             missing.mutate(value=zero_like(per_account.value))
         )
-    data = ranked_accounts(per_account, accounts).to_pyarrow()
-    cols = {c: data.column(c).to_pylist() for c in data.column_names}
-    n = len(cols["rank"])
+    data = concentration(ranked_accounts(per_account, accounts), threshold).to_pyarrow()
+    n = data.num_rows
     word = METRIC_WORDS[metric]
-    total = Decimal(cols["total"][0]).quantize(_CENT) if n else Decimal(0)
+    first = data.slice(0, 1).to_pylist()[0] if n else {}
+    total = Decimal(str(first["total"])).quantize(_CENT) if n else Decimal(0)
     if total <= 0:
         raise InputError(
             f"the total {word} over {scope.range.text} is {total}; a Pareto curve "
             "needs a positive total"
         )
-    cum_shares: list[float] = cols["cum_share"]
-    k = next(i for i, c in enumerate(cum_shares, 1) if c >= threshold or i == n)
-    rows: list[dict[str, object]] = [
-        {
-            "rank": cols["rank"][i],
-            "account_id": cols["account_id"][i],
-            "name": cols["name"][i],
-            "value": Decimal(cols["value"][i]).quantize(_CENT),
-            "share": cols["share"][i],
-            "cum_share": cum_shares[i],
-            "rank_pct": cols["rank_pct"][i],
-            "vital_few": i < k,
-        }
-        for i in range(n)
-    ]
-    shares: list[float] = cols["share"]
-
-    def top(m: int) -> float:
-        return float(cum_shares[min(m, n) - 1])
-
+    k = int(str(first["k"]))
+    at_k = float(str(data.column("cum_share")[k - 1].as_py()))
+    rows = Rows(data.select([name for name, _ in OUTPUT_COLUMNS]))
     headline = (
-        f"{k} of {n} accounts ({_count_percent(k / n)}) make "
-        f"{percent(cum_shares[k - 1])} of {word}"
+        f"{k} of {n} accounts ({_count_percent(k / n)}) make {percent(at_k)} of {word}"
     )
     summary: dict[str, object] = {
         "accounts": n,
         "total": str(total),
         "k": k,
         "k_share": k / n,
-        "cum_share_at_k": cum_shares[k - 1],
-        "top1_share": top(1),
-        "top5_share": top(5),
-        "top10_share": top(10),
-        "hhi": math.fsum(s * s for s in shares),
-        "gini": gini([float(v) for v in cols["value"]]),
+        "cum_share_at_k": at_k,
+        "top1_share": first["top1"],
+        "top5_share": first["top5"],
+        "top10_share": first["top10"],
+        "hhi": first["hhi"],
+        "gini": first["gini"],
         "headline": headline,
         "period_from": scope.range.label_from,
         "period_to": scope.range.label_to,

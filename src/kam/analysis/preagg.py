@@ -40,7 +40,10 @@ __all__ = [
     "METRICS",
     "METRIC_SHEETS",
     "METRIC_WORDS",
+    "Facts",
     "distinct_periods",
+    "forget_facts",
+    "learn_facts",
     "metric_values",
     "mrr_by_month",
     "negative_rows",
@@ -78,11 +81,62 @@ def zero_like(column: ir.Column) -> ir.Scalar:
     return ibis.literal(0, type=dtype)
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What is known of a materialised values table without querying it again: its
+    distinct periods and those holding a negative value."""
+
+    periods: tuple[str | None, ...]
+    negative: frozenset[str]
+
+
+# Facts of materialised values tables, keyed by their expression's operation (equal
+# expressions over the same table and connection have equal operations). Whoever
+# materialises a table registers its facts and forgets them before dropping it.
+_FACTS: dict[object, Facts] = {}
+_FACTS_LIMIT = 64
+
+
+def learn_facts(values: ir.Table) -> Facts:
+    """Query the periods (and which of them hold a negative value) of a values table
+    that will not change, and remember them for :func:`scoped_values`.
+
+    Only for tables materialised once per data version (the engine's derived tables):
+    a table that changes in place would be answered from stale facts.
+    """
+    stats = values.group_by("period").agg(low=values.value.min()).to_pyarrow()
+    facts = Facts(
+        tuple(stats.column("period").to_pylist()),
+        frozenset(
+            str(p)
+            for p, low in zip(
+                stats.column("period").to_pylist(),
+                stats.column("low").to_pylist(),
+                strict=True,
+            )
+            if p is not None and low is not None and low < 0
+        ),
+    )
+    if len(_FACTS) >= _FACTS_LIMIT:
+        _FACTS.pop(next(iter(_FACTS)))
+    _FACTS[values.op()] = facts
+    return facts
+
+
+def forget_facts(values: ir.Table) -> None:
+    """Drop what :func:`learn_facts` remembered of ``values``."""
+    _FACTS.pop(values.op(), None)
+
+
 def distinct_periods(
     values: ir.Table, *, column: str = "period", sheet: str = "Revenue"
 ) -> list[Period]:
     """The distinct periods of a table, parsed; a malformed one is an InputError."""
-    found = values.select(column).distinct().to_pyarrow().column(column).to_pylist()
+    known = _FACTS.get(values.op()) if column == "period" else None
+    if known is not None:
+        found: list[str | None] = list(known.periods)
+    else:
+        found = values.select(column).distinct().to_pyarrow().column(column).to_pylist()
     parsed: list[Period] = []
     for text in found:
         if text is None:
@@ -94,9 +148,17 @@ def distinct_periods(
 def relabel(values: ir.Table, labels: Mapping[str, str]) -> ir.Table:
     """Keep the rows whose period is a key of ``labels`` and rename their periods.
 
-    Compiles to ``IN (...)`` and ``CASE``, which every backend runs.
+    Compiles to ``IN (...)`` and a prefix (``'2024-05'`` → ``'2024'``) or ``CASE``,
+    which every backend runs.
     """
     kept = values.filter(values.period.isin(list(labels)))
+    if all(label == text for text, label in labels.items()):
+        return kept
+    lengths = {len(label) for label in labels.values()}
+    if len(lengths) == 1 and all(text.startswith(lb) for text, lb in labels.items()):
+        # Calendar years of months or quarters: a prefix, much cheaper than a CASE
+        # with one branch per period on every row.
+        return kept.mutate(period=kept.period.left(lengths.pop()))
     return kept.mutate(period=kept.period.substitute(dict(labels)))
 
 
@@ -253,5 +315,7 @@ def scoped_values(
     if not chosen:
         raise InputError(f"the {sheet} sheet has no rows in {rng.text}")
     kept = values.filter(values.period.isin([p.text for p in chosen]))
-    reject_negative(kept, metric=metric, sheet=sheet)
+    known = _FACTS.get(values.op())
+    if known is None or any(p.text in known.negative for p in chosen):
+        reject_negative(kept, metric=metric, sheet=sheet)
     return Scope(kept, chosen, rng, warnings, sheet)

@@ -109,6 +109,7 @@ class Engine:
             if name not in derived:
                 derived[name] = self._materialise(loaded.backend, name, expr)
         self._loaded, self._derived, self._defaults = loaded, derived, None
+        self._learn(derived)
         self.loads += 1
         if (
             old is not None
@@ -117,12 +118,35 @@ class Engine:
         ):
             old.backend.disconnect()
 
+    def _metric_tables(self, derived: Mapping[str, ibis.Table]) -> list[ibis.Table]:
+        """The values tables Pareto and ABC read from the derived tables."""
+        from kam.analysis.preagg import metric_values
+
+        by_table = {
+            SHEETS[sheet].table: derived[name]
+            for sheet, name in _DERIVED_FOR.items()
+            if name in derived
+        }
+        return [metric_values({m: t}, m) for m, t in by_table.items()]
+
+    def _learn(self, derived: Mapping[str, ibis.Table]) -> None:
+        # Periods and negative values of the derived tables, queried once per data
+        # version, so that each analysis skips those two scans.
+        from kam.analysis.preagg import learn_facts
+
+        for values in self._metric_tables(derived):
+            learn_facts(values)
+
     def _release(self) -> None:
         """Drop the cached derived tables while their connection is still open.
 
         Ibis drops a cached table when the expression is garbage collected, which
         fails (noisily) once the connection is closed.
         """
+        from kam.analysis.preagg import forget_facts
+
+        for values in self._metric_tables(self._derived):
+            forget_facts(values)
         for table in self._derived.values():
             release = getattr(table, "release", None)
             if release is not None:

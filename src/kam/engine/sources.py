@@ -14,7 +14,8 @@ a workbook path (``.xlsx``, a ``.csv`` file or a folder of CSV files)
     in-memory DuckDB.
 ``parquet:FOLDER``
     A folder of ``<Sheet>.parquet`` files (names match ignoring case), e.g. a
-    benchmark ledger; read in place by DuckDB.
+    benchmark ledger; read in place by DuckDB. Derived tables written beside them
+    (:func:`write_derived`) are read instead of being summed again when newer.
 an Ibis connection URL (``duckdb://file.db``, ``postgres://...``)
     The warehouse mode: the tables named after the sheets (or their store table
     names, ignoring case) are conformed to the contract's columns and types. A live
@@ -60,6 +61,7 @@ __all__ = [
     "Source",
     "WorkbookSource",
     "parse_source",
+    "write_derived",
 ]
 
 #: Builds the derived tables of a set of canonical tables.
@@ -298,11 +300,42 @@ class ParquetSource(Source):
         if not files:
             raise NotFoundError(f"{self.label} holds no <Sheet>.parquet file")
         con = _duckdb()
+        version = self.current_version()
         return Loaded(
             con,
             _register_parquet(con, files, where=str(self.folder)),
-            self.current_version(),
+            version,
+            self._derived(con, version),
         )
+
+    def _derived(self, con: BaseBackend, version: int) -> dict[str, ibis.Table]:
+        """Derived tables kept next to the sheets (``_revenue_by_period.parquet``,
+        ``_mrr_by_month.parquet``, as :func:`write_derived` writes them), used only
+        when written after the last change of every sheet file."""
+        found: dict[str, ibis.Table] = {}
+        for path in sorted(self.folder.glob("_*.parquet")):
+            if path.stat().st_mtime_ns >= version:
+                found[path.stem] = con.read_parquet(path, table_name=path.stem)
+        return found
+
+
+def write_derived(folder: Path, derive: Derive) -> list[Path]:
+    """Write the derived tables of the ``<Sheet>.parquet`` files of ``folder`` next
+    to them (``_<name>.parquet``), so that a later ``parquet:FOLDER`` engine reads
+    them instead of summing the sheets again. Returns the files written."""
+    source = ParquetSource(folder)
+    files = source._files()
+    con = _duckdb()
+    written: list[Path] = []
+    try:
+        tables = _register_parquet(con, files, where=str(folder))
+        for name, expr in derive(tables).items():
+            path = folder / f"{name}.parquet"
+            con.to_parquet(expr, path)
+            written.append(path)
+    finally:
+        con.disconnect()
+    return written
 
 
 def parse_source(source: str, *, database_url: str) -> Source:

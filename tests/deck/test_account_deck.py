@@ -139,3 +139,22 @@ def test_long_ranked_table_continues_and_sums_the_rest_in_others(
     total = sum(Decimal(str(r["value"])) for r in rest)
     assert rows[27][1] == f"others ({len(rest)} accounts)"
     assert rows[27][2] == f"{total:,.2f}"
+
+
+def test_account_mrr_chart_sums_every_plan_per_month(demo_engine: Engine) -> None:
+    mrr = demo_portfolio(seed=7).tables["MRR"].data
+    expected: dict[str, Decimal] = {}
+    for account, month, value in zip(
+        mrr["account_id"], mrr["month"], mrr["mrr"], strict=True
+    ):
+        if account == "A001":
+            expected[str(month)] = expected.get(str(month), Decimal(0)) + value
+    prs = account_deck(demo_engine, "A001")
+    slide = next(
+        s for s in prs.slides if s.shapes[0].text_frame.text.endswith("MRR per month")
+    )
+    chart = next(s.chart for s in slide.shapes if s.has_chart)
+    assert list(chart.plots[0].categories) == sorted(expected)
+    assert list(chart.plots[0].series[0].values) == [
+        float(expected[m]) for m in sorted(expected)
+    ]

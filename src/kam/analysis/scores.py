@@ -25,6 +25,7 @@ __all__ = [
     "disagreement_rows",
     "ones",
     "reject_bad_scores",
+    "with_criterion_stats",
     "x_column",
 ]
 
@@ -128,8 +129,8 @@ def account_scores(
     ``<s>`` (the section score, unrounded); ``overall`` (unrounded), ``weight_sum``
     (Σ V over the account's scored sections), ``criteria_scored``, ``unknown``
     (scores of criteria not on the Criteria sheet), ``disagreements``, ``dups``,
-    ``multi``, ``bad``; with ``wide`` also ``x_<i>`` per criterion (in ``criteria``
-    order).
+    ``multi``, ``bad``; with ``wide`` also ``x_<i>`` (the score) and ``flag_<i>`` (1
+    when its raters disagree) per criterion (in ``criteria`` order).
     """
     pc = per_criterion
     aggs: dict[str, ir.Value] = {}
@@ -141,9 +142,11 @@ def account_scores(
         aggs[f"den_{s}"] = ibis.cases((here, pc.w), else_=ibis.null("float64")).sum()
     if wide:
         for i in range(len(criteria)):
+            here = pc.index == i
             aggs[x_column(i)] = ibis.cases(
-                (pc.index == i, pc.x), else_=ibis.null("float64")
+                (here, pc.x), else_=ibis.null("float64")
             ).max()
+            aggs[f"flag_{i}"] = ibis.cases((here & pc.flag, 1), else_=0).max()
     t = pc.group_by("account_id").agg(
         criteria_scored=pc.section.count(),
         unknown=ones(pc.section.isnull()).sum(),
@@ -231,21 +234,29 @@ def _num(value: object) -> str:
     return str(value)
 
 
+def with_criterion_stats(t: ir.Table, n_criteria: int) -> ir.Table:
+    """Add, on every row of the wide per-account table, each criterion's mean score,
+    accounts scored and disagreements over all rows (``mean_<i>``, ``n_<i>``,
+    ``d_<i>``): whole-table windows, so the figures come with the main query."""
+    whole = ibis.window()
+    stats: dict[str, ir.Value] = {}
+    for i in range(n_criteria):
+        x = t[x_column(i)]
+        stats[f"mean_{i}"] = x.mean().over(whole).round(SCALE)
+        stats[f"n_{i}"] = x.count().over(whole)
+        stats[f"d_{i}"] = t[f"flag_{i}"].sum().over(whole)
+    return t.mutate(**stats)
+
+
 def criteria_table(
-    per_criterion: ir.Table, crits: Sequence[Criterion]
+    first: Mapping[str, object] | None, criteria: Sequence[Criterion]
 ) -> list[dict[str, object]]:
     """Per criterion: section, name, weight, share of the section, mean score,
-    accounts scored and disagreements (the slide's criteria × accounts table)."""
-    pc = per_criterion.filter(per_criterion.section.notnull())
-    stats = pc.group_by("criterion_id").agg(
-        mean=pc.x.mean().round(SCALE),
-        accounts=pc.x.count(),
-        disagreements=ones(pc.flag).sum(),
-    )
-    by_id = {str(r["criterion_id"]): r for r in stats.to_pyarrow().to_pylist()}
+    accounts scored and disagreements (the slide's criteria × accounts table), read
+    from the :func:`with_criterion_stats` columns of any one row (``first``)."""
     out: list[dict[str, object]] = []
-    for c in crits:
-        r = by_id.get(c.criterion_id, {})
+    for i, c in enumerate(criteria):
+        mean = first.get(f"mean_{i}") if first else None
         out.append(
             {
                 "criterion_id": c.criterion_id,
@@ -253,9 +264,9 @@ def criteria_table(
                 "name": c.name,
                 "weight": c.weight,
                 "share": c.share,
-                "mean_score": decimals([r.get("mean")])[0],
-                "accounts": r.get("accounts", 0),
-                "disagreements": r.get("disagreements", 0),
+                "mean_score": decimals([_float(mean)])[0],
+                "accounts": first.get(f"n_{i}", 0) if first else 0,
+                "disagreements": first.get(f"d_{i}", 0) if first else 0,
             }
         )
     return out

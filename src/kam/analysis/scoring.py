@@ -32,6 +32,7 @@ from kam.analysis.scores import (
     decimals,
     disagreement_rows,
     reject_bad_scores,
+    with_criterion_stats,
 )
 from kam.analysis.selection import account_classes
 from kam.analysis.spec import Analysis, Parameter
@@ -187,7 +188,7 @@ def scoring_matrix(
     per_criterion = criterion_scores(
         scores, crits, aggregate=aggregate_raters, disagreement=disagreement
     )
-    per_account = account_scores(per_criterion, crits, weights, wide=stability)
+    per_account = account_scores(per_criterion, crits, weights, wide=True)
     t = per_account.filter(per_account.overall.notnull())
     t = t.mutate(score=t.overall.round(SCALE))
     for s in SECTIONS:
@@ -222,8 +223,11 @@ def scoring_matrix(
     keep += ["name"] if accounts is not None else []
     keep += ["revenue", "abc_class"] if classes.table is not None else []
     keep += ["rank_changes", "rank_min", "rank_max"] if stability else []
-    data = t.select(*keep).order_by("rank", "account_id").to_pyarrow()
-    cols = {n: data.column(n).to_pylist() for n in data.column_names}
+    t = with_criterion_stats(t, len(crits))
+    stats = [f"{k}_{i}" for i in range(len(crits)) for k in ("mean", "n", "d")]
+    data = t.select(*keep, *stats).order_by("rank", "account_id").to_pyarrow()
+    cols = {n: data.column(n).to_pylist() for n in keep}
+    first = data.select(stats).slice(0, 1).to_pylist()
     n_rows = data.num_rows
     if any(sum(v or 0 for v in cols[k]) for k in ("unknown", "dups", "multi", "bad")):
         reject_bad_scores(scores, crits)
@@ -299,7 +303,10 @@ def scoring_matrix(
         parameters,
         summary,
         rows,
-        {"criteria": criteria_table(per_criterion, crits), "disagreements": flagged},
+        {
+            "criteria": criteria_table(first[0] if first else None, crits),
+            "disagreements": flagged,
+        },
         warnings,
     )
 

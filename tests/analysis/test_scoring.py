@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -58,7 +58,7 @@ def growth_only(con: Any) -> Any:
     return criteria(con, [(c, "growth", w) for c, w in GROWTH])
 
 
-def one_rater(account_scores: dict[str, Sequence[float]]) -> list[Any]:
+def one_rater(account_scores: Mapping[str, Sequence[float]]) -> list[Any]:
     return [
         (account, cid, float(x), "ann")
         for account, xs in account_scores.items()

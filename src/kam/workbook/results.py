@@ -21,6 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from xlsxwriter.worksheet import Worksheet
+
 from kam.analysis.registry import REGISTRY
 from kam.analysis.result import AnalysisResult, jsonable
 from kam.workbook.xlsx import (
@@ -284,6 +286,10 @@ def results_bytes(results: Sequence[AnalysisResult]) -> bytes:
 def write_results(results: Sequence[AnalysisResult], path: Path) -> None:
     """Write ``results`` to the workbook ``path`` (ExportError when it cannot)."""
     workbook = open_workbook(path)
+    # A report is read, not re-imported: XlsxWriter's own number writer (16
+    # significant digits, exact for money below 10**13) is ~15 % faster overall than
+    # the exact-repr worksheet of the export on a 10k-account ABC.
+    workbook.worksheet_class = Worksheet
     w = _Writer(workbook)
     taken: set[str] = set()
     for result in results:

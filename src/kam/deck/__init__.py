@@ -7,7 +7,13 @@
 """
 
 from kam.deck.account import account_section
-from kam.deck.build import account_deck, deck_theme, portfolio_deck, write_deck
+from kam.deck.build import (
+    account_deck,
+    deck_bytes,
+    deck_theme,
+    portfolio_deck,
+    write_deck,
+)
 from kam.deck.registry import slide_builder
 from kam.deck.theme import Theme
 
@@ -15,6 +21,7 @@ __all__ = [
     "Theme",
     "account_deck",
     "account_section",
+    "deck_bytes",
     "deck_theme",
     "portfolio_deck",
     "slide_builder",

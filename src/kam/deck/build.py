@@ -6,6 +6,7 @@ user may read, ``None`` for all), so a KAM's deck holds their accounts only.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Collection, Mapping
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ from kam.errors import ExportError, MissingDataError, NotFoundError, ParameterEr
 
 __all__ = [
     "account_deck",
+    "deck_bytes",
     "deck_theme",
     "per_account",
     "portfolio_deck",
@@ -190,6 +192,13 @@ def _account_results(
             continue
         results.append((name, result))
     return results, skipped
+
+
+def deck_bytes(presentation: Any) -> bytes:
+    """The ``.pptx`` file of ``presentation`` as bytes (for a download)."""
+    buffer = io.BytesIO()
+    presentation.save(buffer)
+    return buffer.getvalue()
 
 
 def write_deck(presentation: Any, path: Path) -> None:

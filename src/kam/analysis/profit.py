@@ -19,7 +19,7 @@ Per account over the range (default: the last complete fiscal year):
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -28,7 +28,7 @@ import ibis.expr.types as ir
 
 from kam.analysis.periods import resolve_range, select_periods
 from kam.analysis.preagg import distinct_periods
-from kam.analysis.result import AnalysisResult
+from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.scores import ones
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.whale import (
@@ -201,17 +201,27 @@ def profit_matrix(
         a = a.left_join(names, a.account_id == names.acc_n).drop("acc_n")
     else:
         a = a.mutate(name=ibis.null("string"))
-    # One query ranks the accounts with net revenue > 0 apart from the others.
-    ranked = customer_classes(a.mutate(kept=a.net_revenue > 0), group="kept")
-    fetched = ranked.order_by("rank", "account_id").to_pyarrow().to_pylist()
-    data = [r for r in fetched if r["kept"]]
-    excluded = sorted(
-        (r for r in fetched if not r["kept"]), key=lambda r: str(r["account_id"])
+    # One query ranks the accounts with net revenue > 0 apart from the others;
+    # ratios are floats, computed by the backend.
+    a = a.mutate(
+        kept=a.net_revenue > 0,
+        apart=a.net_revenue <= 0,
+        npi=_ratio(a.net_revenue, a.list_revenue),
+        cts_share=_ratio(a.cost_to_serve, a.net_revenue),
+        margin=_ratio(a.profit, a.net_revenue),
     )
-    included = ranked.filter(ranked.kept)
-    if any(r["problems"] for r in data) or any(r["problems"] for r in excluded):
+    ranked = customer_classes(a, group="kept")
+    fetched = ranked.order_by("rank", "account_id").to_pyarrow()
+    data = fetched.filter(fetched.column("kept"))
+    excluded = sorted(
+        fetched.filter(fetched.column("apart"))
+        .select(["account_id", "name", "net_revenue"])
+        .to_pylist(),
+        key=lambda r: str(r["account_id"]),
+    )
+    if any(fetched.column("problems").to_pylist()):
         _reject_rows(rows_t)
-    missing_cts = sum(r["no_cts"] for r in data) + sum(r["no_cts"] for r in excluded)
+    missing_cts = sum(fetched.column("no_cts").to_pylist())
     if missing_cts:
         if not assume_zero_cts:
             raise InputError(
@@ -219,20 +229,30 @@ def profit_matrix(
                 "parts; fill them or run with assume_zero_cts=true"
             )
         warnings.append(f"cost to serve assumed zero on {missing_cts} rows")
-    rows = _account_rows(data, npi_cutoff, cts_cutoff)
-    npi_cut, cts_cut = rows.cuts
-    grid, products = action_grid(rows_t, included, policies=policies)
+    npis = data.column("npi").to_pylist()
+    ctss = data.column("cts_share").to_pylist()
+    npi_cut = npi_cutoff if npi_cutoff is not None else _median(npis)
+    cts_cut = cts_cutoff if cts_cutoff is not None else _median(ctss)
+    quadrants = [
+        None
+        if npi is None or cts is None or npi_cut is None or cts_cut is None
+        else QUADRANTS[(npi >= npi_cut, cts >= cts_cut)]
+        for npi, cts in zip(npis, ctss, strict=True)
+    ]
+    rows = Rows(
+        data.select([c for c, _ in OUTPUT_COLUMNS if c != "quadrant"]),
+        _with_quadrant(npi_cut, cts_cut),
+    )
+    grid, products = action_grid(rows_t, ranked.filter(ranked.kept), policies=policies)
+    first = data.slice(0, 1).to_pylist()
     summary: dict[str, object] = {
-        "accounts": len(rows.rows),
+        "accounts": data.num_rows,
         "excluded": len(excluded),
         "range": range_text,
         "npi_cutoff": npi_cut,
         "cts_cutoff": cts_cut,
-        "quadrants": {
-            q: sum(1 for r in rows.rows if r["quadrant"] == q)
-            for q in QUADRANTS.values()
-        },
-        **whale_summary(rows.rows),
+        "quadrants": {q: quadrants.count(q) for q in QUADRANTS.values()},
+        **whale_summary(first[0] if first else None),
     }
     if excluded:
         warnings.append(
@@ -260,61 +280,40 @@ def profit_matrix(
         "profit",
         parameters,
         summary,
-        rows.rows,
+        rows,
         {"excluded": apart, "grid": grid, "products": products},
         warnings,
     )
 
 
-class _Rows:
-    def __init__(
-        self, rows: list[dict[str, object]], cuts: tuple[float | None, float | None]
-    ) -> None:
-        self.rows = rows
-        self.cuts = cuts
+def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
+    """``num / den`` as a float, null when ``den`` is null or 0."""
+    return ibis.cases(
+        (den.notnull() & (den != 0), num.cast("float64") / den.cast("float64")),
+        else_=ibis.null("float64"),
+    )
 
 
-def _ratio(num: object, den: object) -> float | None:
-    if not isinstance(num, Decimal) or not isinstance(den, Decimal) or den == 0:
-        return None
-    return float(num / den)
+def _with_quadrant(
+    npi_cut: float | None, cts_cut: float | None
+) -> Callable[[dict[str, object]], dict[str, object]]:
+    """The row handed out: the fetched columns and the quadrant at the cut-offs."""
 
-
-def _account_rows(
-    data: list[dict[str, object]],
-    npi_cutoff: float | None,
-    cts_cutoff: float | None,
-) -> _Rows:
-    npis = [_ratio(r["net_revenue"], r["list_revenue"]) for r in data]
-    ctss = [_ratio(r["cost_to_serve"], r["net_revenue"]) for r in data]
-    npi_cut = npi_cutoff if npi_cutoff is not None else _median(npis)
-    cts_cut = cts_cutoff if cts_cutoff is not None else _median(ctss)
-    rows: list[dict[str, object]] = []
-    for r, npi, cts in zip(data, npis, ctss, strict=True):
+    def convert(row: dict[str, object]) -> dict[str, object]:
+        npi, cts = row["npi"], row["cts_share"]
         quadrant = None
-        if npi is not None and cts is not None and npi_cut is not None:
-            assert cts_cut is not None
+        if (
+            isinstance(npi, float)
+            and isinstance(cts, float)
+            and npi_cut is not None
+            and cts_cut is not None
+        ):
             quadrant = QUADRANTS[(npi >= npi_cut, cts >= cts_cut)]
-        rows.append(
-            {
-                "rank": r["rank"],
-                "account_id": r["account_id"],
-                "name": r["name"],
-                "list_revenue": r["list_revenue"],
-                "net_revenue": r["net_revenue"],
-                "cogs": r["cogs"],
-                "cost_to_serve": r["cost_to_serve"],
-                "profit": r["profit"],
-                "npi": npi,
-                "cts_share": cts,
-                "margin": _ratio(r["profit"], r["net_revenue"]),
-                "quadrant": quadrant,
-                "customer_class": r["customer_class"],
-                "account_share": r["account_share"],
-                "cum_profit_share": r["cum_profit_share"],
-            }
-        )
-    return _Rows(rows, (npi_cut, cts_cut))
+        out = {c: row.get(c) for c, _ in OUTPUT_COLUMNS}
+        out["quadrant"] = quadrant
+        return out
+
+    return convert
 
 
 def profit(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -68,7 +68,7 @@ def customer_classes(per_account: ir.Table, *, group: str | None = None) -> ir.T
     """
     t = per_account
     order = [t.profit.desc(), t.account_id.asc()]
-    by = [t[group]] if group else []
+    by = [group] if group else []
     running = ibis.window(group_by=by, order_by=order, rows=(None, 0))
     whole = ibis.window(group_by=by)
     t = t.mutate(
@@ -80,45 +80,56 @@ def customer_classes(per_account: ir.Table, *, group: str | None = None) -> ir.T
     )
     total = t.total.cast("float64")
     letter = ibis.cases(*((t.quartile == i, c) for i, c in enumerate(CUSTOMER_CLASSES)))
-    return t.mutate(
+    zero = ibis.literal(Decimal("0.00"), type=_MONEY)
+    t = t.mutate(
         customer_class=letter,
         account_share=t.rank.cast("float64") / t.n.cast("float64"),
         cum_profit_share=ibis.cases(
             (t.total > 0, t.cum.cast("float64") / total), else_=ibis.null("float64")
         ),
-    ).drop("quartile", "cum", "total", "n")
+        peak=t.cum.max().over(whole),
+        loss_makers=ibis.cases((t.profit < 0, 1), else_=0).sum().over(whole),
+        eroded=-ibis.cases((t.profit < 0, t.profit), else_=zero).sum().over(whole),
+    )
+    at_peak = ibis.cases((t.cum == t.peak, t.rank), else_=ibis.null("int64"))
+    return t.mutate(peak_accounts=at_peak.min().over(whole)).drop("quartile", "cum")
 
 
-def whale_summary(rows: Sequence[Mapping[str, object]]) -> dict[str, object]:
-    """Headline figures of the whale curve from the ranked account rows.
+def whale_summary(first: Mapping[str, object] | None) -> dict[str, object]:
+    """Headline figures of the whale curve, from the window columns of any one row
+    of :func:`customer_classes` (``first``; ``None`` when there is no account).
 
-    ``total_profit``, ``peak_share`` (height of the curve's peak, e.g. 1.5 = 150 %),
-    ``peak_accounts`` (accounts up to the peak), ``peak_account_share``,
-    ``loss_makers`` (profit < 0), ``profit_eroded`` (−Σ negative profit, a decimal
-    string) and its share of the peak profit ``eroded_share``.
+    ``total_profit``, ``peak_profit`` (decimal strings), ``peak_share`` (height of
+    the curve's peak, e.g. 1.5 = 150 %), ``peak_accounts`` (accounts up to the
+    peak), ``peak_account_share``, ``loss_makers`` (profit < 0), ``profit_eroded``
+    (−Σ negative profit, a decimal string), ``eroded_share`` (of the peak profit)
+    and ``curve_end`` (1.0 when total profit is positive).
     """
-    profits = [p for r in rows if isinstance(p := r["profit"], Decimal)]
-    total = sum(profits, Decimal("0.00"))
-    eroded = -sum((p for p in profits if p < 0), Decimal("0.00"))
-    peak_value = Decimal("0.00")
-    peak_at = 0
-    running = Decimal("0.00")
-    for i, p in enumerate(profits, 1):
-        running += p
-        if running > peak_value:
-            peak_value, peak_at = running, i
+    zero = Decimal("0.00")
+    if first is None:
+        total, peak, eroded, n, losers, at = zero, zero, zero, 0, 0, 0
+    else:
+        total = _dec(first["total"])
+        peak = max(_dec(first["peak"]), zero)
+        eroded = _dec(first["eroded"])
+        n, losers = int(str(first["n"])), int(str(first["loss_makers"]))
+        at = int(str(first["peak_accounts"])) if peak > 0 else 0
     positive = total > 0
     return {
         "total_profit": str(total),
-        "peak_profit": str(peak_value),
-        "peak_share": float(peak_value / total) if positive else None,
-        "peak_accounts": peak_at,
-        "peak_account_share": peak_at / len(profits) if profits else None,
-        "loss_makers": sum(1 for p in profits if p < 0),
+        "peak_profit": str(peak),
+        "peak_share": float(peak / total) if positive else None,
+        "peak_accounts": at,
+        "peak_account_share": at / n if n else None,
+        "loss_makers": losers,
         "profit_eroded": str(eroded),
-        "eroded_share": float(eroded / peak_value) if peak_value > 0 else None,
+        "eroded_share": float(eroded / peak) if peak > 0 else None,
         "curve_end": 1.0 if positive else None,
     }
+
+
+def _dec(value: object) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
 
 
 def _policies(given: Mapping[str, str] | None) -> dict[str, str]:

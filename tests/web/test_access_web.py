@@ -4,6 +4,7 @@ from the demo portfolio's Accounts, Team and AccountTeam tables."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from kam.access import Principal, readable_accounts
 from tests.web.conftest import (
@@ -73,7 +74,7 @@ def test_a_kams_pareto_total_is_the_sum_of_their_own_revenue(
     assert len(period_from) == 4
     expected = sum(
         (
-            r["amount"]
+            Decimal(str(r["amount"]))
             for r in rows(portfolio, "Revenue")
             if r["account_id"] in mine and str(r["period"]).startswith(period_from)
         ),

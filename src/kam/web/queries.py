@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import ibis
 
-from kam.errors import NotFoundError
+from kam.errors import InputError, NotFoundError
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -20,6 +20,7 @@ __all__ = [
     "count_accounts",
     "latest_mrr",
     "mrr_by_plan",
+    "refuse_control_characters",
     "revenue_by_year",
 ]
 
@@ -37,6 +38,8 @@ def accounts(
     segment: str | None = None,
 ) -> list[dict[str, object]]:
     """Accounts by name; ``q`` matches id or name (case-insensitive)."""
+    for name, value in (("q", q), ("owner", owner), ("segment", segment)):
+        refuse_control_characters(name, value)
     if "Accounts" not in tables:
         return []
     t = tables["Accounts"]
@@ -64,6 +67,12 @@ def count_accounts(tables: Tables) -> int:
     if "Accounts" not in tables:
         return 0
     return int(tables["Accounts"].count().to_pyarrow().as_py())
+
+
+def refuse_control_characters(name: str, value: str | None) -> None:
+    """InputError when a filter holds a control character (NUL cannot reach SQL)."""
+    if value and any(ord(ch) < 32 for ch in value):
+        raise InputError(f"{name}={value!r}: control characters are not allowed")
 
 
 def account(tables: Tables, account_id: str) -> dict[str, object]:

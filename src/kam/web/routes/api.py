@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from kam.web.deps import Readable, User, state
@@ -12,6 +12,10 @@ from kam.web.queries import accounts
 from kam.web.routes.params import analysis_params
 
 __all__ = ["router"]
+
+
+#: A filter value: any text without control characters.
+Text = Annotated[str, Query(pattern=r"^[^\x00-\x1f]*$")]
 
 
 class Problem(BaseModel):
@@ -54,9 +58,9 @@ def api_accounts(
     request: Request,
     user: User,
     readable: Readable,
-    q: str = "",
-    owner: str = "",
-    segment: str = "",
+    q: Text = "",
+    owner: Text = "",
+    segment: Text = "",
 ) -> list[dict[str, object]]:
     """The accounts the user may read (id, name, owner, segment, industry, region)."""
     st = state(request)

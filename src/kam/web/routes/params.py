@@ -6,6 +6,7 @@ from fastapi import Request
 
 from kam.analysis.registry import get
 from kam.errors import InputError
+from kam.web.queries import refuse_control_characters
 
 __all__ = ["DEFAULT_ROWS", "analysis_params", "row_limit"]
 
@@ -24,6 +25,8 @@ def analysis_params(request: Request, name: str) -> dict[str, object]:
     Unknown names are passed on too, so the registry names them in its error.
     """
     known = {p.name for p in get(name).parameters}
+    for key, value in request.query_params.items():
+        refuse_control_characters(key, value)
     return {
         key: value
         for key, value in request.query_params.items()

@@ -145,11 +145,21 @@ def test_negative_values_are_rejected_naming_account_and_period() -> None:
         pareto_curve(values([("A", "2024", 10), ("B", "2024", -3)]))
 
 
+def _profit_rows(
+    rows: list[tuple[object, ...]],
+) -> list[tuple[object, ...]]:
+    """Rows of (account, period, product, net, cogs, cts); the list price and the
+    cost-to-serve parts of the profit schema left blank."""
+    return [(*r, None, None, None, None, None) for r in rows]
+
+
 def test_negative_profit_is_rejected() -> None:
     profit = make_table(
         CON,
         "profit",
-        [("A", "2024", None, 100, 30, 20), ("B", "2024", None, 50, 40, 20)],
+        _profit_rows(
+            [("A", "2024", None, 100, 30, 20), ("B", "2024", None, 50, 40, 20)]
+        ),
     )
     with pytest.raises(InputError, match=r"profit must not be negative.*account B"):
         pareto({"profit": profit}, metric="profit")
@@ -167,11 +177,13 @@ def test_profit_metric_is_net_revenue_minus_cogs_minus_cost_to_serve() -> None:
     profit = make_table(
         CON,
         "profit",
-        [
-            ("A", "2024", "P1", 100, 30, 20),
-            ("A", "2024", "P2", 10, None, None),
-            ("B", "2024", None, 80, 10, 10),
-        ],
+        _profit_rows(
+            [
+                ("A", "2024", "P1", 100, 30, 20),
+                ("A", "2024", "P2", 10, None, None),
+                ("B", "2024", None, 80, 10, 10),
+            ]
+        ),
     )
     result = pareto({"profit": profit}, metric="profit", include_zero=False)
     # A: (100 − 30 − 20) + 10 = 60; B: 80 − 10 − 10 = 60; tie ordered by id.

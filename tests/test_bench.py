@@ -160,9 +160,8 @@ def test_ratio_is_baseline_time_over_kam_time() -> None:
     assert Row("c", 10, "accounts", None, {"median_s": 5.0}).ratio is None
 
 
-@pytest.mark.slow
-def test_harness_prints_a_row_per_case_on_200_accounts(tmp_path: Path) -> None:
-    done = subprocess.run(
+def _bench(tmp_path: Path, only: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -171,6 +170,8 @@ def test_harness_prints_a_row_per_case_on_200_accounts(tmp_path: Path) -> None:
             "200",
             "--repeat",
             "1",
+            "--only",
+            only,
             "--data-dir",
             str(tmp_path / "data"),
             "--results-dir",
@@ -182,9 +183,19 @@ def test_harness_prints_a_row_per_case_on_200_accounts(tmp_path: Path) -> None:
         timeout=600,
         check=False,
     )
+
+
+def _cases(stdout: str) -> list[str]:
+    return [line.split("|")[1].strip() for line in stdout.splitlines()[2:]]
+
+
+@pytest.mark.slow
+def test_harness_prints_a_row_per_case_on_200_accounts(tmp_path: Path) -> None:
+    done = _bench(
+        tmp_path, "read_validate_sheet,read_validate_portfolio,import,reimport"
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    cases = [line.split("|")[1].strip() for line in done.stdout.splitlines()[2:]]
-    assert cases == [
+    assert _cases(done.stdout) == [
         "read_validate_sheet",
         "read_validate_portfolio",
         "import: read_validate",
@@ -197,3 +208,19 @@ def test_harness_prints_a_row_per_case_on_200_accounts(tmp_path: Path) -> None:
     assert "failed" not in done.stdout
     assert "CHANGED" not in done.stdout
     assert len(list((tmp_path / "results").glob("*.json"))) == 1
+
+
+@pytest.mark.slow
+def test_analysis_cases_agree_with_both_baselines_on_200_accounts(
+    tmp_path: Path,
+) -> None:
+    # The harness marks a row failed when kam, pandas and DuckDB SQL disagree.
+    done = _bench(tmp_path, "pareto,abc_migration")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert _cases(done.stdout) == [
+        "pareto",
+        "pareto [duckdb-sql]",
+        "abc_migration",
+        "abc_migration [duckdb-sql]",
+    ]
+    assert "failed" not in done.stdout

@@ -200,6 +200,27 @@ def add_classes_chart(
     return chart
 
 
+def _category_chart(
+    shapes: Any,
+    box: Box,
+    chart_type: Any,
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    theme: Theme,
+    number_format: str,
+) -> Any:
+    """A category chart of ``chart_type``, one series per name, labels made safe."""
+    data = CategoryChartData(number_format=number_format)
+    data.categories = [safe_text(c) for c in categories]
+    for name, values in series:
+        data.add_series(safe_text(name), list(values))
+    x, y, cx, cy = box
+    chart = shapes.add_chart(chart_type, x, y, cx, cy, data).chart
+    _style(chart, theme, legend=len(series) > 1)
+    return chart
+
+
 def add_line_chart(
     shapes: Any,
     box: Box,
@@ -210,14 +231,15 @@ def add_line_chart(
     number_format: str = "#,##0",
 ) -> Any:
     """A plain line chart (one line per named series), e.g. an account's MRR."""
-    data = CategoryChartData(number_format=number_format)
-    data.categories = [safe_text(c) for c in categories]
-    for name, values in series:
-        data.add_series(safe_text(name), list(values))
-    x, y, cx, cy = box
-    chart = shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, x, y, cx, cy, data).chart
-    _style(chart, theme, legend=len(series) > 1)
-    return chart
+    return _category_chart(
+        shapes,
+        box,
+        XL_CHART_TYPE.LINE_MARKERS,
+        categories,
+        series,
+        theme=theme,
+        number_format=number_format,
+    )
 
 
 def add_column_chart(
@@ -230,13 +252,15 @@ def add_column_chart(
     number_format: str = "#,##0",
 ) -> Any:
     """Clustered columns (one colour per named series), e.g. revenue per year."""
-    data = CategoryChartData(number_format=number_format)
-    data.categories = [safe_text(c) for c in categories]
-    for name, values in series:
-        data.add_series(safe_text(name), list(values))
-    x, y, cx, cy = box
-    chart = shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, x, y, cx, cy, data).chart
-    _style(chart, theme, legend=len(series) > 1)
+    chart = _category_chart(
+        shapes,
+        box,
+        XL_CHART_TYPE.COLUMN_CLUSTERED,
+        categories,
+        series,
+        theme=theme,
+        number_format=number_format,
+    )
     first = chart.plots[0].series[0].format.fill
     first.solid()
     first.fore_color.rgb = theme.rgb("primary")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,7 @@ class Loaded:
     derived: dict[str, ibis.Table] = field(default_factory=dict)
 
 
-class Source:
+class Source(ABC):
     """A place the canonical tables come from (see the module doc)."""
 
     #: How the source is named in messages.
@@ -96,9 +97,9 @@ class Source:
         """The data version now (cheap; called before every use of the engine)."""
         return 0
 
+    @abstractmethod
     def load(self, derive: Derive) -> Loaded:
         """Open the backend and the canonical tables (and derived ones, if kept)."""
-        raise NotImplementedError
 
 
 def _duckdb() -> BaseBackend:

@@ -43,9 +43,19 @@ app.add_typer(db_app, name="db")
 SHOWN_PROBLEMS = 200
 
 
+#: Width of tables written to a file or a pipe (no terminal to measure).
+PLAIN_WIDTH = 140
+
+
 def _console(stderr: bool = False) -> Console:
     plain = bool(os.environ.get("CI")) or not sys.stdout.isatty()
-    return Console(stderr=stderr, no_color=plain, highlight=False, soft_wrap=plain)
+    return Console(
+        stderr=stderr,
+        no_color=plain,
+        highlight=False,
+        soft_wrap=plain,
+        width=PLAIN_WIDTH if plain else None,
+    )
 
 
 out = _console()

@@ -75,13 +75,22 @@ def print_result(
         console.print(str(headline), markup=False)
     names = _columns(result, columns)
     table = RichTable(title=title, title_justify="left")
-    for name in names:
+    shown = [[cell_text(n, row.get(n)) for n in names] for row in result.rows[:limit]]
+    for i, name in enumerate(names):
         numeric = bool(result.rows) and isinstance(
             result.rows[0].get(name), int | float | Decimal
         )
-        table.add_column(name, justify="right" if numeric else "left")
-    for row in result.rows[:limit]:
-        table.add_row(*(cell_text(n, row.get(n)) for n in names))
+        # Numbers and ids are never cut short on a narrow terminal; text folds.
+        whole = numeric or name.endswith("_id")
+        widest = max((len(cells[i]) for cells in shown), default=0)
+        table.add_column(
+            name,
+            justify="right" if numeric else "left",
+            min_width=widest if whole else None,
+            no_wrap=whole,
+        )
+    for cells in shown:
+        table.add_row(*cells)
     console.print(table)
     hidden = len(result.rows) - limit
     if hidden > 0:

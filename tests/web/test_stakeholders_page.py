@@ -86,3 +86,10 @@ def test_signed_out_visitors_are_sent_to_sign_in(workspace: Workspace) -> None:
     )
     assert response.status_code in (302, 303)
     assert "/signin" in response.headers["location"]
+
+
+def test_the_account_page_links_to_its_decision_map(workspace: Workspace) -> None:
+    client = workspace.client()
+    sign_in(client, _owner_email(workspace))
+    html = client.get(f"/accounts/{FLAGSHIP_ID}").text
+    assert f'href="/accounts/{FLAGSHIP_ID}/stakeholders"' in html

@@ -11,17 +11,14 @@ from decimal import Decimal
 
 import ibis
 
-from kam.errors import InputError, NotFoundError
+from kam.errors import InputError
 
 __all__ = [
     "ACCOUNT_COLUMNS",
-    "account",
     "accounts",
     "count_accounts",
     "latest_mrr",
-    "mrr_by_plan",
     "refuse_control_characters",
-    "revenue_by_year",
 ]
 
 Tables = Mapping[str, ibis.Table]
@@ -73,52 +70,6 @@ def refuse_control_characters(name: str, value: str | None) -> None:
     """InputError when a filter holds a control character (NUL cannot reach SQL)."""
     if value and any(ord(ch) < 32 for ch in value):
         raise InputError(f"{name}={value!r}: control characters are not allowed")
-
-
-def account(tables: Tables, account_id: str) -> dict[str, object]:
-    """One account's profile; NotFoundError when it is not among ``tables``."""
-    t = tables.get("Accounts")
-    rows = (
-        t.filter(t["account_id"] == account_id).to_pyarrow().to_pylist()
-        if t is not None
-        else []
-    )
-    if not rows:
-        raise NotFoundError(f"there is no account {account_id!r}")
-    row: dict[str, object] = rows[0]
-    return row
-
-
-def revenue_by_year(tables: Tables, account_id: str) -> list[dict[str, object]]:
-    """``year, amount`` of one account, calendar years from the period's first four
-    characters."""
-    if "Revenue" not in tables:
-        return []
-    t = tables["Revenue"]
-    t = t.filter(t["account_id"] == account_id)
-    out = (
-        t.mutate(year=t["period"].substr(0, 4))
-        .group_by("year")
-        .agg(amount=lambda x: x["amount"].sum())
-        .order_by("year")
-    )
-    rows: list[dict[str, object]] = out.to_pyarrow().to_pylist()
-    return rows
-
-
-def mrr_by_plan(tables: Tables, account_id: str) -> list[dict[str, object]]:
-    """``month, plan, mrr`` of one account, by month then plan."""
-    if "MRR" not in tables:
-        return []
-    t = tables["MRR"]
-    out = (
-        t.filter(t["account_id"] == account_id)
-        .group_by("month", "plan")
-        .agg(mrr=lambda x: x["mrr"].sum())
-        .order_by("month", "plan")
-    )
-    rows: list[dict[str, object]] = out.to_pyarrow().to_pylist()
-    return rows
 
 
 def latest_mrr(tables: Tables) -> tuple[str | None, Decimal]:

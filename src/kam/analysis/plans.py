@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import POOLED, abc
 from kam.analysis.result import AnalysisResult
-from kam.analysis.spec import Analysis, Parameter
+from kam.analysis.spec import PLAN_ACCOUNT, Analysis, Parameter
 from kam.errors import InputError, MissingDataError
 
 __all__ = [
@@ -344,12 +344,7 @@ ANALYSIS = Analysis(
     description="Completeness and staleness per section, flagged objectives and "
     "actions, KPI actuals next to the targets.",
     parameters=(
-        Parameter(
-            "account",
-            "text",
-            None,
-            "the account whose plan to read (blank = the KAM programme)",
-        ),
+        PLAN_ACCOUNT,
         Parameter(
             "as_of",
             "date",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import ibis.expr.types as ir
 
 from kam.analysis.result import AnalysisResult
-from kam.analysis.spec import Analysis, Parameter
+from kam.analysis.spec import PLAN_ACCOUNT, Analysis, Parameter
 from kam.errors import MissingDataError
 
 __all__ = [
@@ -296,12 +296,7 @@ ANALYSIS = Analysis(
     title="Team responsibilities (RACI)",
     description="The RACI rules as errors and warnings, and workload per role.",
     parameters=(
-        Parameter(
-            "account",
-            "text",
-            None,
-            "the account whose plan to read (blank = the KAM programme)",
-        ),
+        PLAN_ACCOUNT,
         Parameter(
             "max_consulted",
             "int",

@@ -19,7 +19,7 @@ from kam.analysis.preagg import METRIC_SHEETS
 from kam.analysis.result import AnalysisResult
 from kam.errors import InputError, ParameterError
 
-__all__ = ["Analysis", "ParamType", "Parameter"]
+__all__ = ["PLAN_ACCOUNT", "Analysis", "ParamType", "Parameter"]
 
 ParamType = Literal[
     "choice", "float", "int", "bool", "period", "date", "floats", "text"
@@ -214,3 +214,12 @@ class Analysis:
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+#: The ``account`` parameter of the planning tools (timeline, RACI, plans).
+PLAN_ACCOUNT = Parameter(
+    "account",
+    "text",
+    None,
+    "the account whose plan to read (blank = the KAM programme)",
+)

@@ -25,7 +25,7 @@ from kam.analysis.critical_path import (
 )
 from kam.analysis.critical_path import parse_predecessors as parse_links
 from kam.analysis.result import AnalysisResult
-from kam.analysis.spec import Analysis, Parameter
+from kam.analysis.spec import PLAN_ACCOUNT, Analysis, Parameter
 from kam.analysis.workdays import Calendar, parse_holidays
 from kam.errors import MissingDataError, Problem, WorkbookError
 
@@ -295,12 +295,7 @@ ANALYSIS = Analysis(
     title="Implementation timeline",
     description="Critical path on working days: dates, floats, progress and slip.",
     parameters=(
-        Parameter(
-            "account",
-            "text",
-            None,
-            "the account whose plan to read (blank = the KAM programme)",
-        ),
+        PLAN_ACCOUNT,
         Parameter(
             "as_of",
             "date",

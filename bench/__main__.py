@@ -18,6 +18,7 @@ from typing import Any
 
 from bench import (  # registers the cases
     analysis_cases,
+    dashboard_cases,
     deck_cases,
     import_cases,
     load_cases,
@@ -34,7 +35,14 @@ from bench.harness import (
     run_case,
 )
 
-_ = (analysis_cases, deck_cases, import_cases, load_cases, selection_cases)
+_ = (
+    analysis_cases,
+    dashboard_cases,
+    deck_cases,
+    import_cases,
+    load_cases,
+    selection_cases,
+)
 DEFAULT_SIZES = "10k,100k"
 
 

@@ -933,3 +933,9 @@ CASES.append(
         ],
     )
 )
+
+# Cases kept in their own modules, one per family of analyses (imported last: they use
+# the helpers above).
+from tests.analysis import golden_dashboards, golden_health  # noqa: E402
+
+CASES += golden_dashboards.CASES + golden_health.CASES

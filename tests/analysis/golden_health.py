@@ -1,0 +1,7 @@
+"""Golden cases for the health analyses, appended to ``golden.CASES``."""
+
+from __future__ import annotations
+
+from tests.analysis.golden import GoldenCase
+
+CASES: list[GoldenCase] = []

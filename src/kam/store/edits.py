@@ -1,0 +1,773 @@
+"""Edit one row of any sheet: add, update, delete — validated, checked, audited.
+
+Every browser editor (the stakeholder map, scores, risks, plans, tasks, ...) goes
+through this module, so each edit is handled the same way:
+
+* **Values** are converted by the import's own converters
+  (:func:`kam.workbook.convert.convert_column`): a form's text ``"4"`` becomes ``4``,
+  blanks take the column's default, a required blank or an out-of-range value is a
+  :class:`~kam.errors.Problem` naming the sheet, column and value as typed. Sheet
+  rules that look at one row (:data:`kam.workbook.checks.SHEET_CHECKS`, e.g. the
+  currency) and the tree rule (no reports-to, parent-account or parent-unit cycle,
+  :func:`kam.workbook.checks.check_cycles`) run too. The ``weights`` rule (a
+  section's weights sum to 1) spans rows and is left to the import.
+* **References** (:attr:`kam.model.Column.ref`) must name a stored row
+  (:func:`kam.workbook.checks.check_references` words the problem). A row of an
+  account-scoped sheet may only refer to rows of the same account (a stakeholder's
+  ``reports_to`` and ``unit_id`` are on its account); a row of a link sheet such as
+  Influences or Touchpoints takes the account of the stakeholders it names, and they
+  must all be on one account. A referenced row on an account the user may not read
+  is reported exactly like a missing one.
+* **Deleting** a row that other rows name: rows of a *link sheet* (every key column
+  is a reference: Influences, Touchpoints, AccountTeam, Coverage) go with it — a
+  dotted line means nothing without its two ends; any other reference (a
+  ``reports_to``, a ``unit_id``, an ``owner``, an ``account_id``, a Revenue row's
+  product) blocks the delete with a problem naming the rows, so nothing is
+  re-parented silently. Move the reports first, then delete.
+* **Access** (:func:`require_edit`, the one check the web routes call too): a row
+  belongs to the accounts found above; the user must be able to read each of them
+  (else :class:`~kam.errors.NotFoundError`, like an account that does not exist) and
+  edit each of them (else :class:`~kam.errors.PermissionDenied`), as
+  :mod:`kam.access` decides. Rows of no account (Settings, Team, Products, Criteria,
+  HealthModel, Accounts, programme tasks) need a role that edits everything.
+* **Optimistic concurrency**: :func:`row_version` is a hash of a row's stored
+  values. An update or delete passes the version the user saw; if the row has
+  changed since, :class:`~kam.errors.ConflictError` is raised with ``current``
+  holding the stored values (and ``current["version"]`` their version); a row that
+  is gone raises :class:`~kam.errors.NotFoundError`.
+* **One transaction per edit**: the data-version row is locked first (imports and
+  edits take turns on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` does the same), the
+  row is read, checked and written, ``data_version`` goes up by one (so engine
+  snapshots and cached results refresh) and one ``kam_audit`` row is written:
+  action ``edit.add|edit.update|edit.delete``, target ``"<Sheet> <key>"``, detail
+  ``{"sheet", "key", "before", "after", "cascaded"}`` with JSON values.
+
+Problems are raised together as :class:`EditError` (an InputError: HTTP 400).
+Keyless sheets (Surveys) and the wide Responsibilities sheet are edited by import.
+
+How another page uses it (a risk editor, say)::
+
+    from kam.store import edits
+
+    edits.require_edit(store, user.principal, account_id)   # guard the form page
+    row = edits.read_row(store, user.principal, "Risks", key)
+    version = edits.row_version(row)                          # hidden form field
+    ...
+    try:
+        edits.update_row(store, user.principal, "Risks", key,
+                         {"owner": form["owner"]}, version=form["version"])
+    except edits.EditError as e:       # 400: show e.problems next to the fields
+        ...
+    except ConflictError as e:         # 409: show e.current (someone else's edit)
+        ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from kam.access import Principal, editable_accounts, readable_accounts
+from kam.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    Problem,
+)
+from kam.model import EXTRA, SETTINGS_DEFAULTS, SHEETS, Column, Row, Sheet
+from kam.store.db import read_connection, translate_errors, write_connection
+from kam.store.repository import DATA_VERSION, Store, _data_version
+from kam.store.tables import (
+    KEY_SEPARATOR,
+    ROW_KEY,
+    column_kinds,
+    data_table,
+    encode_part,
+    meta,
+)
+from kam.store.types import dump_extra, load_extra
+from kam.users import record
+from kam.workbook.checks import (
+    SHEET_CHECKS,
+    Collector,
+    Context,
+    SheetData,
+    check_cycles,
+    check_references,
+)
+from kam.workbook.convert import convert_column, shown
+from kam.workbook.validate import _TREES
+
+__all__ = [
+    "EditError",
+    "EditResult",
+    "Key",
+    "add_row",
+    "delete_row",
+    "read_row",
+    "require_edit",
+    "row_version",
+    "update_row",
+]
+
+#: A row's key: ``{column: value}`` over ``Sheet.key``, or the id itself for sheets
+#: keyed by one column.
+Key = Mapping[str, object] | str
+
+#: Sheet rules that span several rows; a one-row edit cannot satisfy them alone.
+_MULTI_ROW_RULES = frozenset({"weights"})
+
+
+class EditError(InputError):
+    """An edit was refused; ``problems`` names sheet, column and value of each."""
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        self.problems: list[Problem] = list(problems)
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """What an edit did. ``before``/``after`` are canonical rows (None if absent)."""
+
+    sheet: str
+    action: str
+    key: dict[str, object]
+    before: Row | None
+    after: Row | None
+    version: str | None
+    data_version: int
+    cascaded: list[tuple[str, Row]] = field(default_factory=list)
+
+
+# -- helpers on rows -------------------------------------------------------------
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in sorted(value.items())}
+    return value
+
+
+def _json_row(row: Mapping[str, object] | None) -> dict[str, object] | None:
+    if row is None:
+        return None
+    return {k: _json_value(v) for k, v in row.items()}
+
+
+def row_version(row: Mapping[str, object]) -> str:
+    """A short hash of the row's values: changes whenever any stored value does."""
+    text = json.dumps(_json_row(row), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _sheet(name: str) -> Sheet:
+    s = SHEETS.get(name)
+    if s is None:
+        raise InputError(f"there is no sheet {name!r}")
+    if s.key is None or s.wide:
+        raise InputError(f"{name} rows cannot be edited one by one; import the sheet")
+    return s
+
+
+def _columns(s: Sheet) -> list[str]:
+    return [c for c, _ in column_kinds(s)]
+
+
+def _key_of(s: Sheet, key: Key) -> dict[str, object]:
+    assert s.key is not None
+    if isinstance(key, str):
+        if len(s.key) != 1:
+            raise InputError(f"a {s.name} row is identified by {', '.join(s.key)}")
+        key = {s.key[0]: key}
+    missing = [k for k in s.key if k not in key]
+    if missing:
+        raise InputError(f"{s.name}: the key lacks {', '.join(missing)}")
+    out: dict[str, object] = {}
+    for k in s.key:
+        v = key[k]
+        out[k] = v.strip() if isinstance(v, str) else v
+    return out
+
+
+def _row_key(s: Sheet, key: Mapping[str, object]) -> str:
+    assert s.key is not None
+    return KEY_SEPARATOR.join(encode_part(key[k]) for k in s.key)
+
+
+def _key_text(s: Sheet, key: Mapping[str, object]) -> str:
+    assert s.key is not None
+    parts = [str(key[k]) for k in s.key]
+    return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
+
+
+def _load(
+    conn: Connection, s: Sheet, row_key: str, *, lock: bool = False
+) -> Row | None:
+    table = data_table(s.name)
+    query = sa.select(*(table.c[c] for c in _columns(s))).where(
+        table.c[ROW_KEY] == row_key
+    )
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    found = conn.execute(query).first()
+    if found is None:
+        return None
+    row = dict(zip(_columns(s), found, strict=True))
+    row[EXTRA] = load_extra(row[EXTRA])
+    return row
+
+
+def _column(s: Sheet, name: str) -> Column:
+    return s.column(name)
+
+
+# -- validation ----------------------------------------------------------------
+
+
+def _convert(
+    s: Sheet, values: Mapping[str, object], problems: list[Problem]
+) -> dict[str, object]:
+    """Each given value through the import's converter for its column."""
+    out: dict[str, object] = {}
+    for name, raw in values.items():
+        if name == EXTRA:
+            out[EXTRA] = {str(k): str(v) for k, v in dict(raw or {}).items()}  # type: ignore[call-overload]
+            continue
+        col = _column(s, name)
+        cell = format(raw, "f") if isinstance(raw, Decimal) else raw
+        result = convert_column(col, [cell])
+        if result.errors:
+            problems.append(
+                Problem(
+                    result.errors[0][1],
+                    s.name,
+                    None,
+                    name,
+                    shown(raw),
+                    col.expected,
+                )
+            )
+            out[name] = None
+        else:
+            out[name] = result.values[0]
+    return out
+
+
+def _unknown_columns(s: Sheet, values: Mapping[str, object]) -> None:
+    known = set(s.column_names) | {EXTRA}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InputError(f"{s.name} has no column {', '.join(unknown)}")
+
+
+def _sheet_data(
+    s: Sheet, row: Mapping[str, object], raw: Mapping[str, object]
+) -> SheetData:
+    names = [c.name for c in s.columns]
+    return SheetData(
+        sheet=s,
+        rows=[0],
+        values={n: [row.get(n)] for n in names},
+        raw={n: [raw.get(n, row.get(n))] for n in names},
+        bad={},
+        extra=[{}],
+        present=set(names),
+    )
+
+
+def _without_rows(problems: Iterable[Problem]) -> list[Problem]:
+    # The checks speak of spreadsheet rows; an edit has none.
+    out = []
+    for p in problems:
+        message = re.sub(r" \(rows? [\d, ]+\)", "", p.message)
+        out.append(dataclasses.replace(p, row=None, message=message))
+    return out
+
+
+def _workspace_currency(conn: Connection) -> str:
+    settings = data_table("Settings")
+    stored = conn.execute(
+        sa.select(settings.c.value).where(settings.c.key == "currency")
+    ).scalar_one_or_none()
+    return str(stored or SETTINGS_DEFAULTS["currency"]).strip().upper()
+
+
+def _ref_targets(
+    conn: Connection,
+    s: Sheet,
+    row: Mapping[str, object],
+    readable: frozenset[str] | None,
+) -> tuple[dict[tuple[str, str], set[str] | None], dict[str, str | None]]:
+    """Per referenced (sheet, column): the ids found; per ref column: its account.
+
+    A target on an account the user may not read counts as missing.
+    """
+    ids: dict[tuple[str, str], set[str] | None] = {}
+    accounts: dict[str, str | None] = {}
+    for col in s.columns:
+        ref, value = col.ref, row.get(col.name)
+        if ref is None:
+            continue
+        target_sheet = SHEETS[ref.sheet]
+        target = data_table(ref.sheet)
+        found: set[str] = ids.get((ref.sheet, ref.column)) or set()
+        if (
+            ref.when_present
+            and not conn.execute(sa.select(target.c[ROW_KEY]).limit(1)).first()
+        ):
+            ids[(ref.sheet, ref.column)] = None
+            continue
+        if value is not None:
+            wanted = [target.c["account_id"]] if target_sheet.account_scoped else []
+            hit = conn.execute(
+                sa.select(target.c[ref.column], *wanted)
+                .where(target.c[ref.column] == value)
+                .limit(1)
+            ).first()
+            if hit is not None:
+                account = hit[1] if target_sheet.account_scoped else None
+                if ref.sheet == "Accounts":
+                    account = str(value)
+                visible = account is None or readable is None or account in readable
+                if visible:
+                    found.add(str(value))
+                    if target_sheet.account_scoped or ref.sheet == "Accounts":
+                        accounts[col.name] = account
+        ids[(ref.sheet, ref.column)] = found
+    return ids, accounts
+
+
+def _check(
+    conn: Connection,
+    s: Sheet,
+    row: Row,
+    raw: Mapping[str, object],
+    problems: list[Problem],
+    ids: Mapping[tuple[str, str], set[str] | None],
+    ref_accounts: Mapping[str, str | None],
+    *,
+    tree_changed: bool,
+) -> None:
+    """References, same-account rule, cycles and one-row sheet rules."""
+    c = Collector()
+    data = _sheet_data(s, row, raw)
+    check_references(data, ids, c)
+    home = row.get("account_id") if s.account_scoped else None
+    for name, account in ref_accounts.items():
+        if name == "account_id" or account is None:
+            continue
+        if s.account_scoped and home is not None and account != home:
+            c.error(
+                f"{row[name]!r} belongs to account {account}, not to {home}",
+                s.name,
+                0,
+                name,
+                str(row[name]),
+                f"an id of account {home}",
+            )
+    if not s.account_scoped:
+        distinct = {a for a in ref_accounts.values() if a is not None}
+        if len(distinct) > 1:
+            names = ", ".join(f"{n} {row[n]}" for n in ref_accounts)
+            c.error(
+                f"{names} belong to different accounts ({', '.join(sorted(distinct))})",
+                s.name,
+                0,
+                None,
+                None,
+                "ids of one account",
+            )
+    if tree_changed and s.name in _TREES:
+        id_col, parent_col = _TREES[s.name]
+        table = data_table(s.name)
+        stored = conn.execute(sa.select(table.c[id_col], table.c[parent_col])).all()
+        parent: dict[object, object] = {i: p for i, p in stored}  # noqa: C416
+        parent[row[id_col]] = row[parent_col]
+        tree = SheetData(
+            sheet=s,
+            rows=list(range(len(parent))),
+            values={id_col: list(parent), parent_col: list(parent.values())},
+            raw={},
+            bad={},
+            extra=[],
+            present={id_col, parent_col},
+        )
+        before = len(c.errors)
+        check_cycles(tree, id_col, parent_col, c)
+        # Only the cycles through the edited row are this edit's doing.
+        mine = str(row[id_col])
+        c.errors[before:] = [
+            p
+            for p in c.errors[before:]
+            if mine in p.message.split(": ", 1)[-1].split(" → ")
+        ]
+    ctx = Context(_workspace_currency(conn), ids, {})
+    if s.name == "Tasks":
+        tasks = data_table("Tasks")
+        known = {str(t) for t in conn.execute(sa.select(tasks.c.task_id)).scalars()}
+        ctx = Context(ctx.workspace_currency, ids, {("Tasks", "task_id"): known})
+    for name in s.checks:
+        rule = SHEET_CHECKS.get(name)
+        if rule is not None and name not in _MULTI_ROW_RULES:
+            rule(data, c, ctx)
+            row.update({k: v[0] for k, v in data.values.items()})
+    problems.extend(_without_rows(c.errors))
+
+
+# -- access --------------------------------------------------------------------
+
+
+def require_edit(
+    source: Store | Connection, principal: Principal, account_id: str | None
+) -> None:
+    """Raise unless ``principal`` may edit ``account_id`` (None: portfolio data).
+
+    An account the user may not read raises NotFoundError (as if it did not
+    exist); one they read but may not edit raises PermissionDenied.
+    """
+    _require(source, principal, [account_id])
+
+
+def _require(
+    source: Store | Connection,
+    principal: Principal,
+    accounts: Iterable[str | None],
+) -> None:
+    wanted = set(accounts)
+    editable = editable_accounts(source, principal)
+    if editable is None:
+        return
+    if not editable:
+        raise PermissionDenied("your role may not edit data")
+    readable = readable_accounts(source, principal)
+    for account in sorted(wanted, key=lambda a: a or ""):
+        if account is None:
+            raise PermissionDenied("only an admin or analyst may edit portfolio data")
+        if readable is not None and account not in readable:
+            raise NotFoundError(f"there is no account {account!r}")
+        if account not in editable:
+            raise PermissionDenied(f"you may read account {account} but not edit it")
+
+
+def _accounts_of(
+    s: Sheet, row: Mapping[str, object], ref_accounts: Mapping[str, str | None]
+) -> set[str | None]:
+    if s.name == "Accounts":
+        return {None}
+    if s.account_scoped:
+        account = row.get("account_id")
+        return {None if account is None else str(account)}
+    linked: set[str | None] = {a for a in ref_accounts.values() if a is not None}
+    if linked:
+        return linked
+    scoped_refs = [
+        c for c in s.columns if c.ref is not None and SHEETS[c.ref.sheet].account_scoped
+    ]
+    # Unresolved references to account rows: the problems will say so.
+    return set() if scoped_refs else {None}
+
+
+# -- the edits -------------------------------------------------------------------
+
+
+def read_row(store: Store, principal: Principal, sheet: str, key: Key) -> Row:
+    """The stored row, if ``principal`` may read its account; else NotFoundError."""
+    s = _sheet(sheet)
+    k = _key_of(s, key)
+    with translate_errors("cannot read the row"), read_connection(store.engine) as conn:
+        row = _load(conn, s, _row_key(s, k))
+        if row is not None:
+            _, ref_accounts = _ref_targets(conn, s, row, None)
+            readable = readable_accounts(conn, principal)
+            accounts = _accounts_of(s, row, ref_accounts) - {None}
+            if readable is None or accounts <= readable:
+                return row
+    raise NotFoundError(f"there is no {s.name} row {_key_text(s, k)}")
+
+
+def add_row(
+    store: Store, principal: Principal, sheet: str, values: Mapping[str, object]
+) -> EditResult:
+    """Add a row of ``sheet``; ``values`` as typed (text) or canonical values."""
+    s = _sheet(sheet)
+    _unknown_columns(s, values)
+    problems: list[Problem] = []
+    full = {c.name: values.get(c.name) for c in s.columns}
+    row: Row = _convert(s, full, problems)
+    row[EXTRA] = {str(k): str(v) for k, v in dict(values.get(EXTRA) or {}).items()}  # type: ignore[call-overload]
+    assert s.key is not None
+    key = {k: row[k] for k in s.key}
+    with (
+        translate_errors("the edit was rolled back"),
+        write_connection(store.engine) as conn,
+    ):
+        version = _data_version(conn, lock=True)
+        ids, ref_accounts = _ref_targets(
+            conn, s, row, readable_accounts(conn, principal)
+        )
+        _require(conn, principal, _accounts_of(s, row, ref_accounts))
+        _raise(s, "add", problems)
+        if _load(conn, s, _row_key(s, key)) is not None:
+            problems.append(
+                Problem(
+                    f"{_key_text(s, key)} already exists",
+                    s.name,
+                    None,
+                    ", ".join(s.key),
+                    _key_text(s, key),
+                    "a new key",
+                )
+            )
+        _check(conn, s, row, values, problems, ids, ref_accounts, tree_changed=True)
+        _raise(s, "add", problems)
+        conn.execute(data_table(s.name).insert().values(_stored(s, key, row)))
+        return _finish(conn, principal, s, "add", key, None, row, version)
+
+
+def update_row(
+    store: Store,
+    principal: Principal,
+    sheet: str,
+    key: Key,
+    changes: Mapping[str, object],
+    *,
+    version: str,
+) -> EditResult:
+    """Change some columns of a row the user saw at ``version``.
+
+    Key columns cannot change (delete the row and add another). Raises
+    ConflictError (with the stored values) when the row changed since ``version``.
+    """
+    s = _sheet(sheet)
+    _unknown_columns(s, changes)
+    k = _key_of(s, key)
+    problems: list[Problem] = []
+    converted = _convert(s, changes, problems)
+    with (
+        translate_errors("the edit was rolled back"),
+        write_connection(store.engine) as conn,
+    ):
+        data_version = _data_version(conn, lock=True)
+        before = _current(conn, principal, s, k, version)
+        row: Row = {**before, **converted}
+        readable = readable_accounts(conn, principal)
+        ids, ref_accounts = _ref_targets(conn, s, row, readable)
+        _, old_accounts = _ref_targets(conn, s, before, None)
+        _require(
+            conn,
+            principal,
+            _accounts_of(s, row, ref_accounts) | _accounts_of(s, before, old_accounts),
+        )
+        assert s.key is not None
+        for name in s.key:
+            if name in converted and converted[name] != before[name]:
+                problems.append(
+                    Problem(
+                        "a key column cannot change; delete the row and add a new one",
+                        s.name,
+                        None,
+                        name,
+                        shown(changes[name]),
+                        str(before[name]),
+                    )
+                )
+        tree = s.name in _TREES and _TREES[s.name][1] in converted
+        _check(conn, s, row, changes, problems, ids, ref_accounts, tree_changed=tree)
+        _raise(s, "update", problems)
+        if row == before:
+            return EditResult(s.name, "update", k, before, row, version, data_version)
+        table = data_table(s.name)
+        conn.execute(
+            table.update()
+            .where(table.c[ROW_KEY] == _row_key(s, k))
+            .values(_stored(s, k, row))
+        )
+        return _finish(conn, principal, s, "update", k, before, row, data_version)
+
+
+def delete_row(
+    store: Store, principal: Principal, sheet: str, key: Key, *, version: str
+) -> EditResult:
+    """Delete a row the user saw at ``version``, with the link rows that name it.
+
+    Refused (EditError) while a non-link row refers to it.
+    """
+    s = _sheet(sheet)
+    k = _key_of(s, key)
+    with (
+        translate_errors("the edit was rolled back"),
+        write_connection(store.engine) as conn,
+    ):
+        data_version = _data_version(conn, lock=True)
+        before = _current(conn, principal, s, k, version)
+        _, ref_accounts = _ref_targets(conn, s, before, None)
+        _require(conn, principal, _accounts_of(s, before, ref_accounts))
+        problems: list[Problem] = []
+        cascaded = _dependants(conn, s, k, problems)
+        _raise(s, "delete", problems)
+        for name, row_key, _row in cascaded:
+            table = data_table(name)
+            conn.execute(table.delete().where(table.c[ROW_KEY] == row_key))
+        table = data_table(s.name)
+        conn.execute(table.delete().where(table.c[ROW_KEY] == _row_key(s, k)))
+        gone = [(name, row) for name, _, row in cascaded]
+        return _finish(
+            conn, principal, s, "delete", k, before, None, data_version, gone
+        )
+
+
+def _is_link_sheet(s: Sheet) -> bool:
+    return s.key is not None and all(s.column(k).ref is not None for k in s.key)
+
+
+def _dependants(
+    conn: Connection, s: Sheet, key: Mapping[str, object], problems: list[Problem]
+) -> list[tuple[str, str, Row]]:
+    """Link rows to delete with the row; a problem per other referring row."""
+    cascade: list[tuple[str, str, Row]] = []
+    assert s.key is not None
+    if len(s.key) != 1:
+        return cascade
+    id_col, value = s.key[0], key[s.key[0]]
+    for other in SHEETS.values():
+        if other.key is None:
+            continue
+        for col in other.columns:
+            ref = col.ref
+            if ref is None or ref.sheet != s.name or ref.column != id_col:
+                continue
+            table = data_table(other.name)
+            found = (
+                conn.execute(
+                    sa.select(table.c[ROW_KEY]).where(table.c[col.name] == value)
+                )
+                .scalars()
+                .all()
+            )
+            if not found:
+                continue
+            if _is_link_sheet(other) and col.name in other.key and s.name != "Accounts":
+                for row_key in found:
+                    row = _load(conn, other, row_key)
+                    assert row is not None
+                    cascade.append((other.name, row_key, row))
+                continue
+            names = [_key_text(other, r) for r in _rows_by_key(conn, other, found)]
+            listed = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
+            problems.append(
+                Problem(
+                    f"{value!r} is still named in column {col.name} of {other.name} "
+                    f"({listed}); change those rows first",
+                    s.name,
+                    None,
+                    id_col,
+                    str(value),
+                    f"a {s.name} row that no {other.name} row names",
+                )
+            )
+    return cascade
+
+
+def _rows_by_key(conn: Connection, s: Sheet, row_keys: Iterable[str]) -> list[Row]:
+    rows = [_load(conn, s, rk) for rk in row_keys]
+    return sorted((r for r in rows if r is not None), key=lambda r: _key_text(s, r))
+
+
+def _current(
+    conn: Connection,
+    principal: Principal,
+    s: Sheet,
+    key: Mapping[str, object],
+    version: str,
+) -> Row:
+    row = _load(conn, s, _row_key(s, key), lock=True)
+    if row is None:
+        raise NotFoundError(f"there is no {s.name} row {_key_text(s, key)}")
+    current = row_version(row)
+    if current != version:
+        # Access first, so a stale edit does not show another account's values.
+        _, ref_accounts = _ref_targets(conn, s, row, None)
+        _require(conn, principal, _accounts_of(s, row, ref_accounts))
+        shown_row = {**(_json_row(row) or {}), "version": current}
+        raise ConflictError(
+            f"{s.name} {_key_text(s, key)} was changed by someone else since you "
+            "opened it; its current values are shown",
+            shown_row,
+        )
+    return row
+
+
+def _raise(s: Sheet, action: str, problems: list[Problem]) -> None:
+    if problems:
+        n = len(problems)
+        raise EditError(
+            f"the {action} of a {s.name} row was refused: "
+            f"{n} problem{'s' if n != 1 else ''}",
+            problems,
+        )
+
+
+def _stored(
+    s: Sheet, key: Mapping[str, object], row: Mapping[str, object]
+) -> dict[str, Any]:
+    values: dict[str, Any] = {ROW_KEY: _row_key(s, key)}
+    for name in _columns(s):
+        values[name] = dump_extra(row.get(EXTRA)) if name == EXTRA else row.get(name)
+    return values
+
+
+def _finish(
+    conn: Connection,
+    principal: Principal,
+    s: Sheet,
+    action: str,
+    key: dict[str, object],
+    before: Row | None,
+    after: Row | None,
+    data_version: int,
+    cascaded: list[tuple[str, Row]] | None = None,
+) -> EditResult:
+    version = data_version + 1
+    conn.execute(
+        meta.update().where(meta.c.key == DATA_VERSION).values(value=str(version))
+    )
+    gone = cascaded or []
+    record(
+        conn,
+        f"edit.{action}",
+        user_id=principal.user_id,
+        target=f"{s.name} {_key_text(s, key)}",
+        detail={
+            "sheet": s.name,
+            "key": _json_row(key),
+            "before": _json_row(before),
+            "after": _json_row(after),
+            "cascaded": [{"sheet": n, "row": _json_row(r)} for n, r in gone],
+        },
+    )
+    return EditResult(
+        s.name,
+        action,
+        key,
+        before,
+        after,
+        None if after is None else row_version(after),
+        version,
+        gone,
+    )

@@ -36,6 +36,7 @@ from kam.web.routes import (
     downloads,
     imports,
     pages,
+    planning,
     stakeholders,
     tools,
 )
@@ -132,6 +133,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(accounts.router)
     app.include_router(stakeholders.router)
+    app.include_router(planning.router)
     app.include_router(tools.router)
     app.include_router(imports.router)
     app.include_router(admin.router)

@@ -1,0 +1,267 @@
+"""The planning pages (read-only): plan and charter, timeline, division map, RACI.
+
+Each page runs its analysis for one plan: an account's (``/accounts/{id}/...``,
+404 unless the account is readable) or the programme's (``/programme/...``). A plan
+the data does not hold yet shows an empty page saying which sheet to fill, not an
+error. Query parameters other than ``account`` are the analysis' own (``as_of``,
+``stale_days``, ``holidays``, ...), as on the tool pages.
+
+Every row and cell the editors will change carries ``data-edit`` with its key and
+an empty slot from ``planning/_edit.html`` where the edit link goes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from kam.access import require_readable
+from kam.analysis.result import AnalysisResult
+from kam.errors import MissingDataError, NotFoundError
+from kam.web import planning_charts
+from kam.web.deps import Readable, User, state
+from kam.web.routes.params import analysis_params
+from kam.web.templating import page
+
+__all__ = ["CODE_COLOURS", "STATUS_COLOURS", "router"]
+
+router = APIRouter()
+
+#: Fill of a division-map cell by status.
+STATUS_COLOURS = {
+    "owned": "#9fd3ae",
+    "pipeline": "#a9cce3",
+    "whitespace": "#f7dc6f",
+    "competitor": "#f1948a",
+    "not_eligible": "#e5e7e9",
+}
+#: Fill of a RACI cell by code.
+CODE_COLOURS = {
+    "A/R": "#1f6f8b",
+    "A": "#2e86ab",
+    "R": "#9fd3ae",
+    "C": "#f7dc6f",
+    "I": "#e5e7e9",
+}
+
+
+def _account_name(
+    request: Request, readable: frozenset[str] | None, account: str
+) -> str:
+    """The account's name; NotFoundError unless it exists and is readable."""
+    require_readable(readable, account)
+    st = state(request)
+    with st.lock:
+        t = st.engine.tables(accounts=readable)["Accounts"]
+        found = (
+            t.filter(t["account_id"] == account).select("name").to_pyarrow().to_pylist()
+        )
+    if not found:
+        raise NotFoundError(f"there is no account {account!r}")
+    return str(found[0]["name"] or account)
+
+
+def _run(
+    request: Request, name: str, account: str | None, readable: frozenset[str] | None
+) -> tuple[AnalysisResult | None, str | None]:
+    """The result of ``name`` for the plan, or None and why the data lacks it."""
+    params = {**analysis_params(request, name), "account": account}
+    try:
+        return state(request).engine.run(name, params, accounts=readable), None
+    except (MissingDataError, NotFoundError) as exc:
+        return None, str(exc)
+
+
+def _plan(
+    request: Request,
+    readable: frozenset[str] | None,
+    account: str | None,
+) -> dict[str, Any]:
+    """What every planning page shows in its header: which plan, the links."""
+    if account is None:
+        return {"account_id": None, "plan_name": "KAM programme", "base": "/programme"}
+    name = _account_name(request, readable, account)
+    return {"account_id": account, "plan_name": name, "base": f"/accounts/{account}"}
+
+
+def _charter_rows(
+    request: Request, readable: frozenset[str] | None, account: str | None
+) -> dict[str, list[dict[str, object]]]:
+    """The Charter sheet's fields of the plan, by section."""
+    st = state(request)
+    with st.lock:
+        tables = st.engine.tables(accounts=readable)
+        if "Charter" not in tables:
+            return {}
+        t = tables["Charter"]
+        mine = t.account_id.isnull() if account is None else t.account_id == account
+        rows = t.filter(mine).order_by(["section", "field"]).to_pyarrow().to_pylist()
+    out: dict[str, list[dict[str, object]]] = {}
+    for r in rows:
+        out.setdefault(str(r["section"]), []).append(r)
+    return out
+
+
+def _plan_page(
+    request: Request, readable: frozenset[str] | None, account: str | None
+) -> HTMLResponse:
+    context = _plan(request, readable, account)
+    result, missing = _run(request, "plans", account, readable)
+    context |= {"result": result, "missing": missing, "tab": "plan"}
+    if result is not None:
+        context["fields"] = _charter_rows(request, readable, account)
+    return page(request, "planning/plan.html", context)
+
+
+@router.get(
+    "/accounts/{account_id}/plan", response_class=HTMLResponse, include_in_schema=False
+)
+def plan_page(
+    request: Request, account_id: str, user: User, readable: Readable
+) -> HTMLResponse:
+    """The account plan: sections with completeness and staleness, objectives with
+    their targets and actuals, actions, revenue and class history."""
+    return _plan_page(request, readable, account_id)
+
+
+@router.get("/programme/charter", response_class=HTMLResponse, include_in_schema=False)
+def charter_page(request: Request, user: User, readable: Readable) -> HTMLResponse:
+    """The programme charter, section by section, and the programme's objectives."""
+    return _plan_page(request, readable, None)
+
+
+def _timeline_page(
+    request: Request, readable: frozenset[str] | None, account: str | None
+) -> HTMLResponse:
+    context = _plan(request, readable, account)
+    result, missing = _run(request, "timeline", account, readable)
+    context |= {"result": result, "missing": missing, "tab": "timeline"}
+    if result is not None:
+        context["chart"] = planning_charts.cached(
+            result, "gantt", lambda: planning_charts.gantt(result)
+        )
+        context["labels"] = {
+            str(r["task_id"]): planning_charts.gantt_label(r) for r in result.rows
+        }
+    return page(request, "planning/timeline.html", context)
+
+
+@router.get(
+    "/accounts/{account_id}/timeline",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
+def timeline_page(
+    request: Request, account_id: str, user: User, readable: Readable
+) -> HTMLResponse:
+    """The account's implementation timeline: Gantt chart and task table."""
+    return _timeline_page(request, readable, account_id)
+
+
+@router.get("/programme/timeline", response_class=HTMLResponse, include_in_schema=False)
+def programme_timeline_page(
+    request: Request, user: User, readable: Readable
+) -> HTMLResponse:
+    """The programme's rollout timeline."""
+    return _timeline_page(request, readable, None)
+
+
+def grid(result: AnalysisResult) -> tuple[list[str], list[dict[str, Any]]]:
+    """The division map as products (columns) and units (rows with their cells by
+    product)."""
+    products = [str(p["product"]) for p in result.tables["products"]]
+    cells: dict[str, dict[str, dict[str, object]]] = {}
+    for r in result.rows:
+        cells.setdefault(str(r["unit_id"]), {})[str(r["product"])] = r
+    units = [
+        {**u, "cells": cells.get(str(u["unit_id"]), {})} for u in result.tables["units"]
+    ]
+    return products, units
+
+
+@router.get(
+    "/accounts/{account_id}/divisions",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
+def divisions_page(
+    request: Request, account_id: str, user: User, readable: Readable
+) -> HTMLResponse:
+    """The division map: unit × product grid, treemap by potential, ranked gaps."""
+    context = _plan(request, readable, account_id)
+    result, missing = _run(request, "division_map", account_id, readable)
+    context |= {
+        "result": result,
+        "missing": missing,
+        "tab": "divisions",
+        "colours": STATUS_COLOURS,
+    }
+    if result is not None:
+        context["products"], context["units"] = grid(result)
+        context["treemap"] = planning_charts.cached(
+            result, "treemap", lambda: planning_charts.units_treemap(result)
+        )
+        names = {str(u["unit_id"]): u["unit_name"] for u in result.tables["units"]}
+        context["unit_names"] = names
+    return page(request, "planning/divisions.html", context)
+
+
+def matrix(result: AnalysisResult) -> list[dict[str, Any]]:
+    """One row per activity: its code per role and the problems found on it."""
+    codes: dict[str, dict[str, str]] = {}
+    for m in result.tables["matrix"]:
+        codes.setdefault(str(m["activity"]), {})[str(m["role"])] = str(m["code"])
+    problems: dict[str, list[dict[str, object]]] = {}
+    for i in result.tables["issues"]:
+        if i["activity"]:
+            problems.setdefault(str(i["activity"]), []).append(i)
+    activities = sorted(set(codes) | set(problems))
+    return [
+        {
+            "activity": a,
+            "codes": codes.get(a, {}),
+            "problems": problems.get(a, []),
+            "error": any(p["severity"] == "error" for p in problems.get(a, [])),
+        }
+        for a in activities
+    ]
+
+
+def _raci_page(
+    request: Request, readable: frozenset[str] | None, account: str | None
+) -> HTMLResponse:
+    context = _plan(request, readable, account)
+    result, missing = _run(request, "responsibilities", account, readable)
+    context |= {
+        "result": result,
+        "missing": missing,
+        "tab": "raci",
+        "colours": CODE_COLOURS,
+    }
+    if result is not None:
+        context["roles"] = [str(r["role"]) for r in result.rows]
+        context["activities"] = matrix(result)
+        context["role_issues"] = [
+            i for i in result.tables["issues"] if not i["activity"]
+        ]
+    return page(request, "planning/raci.html", context)
+
+
+@router.get(
+    "/accounts/{account_id}/raci", response_class=HTMLResponse, include_in_schema=False
+)
+def raci_page(
+    request: Request, account_id: str, user: User, readable: Readable
+) -> HTMLResponse:
+    """The account team's RACI matrix, its problems and the workload per role."""
+    return _raci_page(request, readable, account_id)
+
+
+@router.get("/programme/raci", response_class=HTMLResponse, include_in_schema=False)
+def programme_raci_page(
+    request: Request, user: User, readable: Readable
+) -> HTMLResponse:
+    """The programme's RACI matrix."""
+    return _raci_page(request, readable, None)

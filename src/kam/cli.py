@@ -699,6 +699,64 @@ def users_set_role(
     out.print(f"{user.email} is now {user.role}.")
 
 
+# --------------------------------------------------------------------------- people
+
+people_app = typer.Typer(
+    help="Personal data of the customer's stakeholders (export, erase).",
+    no_args_is_help=True,
+)
+app.add_typer(people_app, name="people")
+
+
+PersonId = Annotated[str, typer.Argument(metavar="ID", help="Stakeholder id.")]
+
+
+@people_app.command("export")
+def people_export(
+    stakeholder_id: PersonId,
+    database: DatabaseOpt = None,
+) -> None:
+    """Print everything the store holds about one stakeholder as JSON."""
+    from kam.store.erasure import export_person
+
+    store = _open_store(database)
+    try:
+        data = export_person(store, stakeholder_id)
+    finally:
+        store.dispose()
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@people_app.command("erase")
+def people_erase(
+    stakeholder_id: PersonId,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: the erasure cannot be undone.")
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Erase one stakeholder's name, e-mail and phone everywhere (needs --yes)."""
+    from kam.store.erasure import drop_engine_snapshots, erase_person
+
+    if not yes:
+        from kam.errors import InputError
+
+        raise InputError("erasing a person cannot be undone: add --yes to confirm")
+    store = _open_store(database)
+    try:
+        done = erase_person(store, stakeholder_id)
+        drop_engine_snapshots(store.url, below=done.data_version)
+    finally:
+        store.dispose()
+    cells = sum(done.cells.values())
+    out.print(
+        f"Erased {stakeholder_id}: now {done.placeholder!r}; {cells} other cell(s) "
+        f"and {len(done.snapshots)} snapshot(s) scrubbed; data version "
+        f"{done.data_version}.",
+        markup=False,
+    )
+
+
 # --------------------------------------------------------------------------- serve
 
 

@@ -36,6 +36,7 @@ from kam.web.routes import (
     downloads,
     imports,
     pages,
+    people,
     planning,
     stakeholders,
     tools,
@@ -137,6 +138,7 @@ def create_app(
     app.include_router(tools.router)
     app.include_router(imports.router)
     app.include_router(admin.router)
+    app.include_router(people.router)
     app.include_router(api.router)
     app.include_router(downloads.router)
     # After the routers: the Plotly.js route lives under /static too.

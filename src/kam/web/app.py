@@ -38,6 +38,7 @@ from kam.web.routes import (
     pages,
     people,
     planning,
+    selection,
     stakeholders,
     tools,
 )
@@ -136,6 +137,7 @@ def create_app(
     app.include_router(stakeholders.router)
     app.include_router(planning.router)
     app.include_router(tools.router)
+    app.include_router(selection.router)
     app.include_router(imports.router)
     app.include_router(admin.router)
     app.include_router(people.router)

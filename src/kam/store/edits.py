@@ -115,6 +115,7 @@ __all__ = [
     "Key",
     "add_row",
     "delete_row",
+    "list_rows",
     "read_row",
     "require_edit",
     "row_version",
@@ -501,6 +502,56 @@ def read_row(store: Store, principal: Principal, sheet: str, key: Key) -> Row:
     raise NotFoundError(f"there is no {s.name} row {_key_text(s, k)}")
 
 
+def list_rows(
+    store: Store, principal: Principal, sheet: str, *, account_id: str
+) -> list[Row]:
+    """The rows of ``sheet`` on one account, in key order.
+
+    Account-scoped sheets: the rows with that ``account_id``; link sheets
+    (Influences, Touchpoints, ...): the rows naming a row of that account. Raises
+    NotFoundError when the account does not exist or ``principal`` may not read it.
+    """
+    s = _sheet(sheet)
+    table = data_table(s.name)
+    with (
+        translate_errors("cannot read the rows"),
+        read_connection(store.engine) as conn,
+    ):
+        readable = readable_accounts(conn, principal)
+        accounts = data_table("Accounts")
+        exists = conn.execute(
+            sa.select(accounts.c.account_id).where(accounts.c.account_id == account_id)
+        ).first()
+        if exists is None or (readable is not None and account_id not in readable):
+            raise NotFoundError(f"there is no account {account_id!r}")
+        if s.account_scoped:
+            where: sa.ColumnElement[bool] = table.c.account_id == account_id
+        else:
+            parts = []
+            for col in s.columns:
+                ref = col.ref
+                if ref is None or not SHEETS[ref.sheet].account_scoped:
+                    continue
+                target = data_table(ref.sheet)
+                ids = sa.select(target.c[ref.column]).where(
+                    target.c.account_id == account_id
+                )
+                parts.append(table.c[col.name].in_(ids))
+            if not parts:
+                raise InputError(f"{s.name} rows belong to no account")
+            where = sa.or_(*parts)
+        names = _columns(s)
+        found = conn.execute(
+            sa.select(*(table.c[c] for c in names))
+            .where(where)
+            .order_by(table.c[ROW_KEY])
+        ).all()
+    rows = [dict(zip(names, values, strict=True)) for values in found]
+    for row in rows:
+        row[EXTRA] = load_extra(row[EXTRA])
+    return rows
+
+
 def add_row(
     store: Store, principal: Principal, sheet: str, values: Mapping[str, object]
 ) -> EditResult:
@@ -522,7 +573,6 @@ def add_row(
             conn, s, row, readable_accounts(conn, principal)
         )
         _require(conn, principal, _accounts_of(s, row, ref_accounts))
-        _raise(s, "add", problems)
         if _load(conn, s, _row_key(s, key)) is not None:
             problems.append(
                 Problem(

@@ -39,6 +39,7 @@ from kam.web.routes import (
     people,
     planning,
     selection,
+    stakeholder_edit,
     stakeholders,
     tools,
 )
@@ -135,6 +136,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(accounts.router)
     app.include_router(stakeholders.router)
+    app.include_router(stakeholder_edit.router)
     app.include_router(planning.router)
     app.include_router(tools.router)
     app.include_router(selection.router)

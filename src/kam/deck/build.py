@@ -17,6 +17,7 @@ from kam.analysis.result import AnalysisResult
 from kam.config import Settings
 from kam.deck import planning as _planning  # noqa: F401  (registers its builders)
 from kam.deck import slides as _slides
+from kam.deck import stakeholder_map as _stakeholder_map  # noqa: F401
 from kam.deck.account import ACCOUNT_SECTIONS, AccountContext
 from kam.deck.layout import Deck
 from kam.deck.registry import builder_for, parameters_text

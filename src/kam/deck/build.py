@@ -16,6 +16,7 @@ from kam.analysis.registry import REGISTRY
 from kam.analysis.result import AnalysisResult
 from kam.config import Settings
 from kam.deck import planning as _planning  # noqa: F401  (registers its builders)
+from kam.deck import selection as _selection  # noqa: F401
 from kam.deck import slides as _slides
 from kam.deck import stakeholder_map as _stakeholder_map  # noqa: F401
 from kam.deck.account import ACCOUNT_SECTIONS, AccountContext

@@ -21,12 +21,15 @@ one option away (``--source postgresql://…`` names the store's database direct
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
-from threading import Lock
+from functools import wraps
+from threading import RLock
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from kam.analysis.result import AnalysisResult
@@ -73,7 +76,14 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
 class Engine:
     """Canonical and derived tables of one source, refreshed per data version.
 
-    Thread-safe: one engine may serve several requests of a web worker.
+    Thread-safe: one engine may serve several requests of a web worker. A DuckDB
+    connection runs one query at a time, so the engine holds one lock (re-entrant)
+    around everything that uses its backend: loading a data version, the settings,
+    :meth:`run`, and :meth:`execute` / :meth:`to_pyarrow` / :meth:`scalar` for any
+    other query over the tables it hands out. The backend the engine owns also takes
+    that lock in its own ``execute`` and ``to_pyarrow``, so a table from
+    :meth:`tables` run directly (``t.to_pyarrow()``) is serialised too; code outside
+    the engine should still prefer :meth:`execute` and friends, which say so.
     """
 
     def __init__(self, source: Source, *, settings: Settings | None = None) -> None:
@@ -85,16 +95,24 @@ class Engine:
         self._loaded: Loaded | None = None
         self._derived: dict[str, ibis.Table] = {}
         self._defaults: dict[str, Any] | None = None
-        self._lock = Lock()
+        self._lock = RLock()
         #: Results of :meth:`run` by data version, analysis, parameters and accounts.
         self.results: ResultCache[AnalysisResult] = ResultCache()
 
     # ------------------------------------------------------------------ loading
 
     def _current(self) -> Loaded:
-        """The loaded source, reloaded first when the data version moved on."""
+        """The loaded source, reloaded first when the data version moved on.
+
+        The version is read without the lock (it asks the store, not the backend),
+        so that a request answered from the results cache never waits for another
+        request's query.
+        """
+        version = self.source.current_version()
+        loaded = self._loaded
+        if loaded is not None and loaded.version == version:
+            return loaded
         with self._lock:
-            version = self.source.current_version()
             if self._loaded is None or self._loaded.version != version:
                 self._reload()
             assert self._loaded is not None
@@ -104,6 +122,8 @@ class Engine:
         old = self._loaded
         self._release()
         loaded = self.source.load(derive)
+        if self.source.scratch or self.source.owns:
+            _guard(loaded.backend, self._lock)
         derived = dict(loaded.derived)
         for name, expr in derive(loaded.tables).items():
             if name not in derived:
@@ -165,6 +185,12 @@ class Engine:
     # ------------------------------------------------------------------ public
 
     @property
+    def lock(self) -> RLock:
+        """The engine's re-entrant lock, for a caller that must run several queries
+        over the engine's tables as one step (the engine's methods take it)."""
+        return self._lock
+
+    @property
     def data_version(self) -> int:
         """The data version of the tables handed out (the store's, or a file stamp)."""
         return self._current().version
@@ -183,12 +209,30 @@ class Engine:
         :mod:`kam.engine.scope`); derived tables are filtered, not rebuilt, since
         each of their rows belongs to one account.
         """
-        loaded = self._current()
-        out = dict(loaded.tables)
-        out.update(self._derived)
+        with self._lock:
+            self._current()
+            out = dict(self._loaded.tables if self._loaded is not None else {})
+            out.update(self._derived)
         if accounts is not None:
             out = restrict(out, accounts)
         return out
+
+    def execute(self, expr: ir.Expr) -> Any:
+        """``expr.execute()`` under the engine's lock (for any expression over the
+        tables of :meth:`tables`)."""
+        with self._lock:
+            return expr.execute()
+
+    def to_pyarrow(self, expr: ir.Table) -> pa.Table:
+        """``expr.to_pyarrow()`` under the engine's lock: the rows as Arrow."""
+        with self._lock:
+            table: pa.Table = expr.to_pyarrow()
+            return table
+
+    def scalar(self, expr: ir.Scalar) -> Any:
+        """The Python value of a scalar expression, queried under the engine's lock."""
+        with self._lock:
+            return expr.to_pyarrow().as_py()
 
     def defaults(self) -> dict[str, Any]:
         """Analysis defaults from the Settings sheet (else the workspace settings).
@@ -196,8 +240,8 @@ class Engine:
         Keys: ``pareto_threshold`` (float), ``abc_cutoffs`` (tuple of floats),
         ``fiscal_year_start`` (int 1–12), ``as_of`` (date or ``None``), ``currency``.
         """
-        loaded = self._current()
         with self._lock:
+            loaded = self._current()
             if self._defaults is None:
                 self._defaults = _defaults(loaded.tables, self.settings)
             return dict(self._defaults)
@@ -237,15 +281,17 @@ class Engine:
 
         params = dict(params or {})
         key = result_key(self.data_version, analysis, params, accounts)
-        return self.results.get_or_compute(
-            key,
-            lambda: run(
-                analysis,
-                self.analysis_tables(analysis, accounts=accounts),
-                params,
-                defaults=self.defaults(),
-            ),
-        )
+
+        def compute() -> AnalysisResult:
+            with self._lock:
+                return run(
+                    analysis,
+                    self.analysis_tables(analysis, accounts=accounts),
+                    params,
+                    defaults=self.defaults(),
+                )
+
+        return self.results.get_or_compute(key, compute)
 
     def close(self) -> None:
         """Release the backend if the engine created it."""
@@ -258,6 +304,31 @@ class Engine:
                 self.source.backend.disconnect()
             self._loaded = None
             self._derived = {}
+
+
+def _guard(backend: BaseBackend, lock: RLock) -> None:
+    """Make ``backend`` (one the engine owns) run its queries under ``lock``.
+
+    Ibis runs every expression of a backend through its ``execute`` or
+    ``to_pyarrow`` (``to_pandas`` and ``to_polars`` go through them): wrapping the
+    two on this instance serialises queries that callers run on the handed-out
+    tables themselves.
+    """
+    for name in ("execute", "to_pyarrow"):
+        method = getattr(backend, name)
+        if getattr(method, "_kam_guarded", False):
+            continue
+        setattr(backend, name, _locked(method, lock))
+
+
+def _locked(method: Callable[..., Any], lock: RLock) -> Callable[..., Any]:
+    @wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return method(*args, **kwargs)
+
+    call._kam_guarded = True  # type: ignore[attr-defined]
+    return call
 
 
 def _setting_rows(tables: Mapping[str, ibis.Table]) -> dict[str, str]:

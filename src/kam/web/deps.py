@@ -10,9 +10,9 @@ set-up forms, which have no session yet, use a token that is also in a cookie
 from __future__ import annotations
 
 import secrets
-import threading
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import dataclass
+from threading import RLock
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
@@ -59,19 +59,13 @@ class WebState:
     store: Store
     engine: Engine
     templates: Jinja2Templates
-    #: Held while the engine's DuckDB connection runs a query: the connection may
-    #: serve one query at a time, and requests run on several threads.
-    lock: threading.RLock = field(default_factory=threading.RLock)
 
-    def __post_init__(self) -> None:
-        # Every router calls engine.run; holding the lock there covers them all.
-        run, lock = self.engine.run, self.lock
-
-        def locked_run(*args: Any, **kwargs: Any) -> Any:
-            with lock:
-                return run(*args, **kwargs)
-
-        setattr(self.engine, "run", locked_run)  # noqa: B010
+    @property
+    def lock(self) -> RLock:
+        """The engine's own lock (:attr:`Engine.lock`), kept for routes that still
+        hold it around direct Ibis queries; new code calls the engine's query
+        methods (``engine.run``, ``engine.to_pyarrow``), which take it themselves."""
+        return self.engine.lock
 
 
 def state(request: Request) -> WebState:

@@ -38,26 +38,24 @@ _lock = Lock()
 _built: dict[int, tuple[int, AccountFacts]] = {}
 
 
-def _build(tables: Mapping[str, ibis.Table]) -> AccountFacts:
+def _build(engine: Engine, tables: Mapping[str, ibis.Table]) -> AccountFacts:
     revenue = mrr = accounts = None
     if "Accounts" in tables:
-        accounts = tables["Accounts"].to_pyarrow()
+        accounts = engine.to_pyarrow(tables["Accounts"])
     if "Revenue" in tables:
         t = tables["Revenue"]
-        revenue = (
+        revenue = engine.to_pyarrow(
             t.mutate(year=t["period"].substr(0, 4))
             .group_by("account_id", "year")
             .agg(amount=lambda x: x["amount"].sum())
             .order_by("account_id", "year")
-            .to_pyarrow()
         )
     if "MRR" in tables:
         t = tables["MRR"]
-        mrr = (
+        mrr = engine.to_pyarrow(
             t.group_by("account_id", "month", "plan")
             .agg(mrr=lambda x: x["mrr"].sum())
             .order_by("account_id", "month", "plan")
-            .to_pyarrow()
         )
     return AccountFacts(accounts, revenue, mrr)
 
@@ -69,7 +67,7 @@ def account_facts(engine: Engine) -> AccountFacts:
         found = _built.get(id(engine))
         if found is not None and found[0] == version:
             return found[1]
-        facts = _build(engine.tables())
+        facts = _build(engine, engine.tables())
         _built[id(engine)] = (version, facts)
         return facts
 

@@ -1,16 +1,17 @@
-"""Reads behind the pages: accounts, an account's revenue and MRR, totals.
+"""Reads behind the pages: accounts and totals.
 
-Every function takes the engine's tables already restricted to the user's readable
-accounts (``Engine.tables(accounts=...)``), so none of them decides access.
+Every function takes the engine and the user's readable accounts and reads the
+engine's tables restricted to those (``Engine.tables(accounts=...)``), so none of
+them decides access; each query runs through the engine (:meth:`Engine.to_pyarrow`,
+:meth:`Engine.scalar`), under its lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection
 from decimal import Decimal
 
-import ibis
-
+from kam.engine import Engine
 from kam.errors import InputError
 
 __all__ = [
@@ -21,22 +22,24 @@ __all__ = [
     "refuse_control_characters",
 ]
 
-Tables = Mapping[str, ibis.Table]
+Scope = Collection[str] | None
 
 #: Columns of the accounts list and API.
 ACCOUNT_COLUMNS = ("account_id", "name", "owner", "segment", "industry", "region")
 
 
 def accounts(
-    tables: Tables,
+    engine: Engine,
+    readable: Scope,
     *,
     q: str | None = None,
     owner: str | None = None,
     segment: str | None = None,
 ) -> list[dict[str, object]]:
-    """Accounts by name; ``q`` matches id or name (case-insensitive)."""
+    """Readable accounts by name; ``q`` matches id or name (case-insensitive)."""
     for name, value in (("q", q), ("owner", owner), ("segment", segment)):
         refuse_control_characters(name, value)
+    tables = engine.tables(accounts=readable)
     if "Accounts" not in tables:
         return []
     t = tables["Accounts"]
@@ -50,20 +53,17 @@ def accounts(
         t = t.filter(t["owner"] == owner)
     if segment:
         t = t.filter(t["segment"] == segment)
-    rows: list[dict[str, object]] = (
-        t.select(*ACCOUNT_COLUMNS)
-        .order_by("name", "account_id")
-        .to_pyarrow()
-        .to_pylist()
-    )
+    query = t.select(*ACCOUNT_COLUMNS).order_by("name", "account_id")
+    rows: list[dict[str, object]] = engine.to_pyarrow(query).to_pylist()
     return rows
 
 
-def count_accounts(tables: Tables) -> int:
-    """How many accounts ``tables`` hold."""
+def count_accounts(engine: Engine, readable: Scope) -> int:
+    """How many readable accounts there are."""
+    tables = engine.tables(accounts=readable)
     if "Accounts" not in tables:
         return 0
-    return int(tables["Accounts"].count().to_pyarrow().as_py())
+    return int(engine.scalar(tables["Accounts"].count()))
 
 
 def refuse_control_characters(name: str, value: str | None) -> None:
@@ -72,13 +72,14 @@ def refuse_control_characters(name: str, value: str | None) -> None:
         raise InputError(f"{name}={value!r}: control characters are not allowed")
 
 
-def latest_mrr(tables: Tables) -> tuple[str | None, Decimal]:
-    """The last month with MRR and the MRR of that month over ``tables``."""
+def latest_mrr(engine: Engine, readable: Scope) -> tuple[str | None, Decimal]:
+    """The last month with MRR and the MRR of that month over readable accounts."""
+    tables = engine.tables(accounts=readable)
     if "_mrr_by_month" not in tables:
         return None, Decimal("0.00")
     t = tables["_mrr_by_month"]
-    month = t["month"].max().to_pyarrow().as_py()
+    month = engine.scalar(t["month"].max())
     if month is None:
         return None, Decimal("0.00")
-    total = t.filter(t["month"] == month)["value"].sum().to_pyarrow().as_py()
+    total = engine.scalar(t.filter(t["month"] == month)["value"].sum())
     return str(month), Decimal(str(total or 0)).quantize(Decimal("0.01"))

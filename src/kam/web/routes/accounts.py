@@ -33,10 +33,8 @@ def account_list(
     """Readable accounts, searchable by id or name, filtered by owner, segment and
     ABC class (of the latest period), sorted by ``sort`` (``-`` first: descending)."""
     st = state(request)
-    with st.lock:
-        tables = st.engine.tables(accounts=readable)
-        every = accounts(tables)
-        rows = accounts(tables, q=q, owner=owner, segment=segment)
+    every = accounts(st.engine, readable)
+    rows = accounts(st.engine, readable, q=q, owner=owner, segment=segment)
     classes, period = _latest_classes(request, readable)
     for r in rows:
         r["abc_class"] = classes.get(str(r["account_id"]), "")
@@ -97,8 +95,7 @@ def account_page(
     """One account: profile, revenue by year, MRR by plan."""
     require_readable(readable, account_id)
     st = state(request)
-    with st.lock:
-        found = facts.account_facts(st.engine)
+    found = facts.account_facts(st.engine)
     profile = facts.profile(found, account_id)
     mrr = facts.rows_of(found.mrr, account_id)
     last_month = mrr[-1]["month"] if mrr else None

@@ -63,11 +63,7 @@ def api_accounts(
     segment: Text = "",
 ) -> list[dict[str, object]]:
     """The accounts the user may read (id, name, owner, segment, industry, region)."""
-    st = state(request)
-    with st.lock:
-        return accounts(
-            st.engine.tables(accounts=readable), q=q, owner=owner, segment=segment
-        )
+    return accounts(state(request).engine, readable, q=q, owner=owner, segment=segment)
 
 
 @router.get("/analyses/{name}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 from decimal import Decimal
-from threading import RLock
+from threading import Lock
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -36,32 +36,33 @@ def _run(request: Request, name: str, readable: frozenset[str] | None) -> Any:
 
 
 _TOTALS_SIZE = 256
+_totals_lock = Lock()
 _totals_memo: OrderedDict[Hashable, tuple[str | None, Decimal, int]] = OrderedDict()
 
 
 def _totals(
-    engine: Engine, lock: RLock, readable: frozenset[str] | None
+    engine: Engine, readable: frozenset[str] | None
 ) -> tuple[str | None, Decimal, int]:
     """The last MRR month, its MRR and the account count, once per data version and
     set of readable accounts."""
     key = (id(engine), engine.data_version, readable)
-    with lock:
+    with _totals_lock:
         found = _totals_memo.get(key)
-        if found is None:
-            tables = engine.tables(accounts=readable)
-            month, mrr = latest_mrr(tables)
-            found = (month, mrr, count_accounts(tables))
+    if found is None:
+        month, mrr = latest_mrr(engine, readable)
+        found = (month, mrr, count_accounts(engine, readable))
+        with _totals_lock:
             _totals_memo[key] = found
             while len(_totals_memo) > _TOTALS_SIZE:
                 _totals_memo.popitem(last=False)
-        return found
+    return found
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def overview(request: Request, user: User, readable: Readable) -> HTMLResponse:
     """Accounts, revenue and MRR totals, the Pareto headline and the ABC split."""
     st = state(request)
-    month, mrr, count = _totals(st.engine, st.lock, readable)
+    month, mrr, count = _totals(st.engine, readable)
     context = {
         "account_count": count,
         "mrr_month": month,

@@ -21,14 +21,19 @@ import ibis.expr.types as ir
 
 from kam.analysis import (
     abc_analysis,
+    at_risk,
     division_map,
+    health,
+    onboarding,
     pareto,
     plans,
     profit,
     responsibilities,
+    satisfaction,
     scoring,
     stakeholders,
     timeline,
+    upsell,
 )
 from kam.analysis.periods import GRAINS
 from kam.analysis.preagg import METRICS
@@ -177,6 +182,11 @@ REGISTRY: dict[str, Analysis] = {
         timeline.ANALYSIS,
         division_map.ANALYSIS,
         responsibilities.ANALYSIS,
+        upsell.ANALYSIS,
+        onboarding.ANALYSIS,
+        satisfaction.ANALYSIS,
+        health.ANALYSIS,
+        at_risk.ANALYSIS,
     )
 }
 

@@ -1,0 +1,306 @@
+"""Account health: signal scores, weighted health, bands and the endangered flag
+(analyses.md §4).
+
+- Each signal of the HealthModel takes its latest value per account on or before
+  ``as_of`` (Signals sheet). Its score is 100 at or beyond ``good``, 0 at or beyond
+  ``poor`` and linear between: ``100 × (value − poor) / (good − poor)`` clipped to
+  0–100, which reads the right way whether higher is better (``good > poor``) or
+  lower is (``good < poor``). Signals outside the model are ignored.
+- Health = the weighted mean of the scores of the signals present (0–100); a signal
+  of the model without a value is left out of the mean and counted as missing.
+- Bands: ``healthy`` at or above ``healthy_from`` (70), ``watch`` at or above
+  ``watch_from`` (40), else ``at_risk``.
+- The risk register: an open risk (flagged on or before ``as_of``, resolved_on blank
+  or after it) overrides a better score: the band is the worse of the score's band
+  and the risk's level (watch → watch; at_risk and critical → at_risk).
+- Endangered: at risk by health or by the register (band ``at_risk``).
+
+Rows are the accounts with a scored signal or an open risk. ``tables['signals']``
+holds each account's per-signal breakdown (value, score, weight, contribution), which
+answers "why is this account red?".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.analysis.result import AnalysisResult, Rows
+from kam.analysis.spec import Analysis, Parameter
+from kam.analysis.upsell import need
+from kam.errors import ParameterError
+
+__all__ = [
+    "ANALYSIS",
+    "BANDS",
+    "OUTPUT_COLUMNS",
+    "account_health",
+    "health",
+    "open_risks",
+    "signal_scores",
+]
+
+#: Bands from best to worst.
+BANDS: tuple[str, ...] = ("healthy", "watch", "at_risk")
+#: The band a risk level of the register imposes at worst.
+_LEVEL_RANK = {"watch": 1, "at_risk": 2, "critical": 3}
+
+OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("account_id", "the account"),
+    ("name", "the account's name (Accounts sheet)"),
+    ("health", "weighted mean of the signal scores (0–100); blank without signals"),
+    ("score_band", "band of the health score alone: healthy, watch or at_risk"),
+    ("risk_level", "worst open risk in the register (watch, at_risk, critical)"),
+    ("band", "the worse of score_band and the open risk's band"),
+    ("endangered", "true when at risk by health or by the register"),
+    ("signals", "number of the model's signals with a value"),
+    ("missing_signals", "number of the model's signals without a value"),
+    ("weakest_signal", "the signal with the lowest score (ties by name)"),
+    ("weakest_score", "its score (0–100)"),
+)
+
+SIGNAL_COLUMNS = (
+    "account_id",
+    "signal",
+    "measured_on",
+    "value",
+    "good",
+    "poor",
+    "weight",
+    "score",
+    "contribution",
+)
+
+
+def open_risks(risks: ir.Table, day: date) -> ir.Table:
+    """The register's risks open on ``day``: flagged on or before it, not resolved
+    by then."""
+    return risks.filter(
+        (risks.flagged_on <= day)
+        & (risks.resolved_on.isnull() | (risks.resolved_on > day))
+    )
+
+
+def signal_scores(signals: ir.Table, model: ir.Table, day: date) -> ir.Table:
+    """Each account's latest value of each model signal on or before ``day``, scored.
+
+    Columns: :data:`SIGNAL_COLUMNS` except ``contribution``.
+    """
+    s = signals.filter(signals.as_of <= day)
+    latest = ibis.window(group_by=[s.account_id, s.signal], order_by=s.as_of.desc())
+    s = s.mutate(pos=ibis.row_number().over(latest))
+    s = s.filter(s.pos == 0)
+    m = model.select(
+        m_signal=model.signal,
+        weight=model.weight.cast("float64"),
+        good=model.good.cast("float64"),
+        poor=model.poor.cast("float64"),
+    )
+    j = s.join(m, s.signal == m.m_signal)
+    span = j.good - j.poor
+    raw = (j.value.cast("float64") - j.poor) / span * 100.0
+    score = ibis.cases(
+        (span == 0, ibis.cases((j.value == j.good, 100.0), else_=0.0)),
+        (raw >= 100.0, 100.0),
+        (raw <= 0.0, 0.0),
+        else_=raw,
+    )
+    return j.select(
+        "account_id",
+        "signal",
+        measured_on=j.as_of,
+        value=j.value.cast("float64"),
+        good=j.good,
+        poor=j.poor,
+        weight=j.weight,
+        score=score,
+    )
+
+
+def _band(value: ir.FloatingValue, healthy_from: float, watch_from: float) -> ir.Value:
+    return ibis.cases((value >= healthy_from, 1), (value >= watch_from, 2), else_=3)
+
+
+def account_health(
+    signals: ir.Table,
+    model: ir.Table,
+    *,
+    risks: ir.Table | None = None,
+    accounts: ir.Table | None = None,
+    as_of: date | None = None,
+    healthy_from: float = 70.0,
+    watch_from: float = 40.0,
+) -> AnalysisResult:
+    """Health per account at ``as_of`` (default: today), with bands and the flag.
+
+    Rows: :data:`OUTPUT_COLUMNS`, worst first (band, then health ascending, blank
+    last, then account_id). Tables: ``signals`` (:data:`SIGNAL_COLUMNS`, per account
+    and signal), ``bands`` (band, accounts). Summary: accounts, healthy, watch,
+    at_risk, endangered, by_health, by_register, mean_health, headline.
+    """
+    if not 0 <= watch_from < healthy_from <= 100:
+        raise ParameterError(
+            "watch_from",
+            f"bands need 0 ≤ watch_from < healthy_from ≤ 100, got {watch_from} and "
+            f"{healthy_from}",
+        )
+    day = as_of or date.today()
+    n_model = int(model.count().to_pyarrow().as_py())
+    scored = signal_scores(signals, model, day)
+    total_w = ibis.window(group_by=scored.account_id)
+    scored = scored.mutate(
+        contribution=ibis.cases(
+            (
+                scored.weight.sum().over(total_w) > 0,
+                scored.weight * scored.score / scored.weight.sum().over(total_w),
+            ),
+            else_=ibis.null("float64"),
+        ),
+        weak=ibis.row_number().over(
+            group_by=scored.account_id, order_by=[scored.score, scored.signal]
+        ),
+    )
+    per = scored.group_by(h_id=scored.account_id).agg(
+        health=scored.contribution.sum(),
+        signals=scored.signal.count(),
+        weakest_signal=scored.signal.min(where=scored.weak == 0),
+        weakest_score=scored.score.min(),
+    )
+    keys = per.select(acc=per.h_id)
+    if risks is not None:
+        o = open_risks(risks, day)
+        level = o.level.cases(*list(_LEVEL_RANK.items()), else_=0)
+        reg = o.group_by(r_id=o.account_id).agg(risk_rank=level.max())
+        keys = keys.union(reg.select(acc=reg.r_id))
+    else:
+        reg = None
+    t = keys.distinct()
+    t = t.left_join(per, t.acc == per.h_id).drop("h_id")
+    if reg is not None:
+        t = t.left_join(reg, t.acc == reg.r_id).drop("r_id")
+    else:
+        t = t.mutate(risk_rank=ibis.null("int64"))
+    if accounts is not None:
+        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+        t = t.left_join(names, t.acc == names.acc_n).drop("acc_n")
+    else:
+        t = t.mutate(name=ibis.null("string"))
+    score_rank = _band(t.health, healthy_from, watch_from)
+    risk_band = ibis.cases((t.risk_rank >= 2, 3), (t.risk_rank == 1, 2), else_=0)
+    score_rank = ibis.cases((t.health.isnull(), 0), else_=score_rank)
+    band_rank = ibis.greatest(score_rank, risk_band)
+    names_of = {1: "healthy", 2: "watch", 3: "at_risk"}
+    t = t.mutate(
+        account_id=t.acc,
+        score_band=score_rank.cases(*list(names_of.items()), else_=ibis.null("string")),
+        risk_level=t.risk_rank.cases(
+            *[(v, k) for k, v in _LEVEL_RANK.items()], else_=ibis.null("string")
+        ),
+        band_rank=band_rank,
+        band=band_rank.cases(*list(names_of.items()), else_=ibis.null("string")),
+        endangered=band_rank == 3,
+        signals=t.signals.fill_null(0),
+        missing_signals=n_model - t.signals.fill_null(0),
+        by_health=score_rank == 3,
+        by_register=risk_band == 3,
+    )
+    ordered = t.order_by(
+        t.band_rank.desc(), t.health.asc(nulls_first=False), t.account_id
+    )
+    data = ordered.select(
+        [c for c, _ in OUTPUT_COLUMNS] + ["by_health", "by_register"]
+    ).to_pyarrow()
+    breakdown = scored.order_by("account_id", "signal").select(*SIGNAL_COLUMNS)
+    detail = breakdown.to_pyarrow()
+    bands_col = data.column("band").to_pylist()
+    counts = {b: bands_col.count(b) for b in BANDS}
+    healths = [h for h in data.column("health").to_pylist() if h is not None]
+    by_health = sum(1 for x in data.column("by_health").to_pylist() if x)
+    by_register = sum(1 for x in data.column("by_register").to_pylist() if x)
+    endangered = counts["at_risk"]
+    n = data.num_rows
+    warnings: list[str] = []
+    missing = sum(1 for x in data.column("missing_signals").to_pylist() if x)
+    if missing:
+        warnings.append(
+            f"{missing} accounts lack some of the model's signals: their health is "
+            "the weighted mean of the signals present"
+        )
+    if not healths:
+        warnings.append(f"no signal of the model measured on or before {day}")
+    summary: dict[str, object] = {
+        "as_of": day.isoformat(),
+        "accounts": n,
+        **counts,
+        "endangered": endangered,
+        "by_health": by_health,
+        "by_register": by_register,
+        "mean_health": sum(healths) / len(healths) if healths else None,
+        "headline": f"{endangered} of {n} accounts endangered ({by_health} by "
+        f"health, {by_register} by the risk register); {counts['healthy']} healthy",
+    }
+    parameters: dict[str, object] = {
+        "as_of": day.isoformat(),
+        "healthy_from": healthy_from,
+        "watch_from": watch_from,
+    }
+    bands: list[dict[str, object]] = [{"band": b, "accounts": counts[b]} for b in BANDS]
+    rows = Rows(data.select([c for c, _ in OUTPUT_COLUMNS]))
+    return AnalysisResult(
+        "health",
+        parameters,
+        summary,
+        rows,
+        {"signals": Rows(detail), "bands": bands},
+        warnings,
+    )
+
+
+def health(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:
+    """:func:`account_health` over the canonical tables keyed by store table name."""
+    return account_health(
+        need(tables, "signals", "Signals", "health"),
+        need(tables, "health_model", "HealthModel", "health"),
+        risks=tables.get("risks"),
+        accounts=tables.get("accounts"),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+ANALYSIS = Analysis(
+    name="health",
+    title="Account health",
+    description="Signal scores, weighted health, bands and the endangered accounts "
+    "(health or risk register).",
+    parameters=(
+        Parameter(
+            "as_of",
+            "date",
+            None,
+            "the day to look at (default: today)",
+            setting="as_of",
+        ),
+        Parameter(
+            "healthy_from",
+            "float",
+            70.0,
+            "health at or above this is healthy",
+            minimum=0,
+            maximum=100,
+        ),
+        Parameter(
+            "watch_from",
+            "float",
+            40.0,
+            "health at or above this (and below healthy_from) is watch; below, at risk",
+            minimum=0,
+            maximum=100,
+        ),
+    ),
+    needs=("Signals", "HealthModel"),
+    output_columns=OUTPUT_COLUMNS,
+    run=health,
+)

@@ -1,0 +1,158 @@
+"""Onboarding progress: accounts per stage, days in stage, overdue (analyses.md §4).
+
+The Onboarding sheet holds one row per account and stage reached. At ``as_of``
+(default: today) an account is in the latest stage it entered on or before that day
+(ties: the later stage of :data:`STAGES`). Days in stage = ``as_of −
+stage_entered_on``. An account is complete when that stage is ``complete`` or its
+``completed_on`` is on or before ``as_of``; it is overdue when it is not complete and
+``as_of`` is past its ``target_go_live`` (the latest target given on its rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.analysis.result import AnalysisResult, Rows
+from kam.analysis.spec import Analysis, Parameter
+from kam.analysis.upsell import need
+
+__all__ = ["ANALYSIS", "OUTPUT_COLUMNS", "STAGES", "onboarding", "onboarding_status"]
+
+#: The onboarding stages in order.
+STAGES: tuple[str, ...] = ("kickoff", "setup", "first_value", "adoption", "complete")
+
+OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("account_id", "the account"),
+    ("name", "the account's name (Accounts sheet)"),
+    ("stage", "the stage the account is in at as_of"),
+    ("stage_number", "1 = kickoff … 5 = complete"),
+    ("stage_entered_on", "date the account entered that stage"),
+    ("days_in_stage", "as_of − stage_entered_on, in days"),
+    ("target_go_live", "planned go-live (the latest given on the account's rows)"),
+    ("complete", "true when the stage is complete or completed_on ≤ as_of"),
+    ("overdue", "true when not complete and as_of is past target_go_live"),
+    ("days_overdue", "as_of − target_go_live for overdue accounts, else blank"),
+    ("owner", "owner of the current stage"),
+)
+
+
+def onboarding_status(
+    onboarding_table: ir.Table,
+    *,
+    accounts: ir.Table | None = None,
+    as_of: date | None = None,
+) -> AnalysisResult:
+    """Each onboarding account's stage, days in stage and overdue flag at ``as_of``.
+
+    Rows: :data:`OUTPUT_COLUMNS`, overdue first (most days overdue first), then by
+    stage (earliest first), days in stage (longest first) and account_id. Tables:
+    ``stages`` (stage, stage_number, accounts, overdue). Summary: as_of, accounts,
+    complete, in_progress, overdue, headline.
+    """
+    day = as_of or date.today()
+    t = onboarding_table.filter(onboarding_table.stage_entered_on <= day)
+    number = t.stage.cases(*[(s, i) for i, s in enumerate(STAGES, 1)], else_=0)
+    t = t.mutate(stage_number=number)
+    latest = ibis.window(
+        group_by=t.account_id,
+        order_by=[t.stage_entered_on.desc(), t.stage_number.desc()],
+    )
+    whole = ibis.window(group_by=t.account_id)
+    t = t.mutate(
+        pos=ibis.row_number().over(latest),
+        target=t.target_go_live.max().over(whole),
+        done_on=t.completed_on.min().over(whole),
+    )
+    cur = t.filter(t.pos == 0)
+    today = ibis.literal(day, type="date")
+    complete = (cur.stage == "complete") | (cur.done_on <= today).fill_null(False)
+    overdue = ~complete & (cur.target < today).fill_null(False)
+    cur = cur.mutate(
+        days_in_stage=today.delta(cur.stage_entered_on, unit="day"),
+        complete=complete,
+        overdue=overdue,
+        days_overdue=ibis.cases(
+            (overdue, today.delta(cur.target, unit="day")), else_=ibis.null("int64")
+        ),
+        target_go_live=cur.target,
+    )
+    if accounts is not None:
+        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+        cur = cur.left_join(names, cur.account_id == names.acc_n).drop("acc_n")
+    else:
+        cur = cur.mutate(name=ibis.null("string"))
+    ordered = cur.order_by(
+        cur.overdue.desc(),
+        cur.days_overdue.desc(nulls_first=False),
+        cur.stage_number.asc(),
+        cur.days_in_stage.desc(),
+        cur.account_id.asc(),
+    )
+    data = ordered.select([c for c, _ in OUTPUT_COLUMNS]).to_pyarrow()
+    stages_col = data.column("stage").to_pylist()
+    overdue_col = data.column("overdue").to_pylist()
+    complete_col = data.column("complete").to_pylist()
+    stages: list[dict[str, object]] = [
+        {
+            "stage": s,
+            "stage_number": i,
+            "accounts": stages_col.count(s),
+            "overdue": sum(
+                1
+                for st, o in zip(stages_col, overdue_col, strict=True)
+                if st == s and o
+            ),
+        }
+        for i, s in enumerate(STAGES, 1)
+    ]
+    n = data.num_rows
+    n_complete = sum(1 for c in complete_col if c)
+    n_overdue = sum(1 for o in overdue_col if o)
+    warnings: list[str] = []
+    if not n:
+        warnings.append(f"no onboarding stage entered on or before {day.isoformat()}")
+    summary: dict[str, object] = {
+        "as_of": day.isoformat(),
+        "accounts": n,
+        "complete": n_complete,
+        "in_progress": n - n_complete,
+        "overdue": n_overdue,
+        "headline": f"{n - n_complete} accounts onboarding, {n_overdue} overdue; "
+        f"{n_complete} complete",
+    }
+    parameters: dict[str, object] = {"as_of": day.isoformat()}
+    return AnalysisResult(
+        "onboarding", parameters, summary, Rows(data), {"stages": stages}, warnings
+    )
+
+
+def onboarding(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:
+    """:func:`onboarding_status` over the canonical tables keyed by store table name."""
+    return onboarding_status(
+        need(tables, "onboarding", "Onboarding", "onboarding"),
+        accounts=tables.get("accounts"),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+ANALYSIS = Analysis(
+    name="onboarding",
+    title="Onboarding",
+    description="Accounts per onboarding stage, days in stage and the overdue ones.",
+    parameters=(
+        Parameter(
+            "as_of",
+            "date",
+            None,
+            "the day to look at (default: today)",
+            setting="as_of",
+        ),
+    ),
+    needs=("Onboarding",),
+    output_columns=OUTPUT_COLUMNS,
+    run=onboarding,
+)

@@ -1,0 +1,247 @@
+"""Satisfaction: NPS and CSAT per account, for the portfolio and over time
+(analyses.md §4).
+
+- NPS (answers 0–10) = % promoters (9–10) − % detractors (0–6), in points from −100
+  to +100, with n (the number of answers).
+- CSAT (answers 1–5) = share of answers of 4 or 5, with n and the mean answer.
+- Per account and for the portfolio: the answers of the ``months`` months up to
+  ``as_of`` (0 = every answer up to ``as_of``). Trend: every answer up to ``as_of``
+  by month or quarter (``grain``).
+- A figure on fewer than ``min_n`` (10) answers is flagged ``low_n`` and warned about.
+
+One query counts the answers per account, one per trend period; the portfolio
+figures add up the accounts' counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.analysis.result import AnalysisResult
+from kam.analysis.scores import ones
+from kam.analysis.spec import Analysis, Parameter
+from kam.analysis.upsell import need
+from kam.errors import ParameterError
+
+__all__ = [
+    "ANALYSIS",
+    "OUTPUT_COLUMNS",
+    "TREND_GRAINS",
+    "csat",
+    "nps",
+    "satisfaction",
+    "satisfaction_scores",
+]
+
+TREND_GRAINS: tuple[str, ...] = ("month", "quarter")
+
+OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("account_id", "the account"),
+    ("name", "the account's name (Accounts sheet)"),
+    ("nps", "net promoter score in points (−100 to +100); blank without answers"),
+    ("nps_n", "number of NPS answers"),
+    ("promoters", "NPS answers of 9 or 10"),
+    ("passives", "NPS answers of 7 or 8"),
+    ("detractors", "NPS answers of 0 to 6"),
+    ("csat", "share of CSAT answers of 4 or 5 (0–1); blank without answers"),
+    ("csat_n", "number of CSAT answers"),
+    ("csat_mean", "mean CSAT answer (1–5)"),
+    ("low_n", "true when NPS or CSAT rests on fewer than min_n answers"),
+)
+
+
+def nps(promoters: int, detractors: int, n: int) -> float | None:
+    """NPS in points: 100 × (promoters − detractors) / n; None when n is 0."""
+    return 100.0 * (promoters - detractors) / n if n else None
+
+
+def csat(satisfied: int, n: int) -> float | None:
+    """CSAT share: satisfied (4–5) / n; None when n is 0."""
+    return satisfied / n if n else None
+
+
+def _counts(t: ir.Table, keys: list[str]) -> ir.Table:
+    is_nps = t.instrument == "NPS"
+    is_csat = t.instrument == "CSAT"
+    return t.group_by(keys).agg(
+        nps_n=ones(is_nps).sum(),
+        promoters=ones(is_nps & (t.score >= 9)).sum(),
+        detractors=ones(is_nps & (t.score <= 6)).sum(),
+        csat_n=ones(is_csat).sum(),
+        satisfied=ones(is_csat & (t.score >= 4)).sum(),
+        csat_total=ibis.cases((is_csat, t.score), else_=0).sum(),
+    )
+
+
+def _figures(r: dict[str, object], min_n: int) -> dict[str, object]:
+    n, c = int(str(r["nps_n"])), int(str(r["csat_n"]))
+    pro, det = int(str(r["promoters"])), int(str(r["detractors"]))
+    sat, total = int(str(r["satisfied"])), int(str(r["csat_total"]))
+    return {
+        "nps": nps(pro, det, n),
+        "nps_n": n,
+        "promoters": pro,
+        "passives": n - pro - det,
+        "detractors": det,
+        "csat": csat(sat, c),
+        "csat_n": c,
+        "csat_mean": total / c if c else None,
+        "low_n": (0 < n < min_n) or (0 < c < min_n),
+    }
+
+
+def _shifted_month(day: date, months: int) -> date:
+    """The first day of the month ``months − 1`` months before ``day``'s month."""
+    index = day.year * 12 + day.month - 1 - (months - 1)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def satisfaction_scores(
+    surveys: ir.Table,
+    *,
+    accounts: ir.Table | None = None,
+    as_of: date | None = None,
+    months: int = 12,
+    grain: str = "quarter",
+    min_n: int = 10,
+) -> AnalysisResult:
+    """NPS and CSAT with their n, per account, for the portfolio and by period.
+
+    Rows: :data:`OUTPUT_COLUMNS`, by account_id. Tables: ``trend`` (period, nps,
+    nps_n, csat, csat_n, csat_mean, low_n). Summary: nps, nps_n, csat, csat_n,
+    csat_mean, promoters, passives, detractors, since, as_of, headline.
+    """
+    if grain not in TREND_GRAINS:
+        raise ParameterError("grain", f"{grain!r} is not one of month, quarter")
+    if months < 0:
+        raise ParameterError("months", f"{months!r} is not a whole number ≥ 0")
+    if min_n < 1:
+        raise ParameterError("min_n", f"{min_n!r} is not a whole number ≥ 1")
+    day = as_of or date.today()
+    upto = surveys.filter(surveys.answered_on <= day)
+    since = _shifted_month(day, months) if months else None
+    recent = upto if since is None else upto.filter(upto.answered_on >= since)
+    per = _counts(recent, ["account_id"])
+    if accounts is not None:
+        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+        per = per.left_join(names, per.account_id == names.acc_n).drop("acc_n")
+    else:
+        per = per.mutate(name=ibis.null("string"))
+    fetched = per.order_by("account_id").to_pyarrow().to_pylist()
+    rows: list[dict[str, object]] = [
+        {"account_id": r["account_id"], "name": r["name"], **_figures(r, min_n)}
+        for r in fetched
+    ]
+    year, month = upto.answered_on.year(), upto.answered_on.month()
+    step = month if grain == "month" else (month - 1) // 3 + 1
+    by_period = _counts(upto.mutate(y=year, p=step), ["y", "p"])
+    trend = [
+        {
+            "period": f"{r['y']:04d}-{r['p']:02d}"
+            if grain == "month"
+            else f"{r['y']:04d}-Q{r['p']}",
+            **{
+                k: v
+                for k, v in _figures(r, min_n).items()
+                if k in ("nps", "nps_n", "csat", "csat_n", "csat_mean", "low_n")
+            },
+        }
+        for r in by_period.order_by("y", "p").to_pyarrow().to_pylist()
+    ]
+    keys = ("nps_n", "promoters", "detractors", "csat_n", "satisfied", "csat_total")
+    whole = {k: sum(int(str(r[k])) for r in fetched) for k in keys}
+    portfolio = _figures(dict(whole), min_n)
+    warnings: list[str] = []
+    for label, n in (("NPS", portfolio["nps_n"]), ("CSAT", portfolio["csat_n"])):
+        if isinstance(n, int) and n < min_n:
+            warnings.append(
+                f"portfolio {label} rests on {n} answers (fewer than {min_n})"
+            )
+    low = sum(1 for r in rows if r["low_n"])
+    if low:
+        warnings.append(
+            f"{low} accounts have a score on fewer than {min_n} answers (low_n)"
+        )
+    summary: dict[str, object] = {
+        **{k: portfolio[k] for k in ("nps", "nps_n", "csat", "csat_n", "csat_mean")},
+        **{k: portfolio[k] for k in ("promoters", "passives", "detractors")},
+        "accounts": len(rows),
+        "since": since.isoformat() if since else None,
+        "as_of": day.isoformat(),
+        "headline": _headline(portfolio),
+    }
+    parameters: dict[str, object] = {
+        "as_of": day.isoformat(),
+        "months": months,
+        "grain": grain,
+        "min_n": min_n,
+    }
+    return AnalysisResult(
+        "satisfaction", parameters, summary, rows, {"trend": trend}, warnings
+    )
+
+
+def _headline(p: Mapping[str, object]) -> str:
+    parts: list[str] = []
+    score, n = p["nps"], p["nps_n"]
+    if isinstance(score, float):
+        parts.append(f"NPS {score:+.0f} (n = {n})")
+    share, c, mean = p["csat"], p["csat_n"], p["csat_mean"]
+    if isinstance(share, float) and isinstance(mean, float):
+        parts.append(f"CSAT {share * 100:.0f} % satisfied, mean {mean:.2f} (n = {c})")
+    return "; ".join(parts) if parts else "no survey answers"
+
+
+def satisfaction(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:
+    """:func:`satisfaction_scores` over the canonical tables keyed by table name."""
+    return satisfaction_scores(
+        need(tables, "surveys", "Surveys", "satisfaction"),
+        accounts=tables.get("accounts"),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+ANALYSIS = Analysis(
+    name="satisfaction",
+    title="Satisfaction (NPS, CSAT)",
+    description="NPS and CSAT with their sample sizes, per account, for the "
+    "portfolio and over time.",
+    parameters=(
+        Parameter(
+            "as_of",
+            "date",
+            None,
+            "last answer date counted (default: today)",
+            setting="as_of",
+        ),
+        Parameter(
+            "months",
+            "int",
+            12,
+            "months of answers up to as_of in the account and portfolio figures "
+            "(0 = all)",
+            minimum=0,
+        ),
+        Parameter(
+            "grain",
+            "choice",
+            "quarter",
+            "period of the trend table",
+            choices=TREND_GRAINS,
+        ),
+        Parameter(
+            "min_n",
+            "int",
+            10,
+            "fewer answers than this are flagged low_n and warned about",
+            minimum=1,
+        ),
+    ),
+    needs=("Surveys",),
+    output_columns=OUTPUT_COLUMNS,
+    run=satisfaction,
+)

@@ -1,0 +1,279 @@
+"""The premium upsell: attach rate, premium MRR and the candidates (analyses.md §4).
+
+In the month (default: the last month with MRR data, not after ``as_of``):
+
+- active accounts: MRR > 0 (summed over plans); premium accounts: MRR > 0 on a plan
+  that the Products sheet marks ``premium``;
+- attach rate = premium accounts / active accounts; premium MRR = the MRR of the
+  premium plans; premium share = premium MRR / total MRR;
+- candidates: A-class accounts (ABC over the last complete fiscal year, see
+  :func:`account_classes`) active in the month without premium MRR, by MRR
+  (largest first, ties by account_id).
+
+The helpers :func:`resolve_month`, :func:`month_mrr` and :func:`account_classes` also
+serve the at-risk queue (:mod:`kam.analysis.at_risk`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from kam.analysis.abc_analysis import check_cutoffs, classified
+from kam.analysis.pareto import percent
+from kam.analysis.preagg import metric_values, scoped_values
+from kam.analysis.result import AnalysisResult, Rows
+from kam.analysis.scores import ones
+from kam.analysis.spec import Analysis, Parameter
+from kam.errors import InputError, MissingDataError
+
+__all__ = [
+    "ANALYSIS",
+    "OUTPUT_COLUMNS",
+    "account_classes",
+    "month_mrr",
+    "need",
+    "premium_upsell",
+    "resolve_month",
+    "upsell",
+]
+
+OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("rank", "1 = the candidate with the most MRR; ties ordered by account_id"),
+    ("account_id", "the account"),
+    ("name", "the account's name (Accounts sheet)"),
+    ("abc_class", "the account's ABC class (always A for a candidate)"),
+    ("mrr", "the account's MRR in the month, over every plan (exact decimal)"),
+)
+
+_MONEY = "decimal(38, 2)"
+_ZERO = Decimal("0.00")
+
+
+def need(tables: Mapping[str, ir.Table], table: str, sheet: str, tool: str) -> ir.Table:
+    """``tables[table]``, or MissingDataError saying ``tool`` needs ``sheet``."""
+    if table not in tables:
+        raise MissingDataError(f"{tool} needs the {sheet} sheet")
+    return tables[table]
+
+
+def resolve_month(mrr: ir.Table, month: str | None, as_of: date | None) -> str:
+    """``month`` checked, or the last month with MRR rows (not after ``as_of``)."""
+    if month is not None:
+        text = str(month).strip()
+        if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
+            raise InputError(f"month {month!r} is not a month (YYYY-MM)")
+        return text
+    t = mrr
+    if as_of is not None:
+        t = t.filter(t.month <= f"{as_of.year:04d}-{as_of.month:02d}")
+    last = t.month.max().to_pyarrow().as_py()
+    if last is None:
+        raise MissingDataError("the MRR sheet has no rows (up to as_of)")
+    return str(last)
+
+
+def month_mrr(
+    mrr: ir.Table, month: str, premium_plans: Sequence[str] | None = None
+) -> ir.Table:
+    """``account_id, mrr, premium_mrr`` of the accounts with MRR > 0 in ``month``."""
+    t = mrr.filter(mrr.month == month)
+    plans = list(premium_plans or [])
+    zero = ibis.literal(_ZERO, type=_MONEY)
+    on_premium = t.plan.isin(plans) if plans else ibis.literal(False)
+    premium = ibis.cases((on_premium, t.mrr.cast(_MONEY)), else_=zero)
+    per = t.group_by("account_id").agg(
+        mrr=t.mrr.sum().cast(_MONEY), premium_mrr=premium.sum().cast(_MONEY)
+    )
+    return per.filter(per.mrr > 0)
+
+
+def account_classes(
+    tables: Mapping[str, ir.Table],
+    *,
+    cutoffs: Sequence[float] = (0.80, 0.95),
+    fiscal_year_start: int = 1,
+    as_of: date | None = None,
+) -> tuple[ir.Table, str, list[str]]:
+    """``account_id, abc_class`` over the last complete fiscal year (upper rule).
+
+    Revenue is the metric; without a Revenue sheet, MRR (said in a warning). Returns
+    the expression, the range text and the warnings.
+    """
+    cuts = check_cutoffs(cutoffs)
+    metric = "revenue" if "revenue" in tables else "mrr"
+    warnings: list[str] = []
+    if metric == "mrr":
+        warnings.append("no Revenue sheet: ABC classes are computed on MRR")
+    scope = scoped_values(
+        metric_values(tables, metric),
+        metric=metric,
+        fiscal_year_start=fiscal_year_start,
+        as_of=as_of,
+        default_years=1,
+    )
+    v = scope.values
+    per = v.group_by("account_id").agg(value=v.value.sum())
+    per = per.filter(per.value > 0).mutate(period=ibis.literal("range"))
+    cls = classified(per, cuts=cuts)
+    return (
+        cls.select("account_id", abc_class=cls["class"]),
+        scope.range.text,
+        warnings + scope.warnings,
+    )
+
+
+def premium_plans(products: ir.Table) -> list[str]:
+    """The products the Products sheet marks ``premium``, sorted."""
+    kept = products.filter(products.premium.fill_null(False))
+    return sorted(str(p) for p in kept.product.to_pyarrow().to_pylist())
+
+
+def premium_upsell(
+    mrr: ir.Table,
+    products: ir.Table,
+    *,
+    tables: Mapping[str, ir.Table] | None = None,
+    accounts: ir.Table | None = None,
+    month: str | None = None,
+    cutoffs: Sequence[float] = (0.80, 0.95),
+    fiscal_year_start: int = 1,
+    as_of: date | None = None,
+) -> AnalysisResult:
+    """Attach rate, premium MRR and the upsell candidates in ``month``.
+
+    ``mrr``, ``products``: the MRR and Products tables; ``tables``: every table (for
+    the ABC classes: Revenue, else MRR); ``accounts``: names. Rows:
+    :data:`OUTPUT_COLUMNS`, the candidates by MRR. Summary: month, active_accounts,
+    premium_accounts, attach_rate, premium_mrr, total_mrr, premium_share,
+    candidates, candidates_mrr, headline.
+    """
+    plans = premium_plans(products)
+    chosen = resolve_month(mrr, month, as_of)
+    per = month_mrr(mrr, chosen, plans)
+    classes, abc_range, warnings = account_classes(
+        tables if tables is not None else {"mrr": mrr},
+        cutoffs=cutoffs,
+        fiscal_year_start=fiscal_year_start,
+        as_of=as_of,
+    )
+    if not plans:
+        warnings.append("no product is marked premium in the Products sheet")
+    classes = classes.select(cls_id=classes.account_id, abc_class=classes.abc_class)
+    joined = per.left_join(classes, per.account_id == classes.cls_id).drop("cls_id")
+    if accounts is not None:
+        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+        joined = joined.left_join(names, joined.account_id == names.acc_n).drop("acc_n")
+    else:
+        joined = joined.mutate(name=ibis.null("string"))
+    has_premium = joined.premium_mrr > 0
+    is_candidate = (joined.abc_class == "A").fill_null(False) & ~has_premium
+    totals = (
+        joined.aggregate(
+            active=joined.count(),
+            premium_accounts=ones(has_premium).sum(),
+            premium_mrr=joined.premium_mrr.sum(),
+            total_mrr=joined.mrr.sum(),
+            candidates=ones(is_candidate).sum(),
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    cands = joined.filter(is_candidate)
+    cands = cands.mutate(
+        rank=ibis.row_number().over(order_by=[cands.mrr.desc(), cands.account_id.asc()])
+        + 1
+    )
+    data = cands.order_by("rank").select([c for c, _ in OUTPUT_COLUMNS]).to_pyarrow()
+    active = int(totals["active"] or 0)
+    n_premium = int(totals["premium_accounts"] or 0)
+    premium_mrr = Decimal(totals["premium_mrr"] or _ZERO)
+    total_mrr = Decimal(totals["total_mrr"] or _ZERO)
+    cand_mrr = sum((Decimal(x) for x in data.column("mrr").to_pylist()), _ZERO)
+    attach = n_premium / active if active else None
+    if not active:
+        warnings.append(f"no account has MRR in {chosen}")
+    headline = (
+        f"Premium attach rate {percent(attach)} ({n_premium} of {active} active "
+        f"accounts) in {chosen}; {data.num_rows} A accounts without premium"
+        if attach is not None
+        else f"No active accounts in {chosen}"
+    )
+    summary: dict[str, object] = {
+        "month": chosen,
+        "active_accounts": active,
+        "premium_accounts": n_premium,
+        "attach_rate": attach,
+        "premium_mrr": str(premium_mrr),
+        "total_mrr": str(total_mrr),
+        "premium_share": float(premium_mrr / total_mrr) if total_mrr else None,
+        "premium_plans": plans,
+        "candidates": data.num_rows,
+        "candidates_mrr": str(cand_mrr),
+        "abc_range": abc_range,
+        "headline": headline,
+    }
+    parameters: dict[str, object] = {
+        "month": chosen,
+        "cutoffs": list(check_cutoffs(cutoffs)),
+        "fiscal_year_start": fiscal_year_start,
+        "as_of": as_of.isoformat() if as_of else None,
+    }
+    return AnalysisResult("upsell", parameters, summary, Rows(data), {}, warnings)
+
+
+def upsell(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:
+    """:func:`premium_upsell` over the canonical tables keyed by store table name."""
+    return premium_upsell(
+        need(tables, "mrr", "MRR", "upsell"),
+        need(tables, "products", "Products", "upsell"),
+        tables=tables,
+        accounts=tables.get("accounts"),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+#: The month of the dashboard analyses.
+MONTH = Parameter(
+    "month", "period", None, "the month (YYYY-MM; default: the last month with MRR)"
+)
+#: ABC cut-offs of the dashboard analyses (the class of an account).
+CUTOFFS = Parameter(
+    "cutoffs",
+    "floats",
+    (0.80, 0.95),
+    "cumulative revenue shares that end ABC classes A and B (last complete fiscal "
+    "year)",
+    minimum=0,
+    maximum=1,
+    exclusive=True,
+    setting="abc_cutoffs",
+    length=2,
+)
+FISCAL_YEAR_START = Parameter(
+    "fiscal_year_start",
+    "int",
+    1,
+    "first month of the fiscal year",
+    minimum=1,
+    maximum=12,
+    setting="fiscal_year_start",
+)
+AS_OF = Parameter(
+    "as_of", "date", None, "date the data describes (default: today)", setting="as_of"
+)
+
+ANALYSIS = Analysis(
+    name="upsell",
+    title="Premium upsell",
+    description="Premium attach rate and MRR in a month, and the A accounts "
+    "without premium, by MRR.",
+    parameters=(MONTH, CUTOFFS, FISCAL_YEAR_START, AS_OF),
+    needs=("MRR", "Products"),
+    output_columns=OUTPUT_COLUMNS,
+    run=upsell,
+)

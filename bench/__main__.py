@@ -22,6 +22,7 @@ from bench import (  # registers the cases
     deck_cases,
     import_cases,
     load_cases,
+    planning_cases,
     selection_cases,
 )
 from bench.generate import DATA_DIR
@@ -41,6 +42,7 @@ _ = (
     deck_cases,
     import_cases,
     load_cases,
+    planning_cases,
     selection_cases,
 )
 DEFAULT_SIZES = "10k,100k"

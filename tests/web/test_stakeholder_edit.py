@@ -34,9 +34,8 @@ EDITOR = f"/accounts/{FLAGSHIP_ID}/map/edit"
 MAP = f"/accounts/{FLAGSHIP_ID}/stakeholders"
 
 
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    path: Path = tmp_path_factory.mktemp("edit") / "kam.db"
+def fresh_workspace(path: Path) -> Workspace:
+    """A workspace over a new SQLite store at ``path`` holding the demo, with users."""
     url = f"sqlite:///{path}"
     store = Store(url)
     store.upgrade()
@@ -50,9 +49,15 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     w.add_user("exec@example.org", "executive")
     w.add_user(_other_kam_email(w), "kam")
     w.add_user(_team_viewer_email(w), "viewer")
+    return w
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    w = fresh_workspace(tmp_path_factory.mktemp("edit") / "kam.db")
     yield w
-    app.state.kam.engine.close()
-    store.dispose()
+    w.app.state.kam.engine.close()
+    w.store.dispose()
 
 
 def _other_kam_email(w: Workspace) -> str:

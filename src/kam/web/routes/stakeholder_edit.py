@@ -44,6 +44,8 @@ class Part:
     sheet: str
     label: str
     fields: tuple[str, ...]
+    #: The columns of the list on the editor page (default: every field).
+    listed: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -63,6 +65,16 @@ PARTS: dict[str, Part] = {
             "stakeholder",
             tuple(
                 c.name for c in SHEETS["Stakeholders"].columns if c.name != "account_id"
+            ),
+            (
+                "stakeholder_id",
+                "name",
+                "title",
+                "organisation",
+                "reports_to",
+                "decision_power",
+                "attitude",
+                "buying_role",
             ),
         ),
         Part(
@@ -119,7 +131,10 @@ def _editor(
     edits.require_edit(store, principal, account_id)
     rows = {
         kind: [
-            {**r, "_version": edits.row_version(r), "_query": _key_query(p, r)}
+            {
+                **{f: _text(r[f]) for f in p.listed or p.fields},
+                "_query": _key_query(p, r),
+            }
             for r in edits.list_rows(store, principal, p.sheet, account_id=account_id)
         ]
         for kind, p in PARTS.items()

@@ -8,6 +8,16 @@ web_load   ``users`` signed-in users browse the portfolio, Pareto,     accounts
            process on loopback; p50/p95 per page and the error rate
 =========  ==========================================================  ==========
 
+Two more cases for the stakeholder decision map (issue 8's targets: analysis plus
+layout of a 300-stakeholder account ≤ 0.2 s; the map page's p95 ≤ 300 ms at 50 users):
+
+- ``stakeholder_map_load``: the same users, the same server, only the map pages
+  (``/accounts/{id}/stakeholders``) of 20 accounts holding 300 stakeholders each
+  (:func:`stakeholder_portfolio`, imported on top of the generated portfolio);
+- ``stakeholder_map``: the map analysis and the org-chart layout of one 300-person
+  account in one process; the notes give the first run and the warm median, wall and
+  CPU time (the size is ignored).
+
 The setup imports the generated portfolio into a SQLite store and creates the users
 (analysts and executives, who read every account). The measured run starts the
 server (``uvicorn``, one process, 127.0.0.1) as a subprocess, signs every user in
@@ -118,6 +128,8 @@ async def _sign_in(client: Any, email: str) -> None:
 def _path(page: str, accounts: list[str], rng: random.Random) -> str:
     if page == "portfolio":
         return "/"
+    if page == "stakeholders":
+        return f"/accounts/{rng.choice(accounts)}/stakeholders"
     if page == "account":
         return f"/accounts/{rng.choice(accounts)}"
     return f"/tools/{page}"
@@ -131,13 +143,14 @@ async def _user(
     record: dict[str, list[float]],
     errors: dict[str, int],
     kinds: dict[str, int],
+    pages: tuple[str, ...] = PAGES,
 ) -> None:
     import httpx2
 
     rng = random.Random(seed)
-    i = rng.randrange(len(PAGES))
+    i = rng.randrange(len(pages))
     while time.perf_counter() < until:
-        page = PAGES[i % len(PAGES)]
+        page = pages[i % len(pages)]
         i += 1
         started = time.perf_counter()
         try:
@@ -162,7 +175,12 @@ def _percentile(values: list[float], q: int) -> float:
 
 
 async def _load_run(
-    base: str, users: int, seconds: float, accounts: list[str], clock: Clock
+    base: str,
+    users: int,
+    seconds: float,
+    accounts: list[str],
+    clock: Clock,
+    pages: tuple[str, ...] = PAGES,
 ) -> dict[str, Any]:
     import httpx2
 
@@ -174,16 +192,16 @@ async def _load_run(
     try:
         for i, client in enumerate(clients):
             await _sign_in(client, f"user{i}@bench.example")
-        for page in PAGES:  # builds the snapshot and the first results
+        for page in pages:  # builds the snapshot and the first results
             await clients[0].get(_path(page, accounts, random.Random(0)))
-        record: dict[str, list[float]] = {p: [] for p in PAGES}
-        errors = dict.fromkeys(PAGES, 0)
+        record: dict[str, list[float]] = {p: [] for p in pages}
+        errors = dict.fromkeys(pages, 0)
         kinds: dict[str, int] = {}
         with clock("load"):
             until = time.perf_counter() + seconds
             await asyncio.gather(
                 *(
-                    _user(c, accounts, until, i, record, errors, kinds)
+                    _user(c, accounts, until, i, record, errors, kinds, pages)
                     for i, c in enumerate(clients)
                 )
             )
@@ -191,26 +209,26 @@ async def _load_run(
         for client in clients:
             await client.aclose()
     total = sum(len(v) for v in record.values())
-    pages = {
+    by_page = {
         p: {
             "requests": len(record[p]),
             "errors": errors[p],
             "p50_ms": round(_percentile(record[p], 50) * 1000, 1),
             "p95_ms": round(_percentile(record[p], 95) * 1000, 1),
         }
-        for p in PAGES
+        for p in pages
     }
     error_rate = sum(errors.values()) / total if total else 1.0
     note = "; ".join(
         f"{p} p50 {v['p50_ms']:.0f} ms p95 {v['p95_ms']:.0f} ms"
-        for p, v in pages.items()
+        for p, v in by_page.items()
     )
     return {
         "users": users,
         "seconds": seconds,
         "requests": total,
         "error_rate": error_rate,
-        "pages": pages,
+        "pages": by_page,
         "errors": kinds,
         "note": f"{note}; {total} requests, error rate {error_rate:.2%} {kinds}",
     }
@@ -255,6 +273,235 @@ register(
         prepare=_prepare,
         kam=Impl(
             "bench.load_cases:kam_web_load", setup="bench.load_cases:kam_setup_web_load"
+        ),
+        baseline=None,
+    )
+)
+
+
+# --------------------------------------------------------------------------- map
+
+#: Stakeholders per mapped account, and how many accounts get a map.
+MAP_PEOPLE = 300
+MAP_ACCOUNTS = 20
+_ROLES = (
+    "decision_maker",
+    "economic_buyer",
+    "technical_buyer",
+    "user",
+    "influencer",
+    "gatekeeper",
+    "coach",
+)
+
+
+def stakeholder_portfolio(
+    accounts: list[str], *, people: int = MAP_PEOPLE, seed: int = 1
+) -> Any:
+    """Team, Stakeholders, Influences and Touchpoints: ``people`` per account.
+
+    Each account's chart is one tree of its own people (every person reports to
+    someone among the previous fifth to third, so the tree is 5-7 levels deep and
+    wide at the bottom) plus ten consultants of a third party in a tree of their
+    own; a third as many dotted lines as people; eight team members who know
+    about one person in twenty each.
+    """
+    from datetime import date, timedelta
+
+    from kam.model import SHEETS, Portfolio, Table, store_columns
+
+    rng = random.Random(seed)
+    team: list[dict[str, object]] = [
+        {"member_id": f"M{i}", "name": f"Member {i}"} for i in range(8)
+    ]
+    stakeholders: list[dict[str, object]] = []
+    influences: list[dict[str, object]] = []
+    touchpoints: list[dict[str, object]] = []
+    for account in accounts:
+        ids = [f"{account}-S{i:03d}" for i in range(people)]
+        external = set(ids[-10:])
+        for i, sid in enumerate(ids):
+            if i == 0 or i == people - 10:
+                manager = None
+            elif sid in external:
+                manager = ids[people - 10]
+            else:
+                manager = ids[rng.randrange((i - 1) // 5, (i - 1) // 3 + 1)]
+            stakeholders.append(
+                {
+                    "stakeholder_id": sid,
+                    "account_id": account,
+                    "name": f"Person {sid}",
+                    "title": "Director" if i < 40 else "Manager",
+                    "organisation": "Consultancy" if sid in external else None,
+                    "reports_to": manager,
+                    "decision_power": rng.choice((1, 1, 2, 2, 3, 3, 4, 5)),
+                    "interest": rng.randint(1, 5),
+                    "attitude": rng.randint(-2, 2),
+                    "buying_role": rng.choice(_ROLES),
+                }
+            )
+        pairs: set[tuple[str, str]] = set()
+        while len(pairs) < people // 3:
+            a, b = rng.sample(ids, 2)
+            pairs.add((a, b))
+        for a, b in sorted(pairs):
+            influences.append(
+                {
+                    "from_id": a,
+                    "to_id": b,
+                    "strength": rng.randint(1, 3),
+                    "sentiment": rng.choice(
+                        ("positive", "positive", "neutral", "negative")
+                    ),
+                }
+            )
+        for m in team:
+            for sid in rng.sample(ids, people // 20):
+                touchpoints.append(
+                    {
+                        "member_id": m["member_id"],
+                        "stakeholder_id": sid,
+                        "strength": rng.randint(1, 3),
+                        "last_contact_on": date(2025, 1, 1)
+                        + timedelta(days=rng.randrange(365)),
+                        "key": rng.random() < 0.2,
+                    }
+                )
+
+    def table(name: str, rows: list[dict[str, object]]) -> Table:
+        return Table.from_rows(store_columns(SHEETS[name]), rows)
+
+    return Portfolio(
+        {
+            "Team": table("Team", team),
+            "Stakeholders": table("Stakeholders", stakeholders),
+            "Influences": table("Influences", influences),
+            "Touchpoints": table("Touchpoints", touchpoints),
+        }
+    )
+
+
+def _mapped(params: Mapping[str, str]) -> list[str]:
+    return params["map_accounts"].split(",")
+
+
+def kam_setup_map_load(params: Mapping[str, str]) -> None:
+    """The web_load store, plus a 300-person map on each of the mapped accounts."""
+    from kam.store.repository import Store
+
+    kam_setup_web_load(params)
+    store = Store(f"sqlite:///{_db(params)}")
+    try:
+        store.import_portfolio(
+            stakeholder_portfolio(_mapped(params)), source="bench stakeholders"
+        )
+    finally:
+        store.dispose()
+
+
+def kam_map_load(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """``users`` users open the map pages of the mapped accounts for ``seconds``."""
+    server, base = _start(_db(params))
+    try:
+        users = int(params.get("users", USERS))
+        seconds = float(params.get("seconds", SECONDS))
+        return asyncio.run(
+            _load_run(
+                base, users, seconds, _mapped(params), clock, pages=("stakeholders",)
+            )
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _prepare_map(size: int, seed: int, data_dir: Path) -> Params:
+    params = _prepare(size, seed, data_dir)
+    # The first MAP_ACCOUNTS account ids of the generated portfolio.
+    folder = Path(params["path"])
+    found = sorted(folder.glob("Accounts.csv")) or sorted(
+        folder.glob("**/Accounts.csv")
+    )
+    with found[0].open(encoding="utf-8") as f:
+        ids = [line.split(",", 1)[0] for line in f.readlines()[1 : MAP_ACCOUNTS + 1]]
+    return {**params, "map_accounts": ",".join(ids)}
+
+
+def kam_map_analysis(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """The map analysis and the org-chart layout of one 300-person account."""
+    from kam.analysis.orgchart import org_chart
+    from kam.analysis.stakeholders import stakeholder_map
+    from kam.config import Settings
+    from kam.engine import Engine
+    from kam.engine.sources import PortfolioSource
+    from kam.model import SHEETS, Portfolio, Table, store_columns
+
+    people = int(params.get("people", MAP_PEOPLE))
+    portfolio = stakeholder_portfolio(["A1"], people=people)
+    portfolio.tables["Accounts"] = Table.from_rows(
+        store_columns(SHEETS["Accounts"]), [{"account_id": "A1", "name": "Mapped"}]
+    )
+    engine = Engine(PortfolioSource(Portfolio(portfolio.tables)), settings=Settings())
+    try:
+        tables = engine.analysis_tables("stakeholders")
+        runs, cpu = [], []
+        for i in range(6):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            with clock("analysis" if i == 0 else "warm"):
+                result = stakeholder_map(tables, account="A1")
+            with clock("layout" if i == 0 else "warm"):
+                chart = org_chart(
+                    (str(r["stakeholder_id"]), r["reports_to"], r["organisation"])  # type: ignore[misc]
+                    for r in result.rows
+                )
+            runs.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
+    finally:
+        engine.close()
+    warm = statistics.median(runs[1:])
+    warm_cpu = statistics.median(cpu[1:])
+    return {
+        "stakeholders": len(result.rows),
+        "paths": len(result.tables["paths"]),
+        "boxes": len(chart.boxes),
+        "first_s": round(runs[0], 4),
+        "warm_median_s": round(warm, 4),
+        "warm_median_cpu_s": round(warm_cpu, 4),
+        "note": f"first run {runs[0] * 1000:.0f} ms, warm median {warm * 1000:.0f} ms "
+        f"wall / {warm_cpu * 1000:.0f} ms CPU (analysis + layout, "
+        f"{len(result.rows)} stakeholders)",
+    }
+
+
+def _prepare_people(size: int, seed: int, data_dir: Path) -> Params:
+    return {"people": str(MAP_PEOPLE)}
+
+
+register(
+    Case(
+        name="stakeholder_map",
+        description="the stakeholder map analysis plus the org-chart layout of one "
+        "account with 300 stakeholders, 100 dotted lines and 120 touchpoints "
+        "(the size is ignored); first run and warm median in the notes",
+        unit="accounts",
+        prepare=_prepare_people,
+        kam=Impl("bench.load_cases:kam_map_analysis"),
+        baseline=None,
+        phases=("analysis", "layout"),
+    )
+)
+
+register(
+    Case(
+        name="stakeholder_map_load",
+        description="50 signed-in users open the decision-map pages of 20 accounts "
+        "with 300 stakeholders each, for 60 s (think time 0.5-1.5 s), one server "
+        "process on loopback; p50/p95 and the error rate in the notes",
+        unit="accounts",
+        prepare=_prepare_map,
+        kam=Impl(
+            "bench.load_cases:kam_map_load", setup="bench.load_cases:kam_setup_map_load"
         ),
         baseline=None,
     )

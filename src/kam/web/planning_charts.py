@@ -40,7 +40,7 @@ PHASE_COLOURS = (
     "#e07a5f",
     "#3d405b",
 )
-_GHOST = "rgba(123, 135, 148, 0.35)"
+_GHOST = "rgba(91, 107, 124, 0.45)"
 _DAY_MS = 86_400_000
 _MARGIN = {"l": 60, "r": 30, "t": 30, "b": 40}
 _MEMO_SIZE = 64
@@ -249,9 +249,10 @@ def gantt(result: AnalysisResult) -> str:
             {
                 "xref": "x",
                 "x": today,
+                "xanchor": "left",
                 "yref": "paper",
-                "y": 1,
-                "yanchor": "bottom",
+                "y": 0,
+                "yanchor": "top",
                 "text": f"today ({as_of.isoformat()})",
                 "showarrow": False,
                 "font": {"size": 10, "color": CRITICAL},
@@ -308,6 +309,7 @@ def units_treemap(result: AnalysisResult) -> str:
                     float(str(u["share_of_wallet"] or 0.0)) * 100 for u in units
                 ],
                 "colorscale": "Blues",
+                "reversescale": True,
                 "cmin": 0,
                 "cmax": 100,
                 "showscale": True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -290,3 +291,35 @@ def test_an_edit_to_the_same_values_writes_nothing(store: Store) -> None:
     assert done.version == version
     assert store.data_version() == 1
     assert _audit_rows(store) == []
+
+
+def test_two_simultaneous_edits_of_one_version_let_exactly_one_through(
+    store: Store,
+) -> None:
+    seen = row_version(read_row(store, ADMIN, "Stakeholders", "S2"))
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def edit(title: str) -> None:
+        start.wait()
+        try:
+            update_row(
+                store, ADMIN, "Stakeholders", "S2", {"title": title}, version=seen
+            )
+            outcomes.append("saved " + title)
+        except ConflictError as e:
+            outcomes.append("conflict, saw " + str(e.current["title"]))
+
+    threads = [threading.Thread(target=edit, args=(t,)) for t in ("X", "Y")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    saved = [o for o in outcomes if o.startswith("saved")]
+    assert len(saved) == 1
+    winner = saved[0].removeprefix("saved ")
+    # The loser is shown the winner's value, and only one edit was written.
+    assert sorted(outcomes) == sorted([f"saved {winner}", f"conflict, saw {winner}"])
+    assert read_row(store, ADMIN, "Stakeholders", "S2")["title"] == winner
+    assert store.data_version() == 2
+    assert len(_audit_rows(store)) == 1

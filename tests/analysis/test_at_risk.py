@@ -124,3 +124,18 @@ def test_mrr_at_risk_share_and_renewals_inside_the_window() -> None:
 def test_at_risk_names_the_missing_sheet() -> None:
     with pytest.raises(MissingDataError, match="Risks"):
         run("at_risk", _tables({"mrr": MRR}))
+
+
+def test_queue_of_accounts_without_mrr_still_knows_the_months_total() -> None:
+    risks = [_risk("NOMRR", D(2024, 3, 1))]
+    result = run(
+        "at_risk",
+        _tables({"revenue": REVENUE, "mrr": MRR, "risks": risks}),
+        {"as_of": "2024-03-31"},
+    )
+    assert [(r["account_id"], str(r["mrr"])) for r in result.rows] == [
+        ("NOMRR", "0.00")
+    ]
+    # 10 + 30 + 30 + 500 + 5 + 900 + 25 = 1500.
+    assert result.summary["total_mrr"] == "1500.00"
+    assert result.summary["mrr_at_risk_share"] == pytest.approx(0.0)

@@ -96,7 +96,10 @@ def at_risk_queue(
     q = open_risks(risks, day)
     cls = classes.select(c_id=classes.account_id, abc_class=classes.abc_class)
     q = q.left_join(cls, q.account_id == cls.c_id).drop("c_id")
-    m = per.select(m_id=per.account_id, m_mrr=per.mrr)
+    # The month's total rides along as a whole-table window (no second pass).
+    m = per.select(
+        m_id=per.account_id, m_mrr=per.mrr, m_total=per.mrr.sum().over(ibis.window())
+    )
     q = q.left_join(m, q.account_id == m.m_id).drop("m_id")
     today = ibis.literal(day, type="date")
     if accounts is not None and "renewal_date" in accounts.columns:
@@ -131,8 +134,11 @@ def at_risk_queue(
         q.reason.asc(),
     ]
     q = q.mutate(rank=ibis.row_number().over(order_by=order) + 1)
-    data = q.order_by("rank").select([c for c, _ in OUTPUT_COLUMNS]).to_pyarrow()
-    total = per.mrr.sum().to_pyarrow().as_py()
+    columns = [c for c, _ in OUTPUT_COLUMNS]
+    fetched = q.order_by("rank").select([*columns, "m_total"]).to_pyarrow()
+    data = fetched.select(columns)
+    totals = [t for t in fetched.column("m_total").to_pylist() if t is not None]
+    total = totals[0] if totals else per.mrr.sum().to_pyarrow().as_py()
     total_mrr = Decimal(total) if total is not None else _ZERO
     seen: dict[str, Decimal] = {}
     for a, v in zip(
@@ -165,7 +171,7 @@ def at_risk_queue(
     until = day + timedelta(days=renewal_window_days)
     headline = (
         f"{percent(share) if share is not None else 'n/a'} of MRR at risk "
-        f"({at_stake} in {chosen}) across {len(seen)} accounts with "
+        f"({at_stake:,} in {chosen}) across {len(seen)} accounts with "
         f"{data.num_rows} open risks; {len(renewing)} renew by {until.isoformat()}"
     )
     summary: dict[str, object] = {

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -148,6 +149,7 @@ def account_health(
             f"{healthy_from}",
         )
     day = as_of or date.today()
+    bands = (healthy_from, watch_from)
     n_model = int(model.count().to_pyarrow().as_py())
     scored = signal_scores(signals, model, day)
     total_w = ibis.window(group_by=scored.account_id)
@@ -163,6 +165,26 @@ def account_health(
             group_by=scored.account_id, order_by=[scored.score, scored.signal]
         ),
     )
+    # The scored signals feed both the rows and the breakdown: build them once (a
+    # temporary table, or a cached Spark frame).
+    scored = scored.cache()
+    try:
+        data, detail = _fetch(scored, risks, accounts, day, n_model, bands)
+    finally:
+        scored.release()
+    return _result(data, detail, day, bands)
+
+
+def _fetch(
+    scored: ir.Table,
+    risks: ir.Table | None,
+    accounts: ir.Table | None,
+    day: date,
+    n_model: int,
+    bands: tuple[float, float],
+) -> tuple[Any, Any]:
+    """The rows (with by_health, by_register) and the breakdown, as Arrow."""
+    healthy_from, watch_from = bands
     per = scored.group_by(h_id=scored.account_id).agg(
         health=scored.contribution.sum(),
         signals=scored.signal.count(),
@@ -214,7 +236,13 @@ def account_health(
         [c for c, _ in OUTPUT_COLUMNS] + ["by_health", "by_register"]
     ).to_pyarrow()
     breakdown = scored.order_by("account_id", "signal").select(*SIGNAL_COLUMNS)
-    detail = breakdown.to_pyarrow()
+    return data, breakdown.to_pyarrow()
+
+
+def _result(
+    data: Any, detail: Any, day: date, bands: tuple[float, float]
+) -> AnalysisResult:
+    healthy_from, watch_from = bands
     bands_col = data.column("band").to_pylist()
     counts = {b: bands_col.count(b) for b in BANDS}
     healths = [h for h in data.column("health").to_pylist() if h is not None]
@@ -247,14 +275,16 @@ def account_health(
         "healthy_from": healthy_from,
         "watch_from": watch_from,
     }
-    bands: list[dict[str, object]] = [{"band": b, "accounts": counts[b]} for b in BANDS]
+    per_band: list[dict[str, object]] = [
+        {"band": b, "accounts": counts[b]} for b in BANDS
+    ]
     rows = Rows(data.select([c for c, _ in OUTPUT_COLUMNS]))
     return AnalysisResult(
         "health",
         parameters,
         summary,
         rows,
-        {"signals": Rows(detail), "bands": bands},
+        {"signals": Rows(detail), "bands": per_band},
         warnings,
     )
 

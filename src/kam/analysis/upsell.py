@@ -172,23 +172,41 @@ def premium_upsell(
         joined = joined.mutate(name=ibis.null("string"))
     has_premium = joined.premium_mrr > 0
     is_candidate = (joined.abc_class == "A").fill_null(False) & ~has_premium
-    totals = (
-        joined.aggregate(
-            active=joined.count(),
-            premium_accounts=ones(has_premium).sum(),
-            premium_mrr=joined.premium_mrr.sum(),
-            total_mrr=joined.mrr.sum(),
-            candidates=ones(is_candidate).sum(),
-        )
-        .to_pyarrow()
-        .to_pylist()[0]
+    # The month's totals ride along as whole-table windows of the candidates query
+    # (one pass); only when there is no candidate are they asked for apart.
+    whole = ibis.window()
+    joined = joined.mutate(
+        t_active=joined.account_id.count().over(whole),
+        t_premium_accounts=ones(has_premium).sum().over(whole),
+        t_premium_mrr=joined.premium_mrr.sum().over(whole),
+        t_total_mrr=joined.mrr.sum().over(whole),
     )
     cands = joined.filter(is_candidate)
     cands = cands.mutate(
         rank=ibis.row_number().over(order_by=[cands.mrr.desc(), cands.account_id.asc()])
         + 1
     )
-    data = cands.order_by("rank").select([c for c, _ in OUTPUT_COLUMNS]).to_pyarrow()
+    total_cols = ["t_active", "t_premium_accounts", "t_premium_mrr", "t_total_mrr"]
+    fetched = (
+        cands.order_by("rank")
+        .select([c for c, _ in OUTPUT_COLUMNS] + total_cols)
+        .to_pyarrow()
+    )
+    data = fetched.select([c for c, _ in OUTPUT_COLUMNS])
+    if fetched.num_rows:
+        first = fetched.slice(0, 1).to_pylist()[0]
+        totals = {c[2:]: first[c] for c in total_cols}
+    else:
+        totals = (
+            per.aggregate(
+                active=per.count(),
+                premium_accounts=ones(per.premium_mrr > 0).sum(),
+                premium_mrr=per.premium_mrr.sum(),
+                total_mrr=per.mrr.sum(),
+            )
+            .to_pyarrow()
+            .to_pylist()[0]
+        )
     active = int(totals["active"] or 0)
     n_premium = int(totals["premium_accounts"] or 0)
     premium_mrr = Decimal(totals["premium_mrr"] or _ZERO)

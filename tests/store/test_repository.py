@@ -460,3 +460,73 @@ def test_a_dry_run_counts_the_changes_and_leaves_the_store_as_it_was(
     assert store.checksum() == before
     assert store.data_version() == version
     assert store.import_portfolio(change).sheets == summary.sheets
+
+
+def stored_row_keys(store: Store, table: str) -> set[str]:
+    with store.engine.connect() as conn:
+        return {r[0] for r in conn.exec_driver_sql(f"SELECT row_key FROM {table}")}
+
+
+def test_a_first_import_stores_the_row_keys_of_tables_module(store: Store) -> None:
+    # Keys written by hand from the rules of kam.store.tables: printable parts kept,
+    # joined with \x1f; a part starting with '"' is JSON-quoted; blank is \x1e.
+    p = portfolio(
+        Accounts=accounts("A1", '"Q'),
+        MRR=[mrr_row("A1", "2024-01", "1.00"), mrr_row("A1", "2024-02", "2.00")],
+        Revenue=[
+            {"account_id": '"Q', "period": "2024-01", "amount": Decimal("3.00")},
+        ],
+        Charter=[
+            {"account_id": None, "section": "vision", "field": "f", "value": "x"},
+            {"account_id": "A1", "section": "vision", "field": "f", "value": "y"},
+        ],
+    )
+    first = store.import_portfolio(p)
+    assert first.sheets["MRR"] == SheetCounts(created=2)
+    assert stored_row_keys(store, "mrr") == {
+        "A1\x1f2024-01\x1fpro",
+        "A1\x1f2024-02\x1fpro",
+    }
+    assert stored_row_keys(store, "accounts") == {"A1", '"\\"Q"'}
+    assert stored_row_keys(store, "revenue") == {'"\\"Q"\x1f2024-01\x1f\x1e'}
+    assert stored_row_keys(store, "charter") == {
+        "\x1e\x1fvision\x1ff",
+        "A1\x1fvision\x1ff",
+    }
+    # The second import builds its keys the other way (staged, in Python): the same
+    # keys, so every row is unchanged.
+    again = store.import_portfolio(p)
+    assert not again.changed
+    assert again.sheets["MRR"] == SheetCounts(unchanged=2)
+    assert again.sheets["Charter"] == SheetCounts(unchanged=2)
+
+
+def test_duplicate_keys_in_a_first_import_name_both_rows(store: Store) -> None:
+    p = portfolio(
+        Accounts=accounts("A1", "A2"),
+        MRR=[
+            mrr_row("A1", "2024-01", "1.00"),
+            mrr_row("A2", "2024-01", "2.00"),
+            mrr_row("A1", "2024-01", "3.00"),
+        ],
+    )
+    with pytest.raises(
+        StoreError,
+        match=r"MRR: rows 1 and 3 have the same key "
+        r"\(account_id='A1', month='2024-01', plan='pro'\)",
+    ):
+        store.import_portfolio(p)
+    assert store.is_empty()
+    assert store.data_version() == 0
+
+
+def test_an_account_missing_from_the_imported_accounts_is_refused(
+    store: Store,
+) -> None:
+    p = portfolio(
+        Accounts=accounts("A1"),
+        MRR=[mrr_row("A1", "2024-01", "1.00"), mrr_row("ZZ", "2024-01", "1.00")],
+    )
+    with pytest.raises(StoreError, match=r"MRR: account_id 'ZZ' is not an account"):
+        store.import_portfolio(p)
+    assert store.is_empty()

@@ -11,6 +11,7 @@ staging table lacks are deleted. References to accounts that would break the
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice, repeat
@@ -21,8 +22,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from kam.errors import StoreError
-from kam.model import SHEET_ORDER, SHEETS, Portfolio, Sheet, Table, store_columns
-from kam.store.tables import ROW_KEY, column_kinds, data_table, row_keys
+from kam.model import EXTRA, SHEET_ORDER, SHEETS, Portfolio, Sheet, Table, store_columns
+from kam.store.tables import (
+    KEY_SEPARATOR,
+    NULL_PART,
+    ROW_KEY,
+    column_kinds,
+    data_table,
+    encode_part,
+    row_keys,
+)
 from kam.store.types import bulk_converter
 
 __all__ = ["ImportSummary", "SheetCounts", "apply_portfolio"]
@@ -65,18 +74,24 @@ def apply_portfolio(
     ``conn`` is in a write transaction that the caller commits or rolls back.
     """
     counts: dict[str, SheetCounts] = {}
+    # Accounts comes before every account-scoped sheet in SHEET_ORDER, so once it is
+    # applied its ids are stored: references to them need no database look-up.
+    accounts = portfolio.tables.get("Accounts")
+    imported = set(accounts.data["account_id"]) if accounts is not None else set()
     for name in SHEET_ORDER:
         table = portfolio.tables.get(name)
         if table is None:
             continue
-        counts[name] = _apply_sheet(conn, SHEETS[name], table, replace=replace)
+        counts[name] = _apply_sheet(
+            conn, SHEETS[name], table, replace=replace, imported=imported
+        )
     if counts.get("Accounts", SheetCounts()).removed:
         _check_removed_accounts(conn)
     return counts
 
 
 def _apply_sheet(
-    conn: Connection, s: Sheet, table: Table, *, replace: bool
+    conn: Connection, s: Sheet, table: Table, *, replace: bool, imported: set[object]
 ) -> SheetCounts:
     expected = store_columns(s)
     if table.columns != expected:
@@ -86,15 +101,15 @@ def _apply_sheet(
         )
     target = data_table(s.name)
     q = conn.dialect.identifier_preparer.quote
-    keys = list(row_keys(s, table))
-    _refuse_duplicates(s, table, keys)
     if s.account_scoped:
-        _check_account_refs(conn, s, table)
+        _check_account_refs(conn, s, table, imported)
     if conn.execute(sa.select(target.c[ROW_KEY]).limit(1)).first() is None:
         # Nothing stored yet: every row is new, so the rows go straight in. This is
         # the first import of a big ledger, where staging would double the work.
-        _load(conn, s, table, keys, into=q(target.name))
-        return SheetCounts(created=len(keys))
+        _load_new(conn, s, table, into=q(target.name))
+        return SheetCounts(created=len(table))
+    keys = list(row_keys(s, table))
+    _refuse_duplicates(s, table, keys)
     # Temporary tables are created inside the import transaction, so a failure
     # rolls them back with everything else; they are dropped only on success.
     stage = _create_stage(conn, target)
@@ -146,11 +161,87 @@ def _refuse_duplicates(s: Sheet, table: Table, keys: list[str]) -> None:
         seen[k] = i
 
 
+def _load_new(conn: Connection, s: Sheet, table: Table, *, into: str) -> None:
+    """Insert every row of ``table`` into the empty table ``into``.
+
+    On SQLite the primary key refuses a duplicate key, so the keys are compared in
+    Python only to name the rows of a refused import. When every key value encodes
+    as itself (:func:`kam.store.tables.encode_part`), SQLite joins the ``row_key``
+    from the bound key columns, which saves building and binding it per row.
+    """
+    if conn.dialect.name != "sqlite":
+        keys = list(row_keys(s, table))
+        _refuse_duplicates(s, table, keys)
+        _load(conn, s, table, keys, into=into)
+        return
+    names = [n for n, _ in column_kinds(s)]
+    if not any(table.data[EXTRA]):
+        names.remove(EXTRA)  # a column left out of the INSERT is NULL
+    try:
+        key_sql = _sql_row_key(s, table, names)
+        if key_sql is None:
+            _load(conn, s, table, list(row_keys(s, table)), into=into)
+        else:
+            q = conn.dialect.identifier_preparer.quote
+            marks = ", ".join(f"?{i}" for i in range(1, len(names) + 1))
+            sql = (
+                f"INSERT INTO {into} ({ROW_KEY}, {', '.join(q(n) for n in names)}) "
+                f"VALUES ({key_sql}, {marks})"
+            )
+            _executemany(conn, sql, _columns(s, table, "sqlite", names))
+    except sqlite3.IntegrityError:
+        _refuse_duplicates(s, table, list(row_keys(s, table)))
+        raise
+
+
+def _sql_row_key(s: Sheet, table: Table, names: list[str]) -> str | None:
+    """The SQL computing ``row_key`` from the bound columns ``names`` (``?N``), or None.
+
+    None when some key value is not text that :func:`encode_part` keeps as it is
+    (then Python builds the keys). Blank key values become ``NULL_PART`` in SQL.
+    """
+    if s.key is None:
+        return None
+    parts: list[str] = []
+    for k in s.key:
+        distinct = set(table.data[k])
+        nullable = None in distinct
+        distinct.discard(None)
+        if not all(isinstance(v, str) and encode_part(v) == v for v in distinct):
+            return None
+        param = f"?{names.index(k) + 1}"
+        parts.append(f"coalesce({param}, '{NULL_PART}')" if nullable else param)
+    return f" || '{KEY_SEPARATOR}' || ".join(parts)
+
+
+def _executemany(conn: Connection, sql: str, rows: Iterator[tuple[Any, ...]]) -> None:
+    raw: Any = conn.connection.driver_connection
+    cursor = raw.cursor()
+    try:
+        while chunk := list(islice(rows, CHUNK)):
+            cursor.executemany(sql, chunk)
+    finally:
+        cursor.close()
+
+
 def _rows(
     s: Sheet, table: Table, keys: list[str], dialect: str
 ) -> Iterator[tuple[Any, ...]]:
-    columns: list[Iterable[object]] = [keys]
+    return _columns(s, table, dialect, [n for n, _ in column_kinds(s)], keys)
+
+
+def _columns(
+    s: Sheet,
+    table: Table,
+    dialect: str,
+    names: list[str],
+    keys: list[str] | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of the store columns ``names`` (after ``keys`` when given) for a load."""
+    columns: list[Iterable[object]] = [] if keys is None else [keys]
     for name, kind in column_kinds(s):
+        if name not in names:
+            continue
         convert = bulk_converter(kind, dialect)
         values = table.data[name]
         if convert is None:
@@ -173,16 +264,11 @@ def _load(
     dialect = conn.dialect.name
     rows = _rows(s, table, keys, dialect)
     names = [ROW_KEY, *(n for n, _ in column_kinds(s))]
-    raw: Any = conn.connection.driver_connection
     if dialect == "sqlite":
         marks = ", ".join("?" for _ in names)
-        cursor = raw.cursor()
-        try:
-            while chunk := list(islice(rows, CHUNK)):
-                cursor.executemany(f"INSERT INTO {into} VALUES ({marks})", chunk)
-        finally:
-            cursor.close()
+        _executemany(conn, f"INSERT INTO {into} VALUES ({marks})", rows)
         return
+    raw: Any = conn.connection.driver_connection
     q = conn.dialect.identifier_preparer.quote
     with (
         raw.cursor() as cursor,
@@ -240,9 +326,12 @@ def _upsert(conn: Connection, s: Sheet, target: sa.Table) -> None:
     conn.exec_driver_sql(sql)
 
 
-def _check_account_refs(conn: Connection, s: Sheet, table: Table) -> None:
+def _check_account_refs(
+    conn: Connection, s: Sheet, table: Table, imported: set[object]
+) -> None:
     """Refuse rows whose account_id is neither stored nor in this import."""
-    ids = {v for v in table.data["account_id"] if v is not None}
+    ids = set(table.data["account_id"]) - imported
+    ids.discard(None)
     if not ids:
         return
     refs = sa.Table(

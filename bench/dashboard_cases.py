@@ -1,3 +1,358 @@
-"""Benchmark cases for the KA dashboard and retention analyses."""
+"""Benchmark cases for the KA dashboard and retention analyses.
+
+As in :mod:`bench.analysis_cases`, kam reads the pre-aggregated MRR per account and
+month (``_mrr_by_month``, written in the setup and loaded before the clock starts, as
+a server does once per data version); the baselines (idiomatic pandas, hand-written
+DuckDB SQL) start from the raw MRR table every time. Every implementation returns a
+``check`` digest (the bridge: every month's movements in cents and the counts of new
+and churned accounts; cohorts: accounts per cohort and age) and the harness flags a
+row whose digests disagree.
+
+The ``dashboard`` case runs every dashboard analysis of the registry (those
+registered; an analysis whose sheets the generated portfolio lacks is skipped and
+named in the result) through the engine, as the dashboard page does.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bench.analysis_baselines import digest, timed
+from bench.analysis_cases import _ledger, _prepare, kam_setup_preaggregated
+from bench.harness import Case, Clock, Impl, register
+
+_HERE = "bench.dashboard_cases"
+_MOVES = ("new", "expansion", "reactivation", "contraction", "churn")
+#: The dashboard analyses, in the order the page shows them.
+DASHBOARD = (
+    "mrr",
+    "mrr_bridge",
+    "retention",
+    "cohorts",
+    "slipping",
+    "upsell",
+    "onboarding",
+    "satisfaction",
+    "health",
+    "at_risk",
+)
+
+
+def _label(mi: int) -> str:
+    return f"{mi // 12:04d}-{mi % 12 + 1:02d}"
+
+
+def _bridge_digest(rows: Mapping[str, Mapping[str, Any]]) -> str:
+    """``{month: "new,expansion,…,end|accounts_new,accounts_churn"}`` in cents."""
+    return digest(
+        {
+            m: ",".join(f"{float(r[k]):.2f}" for k in (*_MOVES, "end"))
+            + f"|{int(r['accounts_new'])},{int(r['accounts_churn'])}"
+            for m, r in rows.items()
+        }
+    )
+
+
+# --------------------------------------------------------------------------- kam
+
+
+def _preaggregated_tables(params: Mapping[str, str]) -> tuple[Any, dict[str, Any]]:
+    """An engine over the ledger and the tables with ``mrr`` = the derived totals."""
+    from kam.engine.core import open_engine
+
+    engine = open_engine(f"parquet:{_ledger(params)}")
+    tables = engine.tables()  # loads the pre-aggregates: not timed
+    return engine, {"mrr": tables["_mrr_by_month"]}
+
+
+def kam_mrr_bridge(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """kam's monthly bridge over every month, from the per-account totals."""
+    from kam.analysis.registry import run
+
+    info: dict[str, Any] = {}
+    engine, tables = _preaggregated_tables(params)
+    with timed(clock, "mrr_bridge", info):
+        result = run("mrr_bridge", tables)
+    engine.close()
+    rows = {str(r["month"]): r for r in result.rows}
+    return {**info, "check": _bridge_digest(rows)}
+
+
+def kam_cohorts(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """kam's monthly MRR cohorts, from the per-account totals."""
+    from kam.analysis.registry import run
+
+    info: dict[str, Any] = {}
+    engine, tables = _preaggregated_tables(params)
+    with timed(clock, "cohorts", info):
+        result = run("cohorts", tables)
+    engine.close()
+    cells = {
+        f"{r['cohort']}:{r['age']}": r["accounts"] for r in result.rows if r["accounts"]
+    }
+    return {**info, "check": digest(cells)}
+
+
+def kam_retention(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """kam's monthly retention with TTM and the class view (no baseline)."""
+    from kam.analysis.registry import run
+
+    info: dict[str, Any] = {}
+    engine, tables = _preaggregated_tables(params)
+    with timed(clock, "retention", info):
+        result = run("retention", tables)
+    engine.close()
+    s = result.summary
+    return {**info, "check": digest({k: s[k] for k in ("grr", "nrr", "ttm_nrr")})}
+
+
+def kam_dashboard(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """Every registered dashboard analysis through the engine, as the page runs
+    them (canonical or derived tables as the engine hands them out)."""
+    from kam.analysis.registry import REGISTRY
+    from kam.engine.core import open_engine
+    from kam.errors import MissingDataError
+
+    info: dict[str, Any] = {}
+    engine = open_engine(f"parquet:{_ledger(params)}")
+    engine.tables()
+    names = [n for n in DASHBOARD if n in REGISTRY]
+    ran: list[str] = []
+    skipped: list[str] = []
+    with timed(clock, "dashboard", info):
+        for name in names:
+            try:
+                engine.run(name)
+            except MissingDataError:
+                skipped.append(name)
+            else:
+                ran.append(name)
+    engine.close()
+    info["note"] = f"{info['note']}; ran {', '.join(ran)}" + (
+        f"; skipped (sheets missing) {', '.join(skipped)}" if skipped else ""
+    )
+    return {**info, "check": digest(ran)}
+
+
+# ------------------------------------------------------------------------ pandas
+
+
+def _pandas_totals(params: Mapping[str, str]) -> Any:
+    import pandas as pd  # type: ignore[import-untyped]
+
+    mrr = pd.read_parquet(
+        Path(params["parquet"]) / "MRR.parquet", dtype_backend="pyarrow"
+    )
+    mrr["mrr"] = mrr["mrr"].astype("float64")
+    am = mrr.groupby(["account_id", "month"], as_index=False)["mrr"].sum()
+    am = am[am["mrr"] > 0.0]
+    month = am["month"].astype(str)
+    am = am.assign(
+        mi=month.str[:4].astype(int) * 12 + month.str[5:7].astype(int) - 1
+    ).sort_values(["account_id", "mi"])
+    return am
+
+
+def pandas_mrr_bridge(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """groupby/shift over the account × month totals, then a pivot per month."""
+    import numpy as np
+    import pandas as pd
+
+    info: dict[str, Any] = {}
+    with timed(clock, "mrr_bridge", info):
+        am = _pandas_totals(params)
+        g = am.groupby("account_id", sort=False)
+        pi, pv, ni = g["mi"].shift(1), g["mrr"].shift(1), g["mi"].shift(-1)
+        last = am["mi"].max()
+        v = am["mrr"]
+        kind = np.select(
+            [pi.isna(), pi < am["mi"] - 1, v > pv, v < pv],
+            ["new", "reactivation", "expansion", "contraction"],
+            "flat",
+        )
+        amount = np.where(pi.isna() | (pi < am["mi"] - 1), v, (v - pv).abs())
+        arrivals = pd.DataFrame(
+            {"mi": am["mi"], "kind": kind, "amount": amount, "end": v}
+        )
+        leaving = (ni.isna() & (am["mi"] < last)) | (ni > am["mi"] + 1)
+        churn = pd.DataFrame(
+            {
+                "mi": am["mi"][leaving] + 1,
+                "kind": "churn",
+                "amount": v[leaving],
+                "end": 0.0,
+            }
+        )
+        events = pd.concat([arrivals, churn])
+        sums = events.groupby(["mi", "kind"]).agg(
+            amount=("amount", "sum"), end=("end", "sum"), n=("amount", "size")
+        )
+        rows: dict[str, dict[str, Any]] = {}
+        for (mi, k), r in sums.iterrows():
+            row = rows.setdefault(
+                _label(int(mi)),
+                {
+                    **dict.fromkeys((*_MOVES, "end"), 0.0),
+                    "accounts_new": 0,
+                    "accounts_churn": 0,
+                },
+            )
+            row["end"] += r["end"]
+            if k in _MOVES:
+                row[k] = r["amount"]
+            if k in ("new", "churn"):
+                row[f"accounts_{k}"] = int(r["n"])
+    return {**info, "check": _bridge_digest(dict(sorted(rows.items())))}
+
+
+def pandas_cohorts(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """First month per account with transform('min'), then a groupby."""
+    info: dict[str, Any] = {}
+    with timed(clock, "cohorts", info):
+        am = _pandas_totals(params)
+        am["cohort"] = am.groupby("account_id")["mi"].transform("min")
+        am["age"] = am["mi"] - am["cohort"]
+        cells = am.groupby(["cohort", "age"]).size()
+    out = {f"{_label(int(c))}:{int(a)}": int(n) for (c, a), n in cells.items()}
+    return {**info, "check": digest(out)}
+
+
+# -------------------------------------------------------------------- DuckDB SQL
+
+_TOTALS = """
+WITH am AS (
+  SELECT account_id, month, SUM(mrr) AS v FROM read_parquet('{path}')
+  GROUP BY account_id, month HAVING SUM(mrr) > 0
+), t AS (
+  SELECT account_id, v,
+         CAST(substr(month, 1, 4) AS INTEGER) * 12
+           + CAST(substr(month, 6, 2) AS INTEGER) - 1 AS mi
+  FROM am
+)
+"""
+
+_BRIDGE_SQL = (
+    _TOTALS
+    + """, w AS (
+  SELECT *, lag(mi) OVER a AS pi, lag(v) OVER a AS pv, lead(mi) OVER a AS ni
+  FROM t WINDOW a AS (PARTITION BY account_id ORDER BY mi)
+), ev AS (
+  SELECT mi,
+         CASE WHEN pi IS NULL THEN 'new' WHEN pi < mi - 1 THEN 'reactivation'
+              WHEN v > pv THEN 'expansion' WHEN v < pv THEN 'contraction'
+              ELSE 'flat' END AS kind,
+         CASE WHEN pi IS NULL OR pi < mi - 1 THEN v ELSE abs(v - pv) END AS amount,
+         v AS end_v
+  FROM w
+  UNION ALL
+  SELECT mi + 1, 'churn', v, 0 FROM w
+  WHERE (ni IS NULL AND mi < (SELECT max(mi) FROM t)) OR ni > mi + 1
+)
+SELECT mi, kind, sum(amount) AS amount, sum(end_v) AS end_v, count(*) AS n
+FROM ev GROUP BY mi, kind ORDER BY mi, kind
+"""
+)
+
+_COHORT_SQL = (
+    _TOTALS
+    + """, c AS (SELECT mi, min(mi) OVER (PARTITION BY account_id) AS cohort FROM t)
+SELECT cohort, mi - cohort AS age, count(*) AS n FROM c GROUP BY cohort, age
+"""
+)
+
+
+def duckdb_mrr_bridge(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """The bridge in one SQL statement over the raw MRR Parquet file."""
+    import duckdb
+
+    info: dict[str, Any] = {}
+    path = Path(params["parquet"]) / "MRR.parquet"
+    with timed(clock, "mrr_bridge", info):
+        con = duckdb.connect()
+        data = con.execute(_BRIDGE_SQL.format(path=path)).fetchall()
+        con.close()
+    rows: dict[str, dict[str, Any]] = {}
+    for mi, kind, amount, end_v, n in data:
+        row = rows.setdefault(
+            _label(int(mi)),
+            {
+                **dict.fromkeys((*_MOVES, "end"), 0),
+                "accounts_new": 0,
+                "accounts_churn": 0,
+            },
+        )
+        row["end"] += end_v
+        if kind in _MOVES:
+            row[kind] = amount
+        if kind in ("new", "churn"):
+            row[f"accounts_{kind}"] = n
+    return {**info, "check": _bridge_digest(dict(sorted(rows.items())))}
+
+
+def duckdb_cohorts(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """Cohort cells in one SQL statement over the raw MRR Parquet file."""
+    import duckdb
+
+    info: dict[str, Any] = {}
+    path = Path(params["parquet"]) / "MRR.parquet"
+    with timed(clock, "cohorts", info):
+        con = duckdb.connect()
+        data = con.execute(_COHORT_SQL.format(path=path)).fetchall()
+        con.close()
+    out = {f"{_label(int(c))}:{int(a)}": int(n) for c, a, n in data}
+    return {**info, "check": digest(out)}
+
+
+# ---------------------------------------------------------------------- registry
+
+_SETUP = "bench.analysis_cases:kam_setup_preaggregated"
+_ = kam_setup_preaggregated  # the setup every kam case here uses
+
+register(
+    Case(
+        name="mrr_bridge",
+        description="monthly MRR bridge over 36 months (kam from the per-account "
+        "totals, baselines from the raw MRR table)",
+        unit="accounts",
+        prepare=_prepare,
+        kam=Impl(f"{_HERE}:kam_mrr_bridge", setup=_SETUP),
+        baseline=Impl(f"{_HERE}:pandas_mrr_bridge"),
+        extra_baselines=(("duckdb-sql", Impl(f"{_HERE}:duckdb_mrr_bridge")),),
+    )
+)
+register(
+    Case(
+        name="cohorts",
+        description="monthly MRR cohorts (kam from the per-account totals, "
+        "baselines from the raw MRR table)",
+        unit="accounts",
+        prepare=_prepare,
+        kam=Impl(f"{_HERE}:kam_cohorts", setup=_SETUP),
+        baseline=Impl(f"{_HERE}:pandas_cohorts"),
+        extra_baselines=(("duckdb-sql", Impl(f"{_HERE}:duckdb_cohorts")),),
+    )
+)
+register(
+    Case(
+        name="retention",
+        description="monthly CRR/GRR/NRR with TTM and the class view, from the "
+        "per-account totals",
+        unit="accounts",
+        prepare=_prepare,
+        kam=Impl(f"{_HERE}:kam_retention", setup=_SETUP),
+        baseline=None,
+    )
+)
+register(
+    Case(
+        name="dashboard",
+        description="every registered dashboard analysis through the engine, as "
+        "the dashboard page runs them",
+        unit="accounts",
+        prepare=_prepare,
+        kam=Impl(f"{_HERE}:kam_dashboard", setup=_SETUP),
+        baseline=None,
+    )
+)

@@ -260,7 +260,7 @@ def retention(
         p,
         label,
     )
-    if "accounts" in tables:
+    if "accounts" in tables and "owner" in tables["accounts"].columns:
         acc = tables["accounts"]
         tables_out["by_owner"] = _group_rows(
             last_events,

@@ -123,7 +123,10 @@ def slipping(
     listed = listed.mutate(value_drop=dropped, downgrade=down)
     accounts = tables.get("accounts")
     if accounts is not None:
-        names = accounts.select(a_id="account_id", name="name", owner="owner")
+        owner = accounts.owner if "owner" in accounts.columns else ibis.null("string")
+        names = accounts.select(
+            a_id=accounts.account_id, name=accounts.name, owner=owner
+        )
         listed = listed.left_join(names, listed.account_id == names.a_id).drop("a_id")
     else:
         listed = listed.mutate(name=ibis.null("string"), owner=ibis.null("string"))

@@ -236,6 +236,8 @@ async def add(request: Request, account_id: str, kind: str, user: User) -> Respo
     if part.sheet == "Stakeholders":
         values["account_id"] = account_id
     store = state(request).store
+    # The service checks the accounts the row names; this checks the page's own.
+    await run_in_threadpool(edits.require_edit, store, user.principal, account_id)
     try:
         await run_in_threadpool(
             edits.add_row, store, user.principal, part.sheet, values

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 __all__ = [
     "ABC_COLOURS",
+    "MAX_BUBBLES",
     "bubble_sizes",
     "profit_quadrants",
     "rank_stability",
@@ -36,6 +37,9 @@ _LAYOUT: dict[str, object] = {
 }
 #: Largest bubble diameter in pixels.
 _MAX_BUBBLE = 40.0
+#: Accounts drawn at most in a bubble chart (the first rows: the best ranked or the
+#: most profitable); a page of 100k bubbles would weigh megabytes.
+MAX_BUBBLES = 2000
 #: Points of the whale curve at most (beyond, it is sampled).
 _MAX_POINTS = 1000
 #: Accounts drawn at most in the rank-stability chart (the best ranked).
@@ -81,7 +85,7 @@ def scoring_bubbles(
     """Harmony (x) × growth (y), one trace per ABC class, bubble area ∝ revenue,
     quadrant lines at ``line``. Accounts without both section scores are left out."""
     groups: dict[str, list[Mapping[str, Any]]] = {}
-    for r in rows:
+    for r in list(rows)[:MAX_BUBBLES]:
         if _float(r.get("harmony")) is None or _float(r.get("growth")) is None:
             continue
         groups.setdefault(str(r.get("abc_class") or ""), []).append(r)
@@ -166,7 +170,7 @@ def profit_quadrants(
     quadrant lines at the cut-offs."""
     usable = [
         r
-        for r in rows
+        for r in list(rows)[:MAX_BUBBLES]
         if _float(r.get("npi")) is not None and _float(r.get("cts_share")) is not None
     ]
     sizes = bubble_sizes([r.get("net_revenue") for r in usable])

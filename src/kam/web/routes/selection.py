@@ -242,14 +242,15 @@ def scoring_page(request: Request, user: User, readable: Readable) -> HTMLRespon
         context["columns"] = top
         context["sections"] = _section_tables(request, readable, result, weights, top)
         line = float(str(result.parameters.get("quadrant_line", 5.5)))
-        context["bubble_chart"] = charts.to_json(
-            selection_charts.scoring_bubbles(rows, line=line)
+        context["bubble_chart"] = charts.cached_json(
+            result, "bubbles", lambda: selection_charts.scoring_bubbles(rows, line=line)
         )
         if result.parameters.get("stability"):
-            context["stability_chart"] = charts.to_json(
-                selection_charts.rank_stability(rows)
+            context["stability_chart"] = charts.cached_json(
+                result, "stability", lambda: selection_charts.rank_stability(rows)
             )
         context.update(_limited(request, rows))
+        context["max_bubbles"] = selection_charts.MAX_BUBBLES
         context["base_url"] = str(
             request.url.remove_query_params(
                 [k for k in request.query_params if k.startswith(WEIGHT_PREFIX)]
@@ -307,6 +308,7 @@ def profit_page(request: Request, user: User, readable: Readable) -> HTMLRespons
         context["whale_chart"] = charts.cached_json(
             result, "whale", lambda: selection_charts.whale_curve(rows, summary)
         )
+        context["max_bubbles"] = selection_charts.MAX_BUBBLES
         grid = list(result.tables.get("grid", []))
         context["grid"] = {
             (str(c["customer_class"]), int(str(c["product_class"]))): c for c in grid

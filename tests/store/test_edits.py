@@ -15,6 +15,7 @@ from kam.store.edits import (
     EditError,
     add_row,
     delete_row,
+    list_rows,
     read_row,
     require_edit,
     row_version,
@@ -323,3 +324,23 @@ def test_two_simultaneous_edits_of_one_version_let_exactly_one_through(
     assert read_row(store, ADMIN, "Stakeholders", "S2")["title"] == winner
     assert store.data_version() == 2
     assert len(_audit_rows(store)) == 1
+
+
+def test_adding_a_key_that_exists_is_refused(store: Store) -> None:
+    with pytest.raises(EditError) as caught:
+        add_row(store, ADMIN, "Stakeholders", _person("S1", "A1", name="Again"))
+    [p] = caught.value.problems
+    assert (p.column, p.message) == ("stakeholder_id", "S1 already exists")
+    assert read_row(store, ADMIN, "Stakeholders", "S1")["name"] == "Person S1"
+
+
+def test_list_rows_gives_an_accounts_rows_to_those_who_read_it(store: Store) -> None:
+    people = list_rows(store, KAM1, "Stakeholders", account_id="A1")
+    assert [r["stakeholder_id"] for r in people] == ["S1", "S2"]
+    [line] = list_rows(store, KAM1, "Influences", account_id="A1")
+    assert (line["from_id"], line["to_id"], line["strength"]) == ("S2", "S1", 2)
+    assert list_rows(store, KAM2, "Influences", account_id="A2") == []
+    with pytest.raises(NotFoundError):
+        list_rows(store, KAM2, "Stakeholders", account_id="A1")
+    with pytest.raises(NotFoundError):
+        list_rows(store, ADMIN, "Stakeholders", account_id="A9")

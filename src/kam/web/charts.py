@@ -15,6 +15,7 @@ __all__ = [
     "MAX_BARS",
     "abc_classes",
     "abc_migration",
+    "abc_shares",
     "cached_json",
     "mrr_by_plan",
     "pareto",
@@ -164,6 +165,47 @@ def abc_classes(classes: Sequence[Mapping[str, object]]) -> go.Figure:
             marker_color=colour,
         )
     fig.update_layout(**_LAYOUT, barmode="stack", yaxis={"title": "accounts"})
+    return fig
+
+
+def abc_shares(classes: Sequence[Mapping[str, object]]) -> go.Figure:
+    """Two-sided bars per class over the pooled periods, as the deck draws them: the
+    share of accounts to the left, the share of value to the right (account shares
+    are plotted negative and labelled without a sign)."""
+    pooled = [r for r in classes if r["period"] == "pooled"]
+    names = [str(r["class"]) for r in pooled]
+    accounts = [float(str(r["account_share"])) * 100 for r in pooled]
+    values = [float(str(r["value_share"])) * 100 for r in pooled]
+    fig = go.Figure()
+    for label, xs, colour in (
+        ("share of accounts", [-a for a in accounts], "#9fb8c4"),
+        ("share of value", values, "#1f6f8b"),
+    ):
+        fig.add_bar(
+            y=names,
+            x=xs,
+            name=label,
+            orientation="h",
+            marker_color=colour,
+            text=[f"{abs(x):.1f} %" for x in xs],
+            textposition="auto",
+            hovertemplate="%{y}: %{text} "
+            + label.removeprefix("share ")
+            + "<extra></extra>",
+        )
+    ticks = [-100, -75, -50, -25, 0, 25, 50, 75, 100]
+    fig.update_layout(
+        **_LAYOUT,
+        barmode="relative",
+        xaxis={
+            "range": [-100, 100],
+            "tickvals": ticks,
+            "ticktext": [f"{abs(t)} %" for t in ticks],
+            "title": "← share of accounts · share of value →",
+            "zeroline": True,
+        },
+        yaxis={"title": "class", "autorange": "reversed"},
+    )
     return fig
 
 

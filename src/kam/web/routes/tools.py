@@ -19,7 +19,7 @@ from kam.errors import InputError
 from kam.web import charts
 from kam.web.deps import Readable, User, state
 from kam.web.routes.params import analysis_params, row_limit
-from kam.web.templating import page
+from kam.web.templating import cached_fragment, page
 
 __all__ = ["router"]
 
@@ -43,7 +43,12 @@ def _limited(request: Request, rows: Sequence[dict[str, Any]]) -> dict[str, Any]
     limit = row_limit(request)
     shown = rows if limit is None else rows[:limit]
     more = request.url.include_query_params(rows="all")
-    return {"shown": shown, "total_rows": len(rows), "all_url": str(more)}
+    return {
+        "shown": shown,
+        "limit": limit,
+        "total_rows": len(rows),
+        "all_url": str(more),
+    }
 
 
 @router.get("/pareto", response_class=HTMLResponse, include_in_schema=False)
@@ -61,6 +66,14 @@ def pareto_page(request: Request, user: User, readable: Readable) -> HTMLRespons
             result, "pareto", lambda: charts.pareto(result)
         )
         context.update(_limited(request, result.rows))
+        shown = context["shown"]
+        context["ranked_rows"] = cached_fragment(
+            request,
+            result,
+            ("ranked", context["limit"]),
+            "tools/pareto_rows.html",
+            lambda: {"shown": shown},
+        )
     return page(request, "tools/pareto.html", context, status=400 if error else 200)
 
 
@@ -82,13 +95,31 @@ def abc_page(request: Request, user: User, readable: Readable) -> HTMLResponse:
         context["classes_chart"] = charts.cached_json(
             result, "classes", lambda: charts.abc_classes(tables.get("classes", []))
         )
+        context["shares_chart"] = charts.cached_json(
+            result, "shares", lambda: charts.abc_shares(tables.get("classes", []))
+        )
         context["migration_chart"] = charts.cached_json(
             result,
             "migration",
             lambda: charts.abc_migration(tables.get("migration", [])),
         )
-        context["summary_rows"] = tables.get("classes", [])
+        summary = tables.get("classes", [])
+        context["summary_html"] = cached_fragment(
+            request,
+            result,
+            "summary",
+            "tools/abc_rows.html",
+            lambda: {"part": "summary", "rows": summary},
+        )
         context.update(_limited(request, list(tables.get("downgrades", []))))
+        shown = context["shown"]
+        context["downgrades_html"] = cached_fragment(
+            request,
+            result,
+            ("downgrades", context["limit"]),
+            "tools/abc_rows.html",
+            lambda: {"part": "downgrades", "rows": shown},
+        )
         context["why"] = _why(request, result)
     return page(request, "tools/abc.html", context, status=400 if error else 200)
 

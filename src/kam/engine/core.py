@@ -21,7 +21,9 @@ one option away (``--source postgresql://…`` names the store's database direct
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from functools import wraps
 from threading import RLock
@@ -46,7 +48,28 @@ from kam.engine.sources import (
 from kam.errors import InputError
 from kam.model import SETTINGS_DEFAULTS, SHEETS
 
-__all__ = ["DERIVED", "Engine", "derive", "open_engine"]
+__all__ = ["DERIVED", "Engine", "derive", "one_data_version", "open_engine"]
+
+#: Data versions read inside :func:`one_data_version`, by engine.
+_PINNED: ContextVar[dict[int, int] | None] = ContextVar("kam_pinned", default=None)
+
+
+@contextmanager
+def one_data_version() -> Iterator[None]:
+    """Within the block, each engine asks its source for the data version once.
+
+    A web page runs several analyses and queries; each would ask the store for its
+    data version (a connection and a query each time). Inside this block the first
+    answer holds for the rest of it, which also shows the page one version of the
+    data throughout. For read-only work (a GET request): a block that changes the
+    data and then reads it back would read the version from before its change.
+    """
+    token = _PINNED.set({})
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
 
 #: Reserved names of the derived tables (never a sheet name: they start with ``_``).
 DERIVED = ("_revenue_by_period", "_mrr_by_month")
@@ -108,15 +131,26 @@ class Engine:
         so that a request answered from the results cache never waits for another
         request's query.
         """
-        version = self.source.current_version()
+        pinned = _PINNED.get()
         loaded = self._loaded
-        if loaded is not None and loaded.version == version:
+        if (
+            pinned is not None
+            and loaded is not None
+            and pinned.get(id(self)) == loaded.version
+        ):
             return loaded
-        with self._lock:
-            if self._loaded is None or self._loaded.version != version:
-                self._reload()
-            assert self._loaded is not None
-            return self._loaded
+        # No version read in this block yet, or another thread has loaded a newer
+        # one since: ask the source.
+        version = self.source.current_version()
+        if loaded is None or loaded.version != version:
+            with self._lock:
+                if self._loaded is None or self._loaded.version != version:
+                    self._reload()
+                loaded = self._loaded
+                assert loaded is not None
+        if pinned is not None:
+            pinned[id(self)] = loaded.version
+        return loaded
 
     def _reload(self) -> None:
         old = self._loaded

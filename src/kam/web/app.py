@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 
 from kam.config import Settings, get_settings
 from kam.engine import Engine, open_engine
@@ -28,7 +27,7 @@ from kam.errors import (
 )
 from kam.store.repository import Store
 from kam.web import auth
-from kam.web.deps import NotSignedIn, WebState
+from kam.web.deps import NotSignedIn, OneDataVersion, WebState
 from kam.web.routes import (
     accounts,
     admin,
@@ -44,7 +43,7 @@ from kam.web.routes import (
     tools,
 )
 from kam.web.settings import WebSettings
-from kam.web.templating import make_templates, page
+from kam.web.templating import CachedStatic, make_templates, page
 
 __all__ = ["create_app", "status_of"]
 
@@ -129,6 +128,7 @@ def create_app(
         templates=make_templates(),
     )
     app.state.limiter = auth.AddressLimiter()
+    app.add_middleware(OneDataVersion)
     app.add_exception_handler(KamError, _kam_error)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     # One line per router, so that adding one is a one-line change.
@@ -146,5 +146,5 @@ def create_app(
     app.include_router(api.router)
     app.include_router(downloads.router)
     # After the routers: the Plotly.js route lives under /static too.
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", CachedStatic(directory=STATIC), name="static")
     return app

@@ -18,10 +18,12 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kam.access import readable_accounts
 from kam.config import Settings
 from kam.engine import Engine
+from kam.engine.core import one_data_version
 from kam.errors import PermissionDenied
 from kam.store.repository import Store
 from kam.web.sessions import COOKIE, SignedIn, load_session
@@ -30,6 +32,7 @@ from kam.web.settings import WebSettings
 __all__ = [
     "PRE_COOKIE",
     "NotSignedIn",
+    "OneDataVersion",
     "Readable",
     "User",
     "WebState",
@@ -66,6 +69,22 @@ class WebState:
         hold it around direct Ibis queries; new code calls the engine's query
         methods (``engine.run``, ``engine.to_pyarrow``), which take it themselves."""
         return self.engine.lock
+
+
+class OneDataVersion:
+    """ASGI middleware: a GET (or HEAD) request reads the data version once
+    (:func:`kam.engine.core.one_data_version`), however many analyses its page runs.
+    Requests that change data are left alone."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            with one_data_version():
+                await self.app(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def state(request: Request) -> WebState:

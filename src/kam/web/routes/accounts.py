@@ -122,4 +122,7 @@ def _abc_history(
     if not isinstance(table, pa.Table):
         return [r for r in result.rows if r.get("account_id") == account_id]
     columns = ["account_id", "period", "class", "value"]
-    return facts.rows_of(table.select(columns), account_id)
+    indexed = facts.by_account(
+        result, "abc_history", lambda: table.select(columns), order=("period",)
+    )
+    return indexed.rows(account_id)

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from threading import Lock
+from typing import Any, TypeVar
 
 from kam.analysis.result import AnalysisResult
 
@@ -44,7 +45,8 @@ _GHOST = "rgba(91, 107, 124, 0.45)"
 _DAY_MS = 86_400_000
 _MARGIN = {"l": 60, "r": 30, "t": 30, "b": 40}
 _MEMO_SIZE = 64
-_memo: OrderedDict[tuple[int, str], tuple[object, str]] = OrderedDict()
+T = TypeVar("T")
+_memo: OrderedDict[tuple[int, str], tuple[object, Any]] = OrderedDict()
 _memo_lock = Lock()
 
 
@@ -53,7 +55,7 @@ def _safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def cached(result: object, name: str, build: Callable[[], str]) -> str:
+def cached(result: object, name: str, build: Callable[[], T]) -> T:
     """``build()``, remembered for this very ``result`` object (the engine hands out
     the same result for the same data, parameters and accounts), as
     :func:`kam.web.charts.cached_json` does for graph-object figures."""
@@ -62,13 +64,14 @@ def cached(result: object, name: str, build: Callable[[], str]) -> str:
         found = _memo.get(key)
         if found is not None and found[0] is result:
             _memo.move_to_end(key)
-            return found[1]
-    text = build()
+            value: T = found[1]
+            return value
+    built = build()
     with _memo_lock:
-        _memo[key] = (result, text)
+        _memo[key] = (result, built)
         while len(_memo) > _MEMO_SIZE:
             _memo.popitem(last=False)
-    return text
+    return built
 
 
 def gantt_label(row: Mapping[str, object]) -> str:

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from kam.access import require_readable
 from kam.analysis.result import AnalysisResult
 from kam.errors import MissingDataError, NotFoundError
-from kam.web import planning_charts
+from kam.web import facts, planning_charts
 from kam.web.deps import Readable, User, state
 from kam.web.routes.params import analysis_params
 from kam.web.templating import page
@@ -52,15 +52,8 @@ def _account_name(
 ) -> str:
     """The account's name; NotFoundError unless it exists and is readable."""
     require_readable(readable, account)
-    st = state(request)
-    with st.lock:
-        t = st.engine.tables(accounts=readable)["Accounts"]
-        found = (
-            t.filter(t["account_id"] == account).select("name").to_pyarrow().to_pylist()
-        )
-    if not found:
-        raise NotFoundError(f"there is no account {account!r}")
-    return str(found[0]["name"] or account)
+    found = facts.profile(facts.account_facts(state(request).engine), account)
+    return str(found.get("name") or account)
 
 
 def _run(
@@ -111,7 +104,11 @@ def _plan_page(
     result, missing = _run(request, "plans", account, readable)
     context |= {"result": result, "missing": missing, "tab": "plan"}
     if result is not None:
-        context["fields"] = _charter_rows(request, readable, account)
+        # The engine hands out the same result while the data is unchanged: the
+        # fields are read once per data version, not per request.
+        context["fields"] = planning_charts.cached(
+            result, "fields", lambda: _charter_rows(request, readable, account)
+        )
     return page(request, "planning/plan.html", context)
 
 

@@ -15,8 +15,10 @@ reimport                   the same into a store that already holds it (a    acc
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -84,22 +86,41 @@ def _summary(summary: Any) -> dict[str, Any]:
     }
 
 
+def _loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def kam_import(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
-    """Read + validate, then ``import_portfolio`` into a new SQLite store."""
+    """Read + validate, then ``import_portfolio`` into a new SQLite store.
+
+    Besides the wall time of each phase, the result records its CPU time (this
+    process; the machine may be shared) and the load averages before and after.
+    """
     from kam.store.repository import Store
 
     work = Path(tempfile.mkdtemp(dir=params["work"]))
     store = Store(f"sqlite:///{work / 'kam.db'}")
+    cpu: dict[str, float] = {}
+    load_before = _loadavg()
     try:
         store.upgrade()  # creating the empty store is setup, not import
+        started = time.process_time()
         with clock("read_validate"):
             portfolio = _load(Path(params["path"]))
+        cpu["read_validate"] = round(time.process_time() - started, 2)
+        started = time.process_time()
         with clock("write"):
             summary = store.import_portfolio(portfolio, source=params["path"])
+        cpu["write"] = round(time.process_time() - started, 2)
     finally:
         store.dispose()
         shutil.rmtree(work, ignore_errors=True)
-    return {**_info(portfolio), "import": _summary(summary)}
+    return {
+        **_info(portfolio),
+        "import": _summary(summary),
+        "cpu_seconds": cpu,
+        "loadavg": {"before": load_before, "after": _loadavg()},
+    }
 
 
 def _reimport_store(params: Mapping[str, str]) -> Any:

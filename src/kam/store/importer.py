@@ -6,7 +6,13 @@ PostgreSQL), then SQL counts the created, updated and unchanged rows against the
 stored table and applies ``INSERT ... SELECT ... ON CONFLICT (row_key) DO UPDATE``
 only where a value differs (NULL-safe). With ``replace`` the stored rows whose key the
 staging table lacks are deleted. References to accounts that would break the
-``account_id`` foreign key are found first and reported by sheet and id.
+``account_id`` foreign key are found first and reported by sheet and id (ids of the
+imported Accounts sheet need no look-up).
+
+A sheet whose table is still empty skips the staging: its rows are inserted
+directly. On SQLite the ``row_key`` is then joined by SQLite from the bound key
+columns whenever every key value encodes as itself, and the primary key refuses
+duplicate keys (Python then names the clashing rows).
 """
 
 from __future__ import annotations

@@ -17,11 +17,12 @@ from pptx.enum.dml import MSO_FILL_TYPE
 
 from kam.analysis.registry import REGISTRY
 from kam.analysis.responsibilities import responsibility_matrix
+from kam.analysis.timeline import implementation_timeline
 from kam.config import Settings
 from kam.deck import Theme, account_deck
 from kam.deck.build import deck_bytes
 from kam.deck.layout import Deck
-from kam.deck.planning import excel_serial, raci_slides
+from kam.deck.planning import excel_serial, gantt_slides, raci_slides
 from kam.demo import demo_portfolio
 from kam.demo.accounts import FLAGSHIP_ID
 from kam.engine import Engine
@@ -207,3 +208,48 @@ def test_a_raci_without_an_accountable_role_shows_the_error_on_its_row() -> None
     assert forecast.cells[3].text == ""
     problems = _table(prs.slides[1])
     assert [c.text for c in problems.rows[1].cells][:3] == ["error", "one_a", "QBR"]
+
+
+def test_a_plan_beyond_a_hundred_tasks_draws_only_its_critical_path() -> None:
+    # 121 tasks: T000 then a chain of 60 two-day tasks (T002, T004, …, T120) and
+    # 60 one-day tasks that each only follow T000. The chain is the critical path
+    # (61 tasks with T000); every one-day task has float.
+    ids = [f"T{i:03d}" for i in range(121)]
+    predecessors: list[str | None] = [None]
+    for i in range(1, 121):
+        predecessors.append(ids[i - 2] if i % 2 == 0 else ids[0])
+    t = ibis.memtable(
+        {
+            "task_id": ids,
+            "account_id": ["X"] * 121,
+            "name": [f"task {i}" for i in range(121)],
+            "phase": ["p"] * 121,
+            "owner": ["M1"] * 121,
+            "start": [date(2026, 1, 5)] + [None] * 120,
+            "duration_days": [2 if i % 2 == 0 else 1 for i in range(121)],
+            "predecessors": predecessors,
+            "percent_complete": [0.0] * 121,
+            "baseline_finish": [None] * 121,
+        },
+        schema={
+            "task_id": "string",
+            "account_id": "string",
+            "name": "string",
+            "phase": "string",
+            "owner": "string",
+            "start": "date",
+            "duration_days": "int64",
+            "predecessors": "string",
+            "percent_complete": "float64",
+            "baseline_finish": "date",
+        },
+    )
+    result = implementation_timeline({"tasks": t}, account="X", as_of=date(2026, 1, 5))
+    deck = Deck(Theme())
+    gantt_slides(deck, result, REGISTRY["timeline"])
+    prs = reopen(deck_bytes(deck.finish()))
+    charts = [sh.chart for slide in prs.slides for sh in slide.shapes if sh.has_chart]
+    assert len(charts) == 4  # 61 critical tasks, 20 per slide
+    drawn = [c for chart in charts for c in chart.plots[0].categories]
+    assert len(drawn) == 61
+    assert all(int(c.split(" ")[0][1:]) % 2 == 0 for c in drawn)

@@ -25,6 +25,7 @@ __all__ = [
     "CODE_FILLS",
     "COMPLETENESS_FILLS",
     "CRITICAL_FILL",
+    "GANTT_MAX_TASKS",
     "GANTT_TASKS",
     "GRID_PRODUCTS",
     "STATUS_FILLS",
@@ -54,6 +55,8 @@ COMPLETENESS_FILLS = ("D8EFD9", "FCF3CF", "F8D7DA")
 CRITICAL_FILL = "C0392B"
 #: Tasks per Gantt slide.
 GANTT_TASKS = 20
+#: Beyond this many tasks the Gantt slides show the critical path only.
+GANTT_MAX_TASKS = 100
 #: Products per division-grid slide.
 GRID_PRODUCTS = 6
 _EPOCH = date(1899, 12, 30)
@@ -183,13 +186,23 @@ def _gantt_chart(
 
 @slide_builder("timeline")
 def gantt_slides(deck: Deck, result: AnalysisResult, analysis: Analysis) -> None:
-    """The Gantt chart (:data:`GANTT_TASKS` tasks per slide), critical tasks in red,
-    then the late tasks."""
+    """The Gantt chart (:data:`GANTT_TASKS` tasks per slide), critical tasks in red
+    (beyond :data:`GANTT_MAX_TASKS` tasks, the critical tasks only), then the late
+    tasks."""
     s = result.summary
     rows = result.rows
     start = s["project_start"]
     assert isinstance(start, date)
-    chunks = [rows[i : i + GANTT_TASKS] for i in range(0, len(rows), GANTT_TASKS)]
+    shown = rows
+    scope = ""
+    if len(rows) > GANTT_MAX_TASKS:
+        # A deck of a hundred Gantt slides is read by no one: the critical path.
+        shown = [r for r in rows if r["critical"]]
+        scope = (
+            f" Only the {len(shown)} critical tasks of {len(rows)} are drawn; the "
+            "timeline page and the results workbook hold every task."
+        )
+    chunks = [shown[i : i + GANTT_TASKS] for i in range(0, len(shown), GANTT_TASKS)]
     critical = ", ".join(map(str, s["critical_path"]))  # type: ignore[call-overload]
     for n, chunk in enumerate(chunks, 1):
         suffix = f" ({n}/{len(chunks)})" if len(chunks) > 1 else ""
@@ -198,7 +211,7 @@ def gantt_slides(deck: Deck, result: AnalysisResult, analysis: Analysis) -> None
             "How to read: one bar per task from its earliest start to its earliest "
             "finish, in calendar days; red bars are on the critical path, ◆ marks a "
             f"milestone. The numbers: {s['tasks']} tasks over {s['working_days']} "
-            f"working days; critical path {critical}.",
+            f"working days; critical path {critical}.{scope}",
         )
         _gantt_chart(slide, chunk, deck, start)
     late = [r for r in rows if isinstance(r["slip_days"], int) and r["slip_days"] > 0]

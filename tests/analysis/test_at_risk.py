@@ -139,3 +139,52 @@ def test_queue_of_accounts_without_mrr_still_knows_the_months_total() -> None:
     # 10 + 30 + 30 + 500 + 5 + 900 + 25 = 1500.
     assert result.summary["total_mrr"] == "1500.00"
     assert result.summary["mrr_at_risk_share"] == pytest.approx(0.0)
+
+
+def test_demo_queue_health_and_onboarding_agree_with_the_demo_register() -> None:
+    from decimal import Decimal
+
+    from kam.config import Settings
+    from kam.demo import demo_portfolio
+    from kam.engine.core import Engine
+    from kam.engine.sources import PortfolioSource
+
+    portfolio = demo_portfolio(accounts=60)
+    as_of = D(2026, 10, 31)  # the demo's Settings as_of
+    risks = portfolio.table("Risks").data
+    open_ids = [
+        (a, lv)
+        for a, f, r, lv in zip(
+            risks["account_id"],
+            risks["flagged_on"],
+            risks["resolved_on"],
+            risks["level"],
+            strict=True,
+        )
+        if f <= as_of and (r is None or r > as_of)  # type: ignore[operator]
+    ]
+    mrr = portfolio.table("MRR").data
+    october: dict[object, Decimal] = {}
+    for a, m, v in zip(mrr["account_id"], mrr["month"], mrr["mrr"], strict=True):
+        if m == "2026-10":
+            october[a] = october.get(a, Decimal(0)) + v  # type: ignore[operator]
+    engine = Engine(PortfolioSource(portfolio), settings=Settings())
+    try:
+        queue = engine.run("at_risk", {})
+        health = engine.run("health", {})
+        onboarding = engine.run("onboarding", {})
+    finally:
+        engine.close()
+    assert queue.summary["open_risks"] == len(open_ids)
+    at_stake = sum(october.get(a, Decimal(0)) for a in {a for a, _ in open_ids})
+    assert Decimal(str(queue.summary["mrr_at_risk"])) == at_stake
+    # The flagship is the largest A account and has an open risk: first in the queue.
+    assert queue.rows[0]["account_id"] == "A001"
+    # Every account with an open at_risk or critical entry is endangered.
+    endangered = {r["account_id"] for r in health.rows if r["endangered"]}
+    assert {a for a, lv in open_ids if lv in ("at_risk", "critical")} <= endangered
+    assert sum(int(str(b["accounts"])) for b in health.tables["bands"]) == len(
+        health.rows
+    )
+    # The demo's two earliest onboarding accounts are stuck past their go-live.
+    assert onboarding.summary["overdue"] == 2

@@ -6,6 +6,8 @@ month by month in its comment.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pyarrow as pa
 
 from tests.analysis.golden import SCHEMAS, GoldenCase
@@ -306,6 +308,80 @@ CASES: list[GoldenCase] = [
                 "downgrade": False,
             },
             {"account_id": "S2", "change": "-20.00", "change_pct": -0.2},
+        ],
+    ),
+]
+
+CASES += [
+    GoldenCase(
+        name="mrr_bridge_by_plan_and_range",
+        analysis="mrr_bridge",
+        tables={"mrr": HISTORY},
+        params={"period_from": "2024-03", "by_plan": "true"},
+        note="HISTORY from March: start 430 (February's end); in the addon's own "
+        "bridge P's 30 leaves in March (churn of that plan), in the total bridge it "
+        "is a contraction.",
+        summary={"start": "430.00", "end": "360.00", "months": 3, "churn": "100.00"},
+        rows=[
+            {"month": "2024-03", "contraction": "30.00", "churn": "0.00"},
+            {"month": "2024-04", "reactivation": "60.00"},
+            {"month": "2024-05", "churn": "100.00"},
+        ],
+        extra={
+            "by_plan": [
+                {"plan": "addon", "month": "2024-03", "churn": "30.00", "end": "0.00"},
+                {
+                    "plan": "base",
+                    "month": "2024-03",
+                    "start": "400.00",
+                    "end": "400.00",
+                },
+            ]
+        },
+    ),
+    GoldenCase(
+        name="retention_worked_check_by_quarter",
+        analysis="retention",
+        tables={
+            "mrr": [(a, "2024-03", p, v) for a, _, p, v in WORKED[:4]]
+            + [(a, "2024-06", p, v) for a, _, p, v in WORKED[4:]]
+            + [("B", "2024-05", "base", 999)]
+        },
+        params={"grain": "quarter"},
+        note="WORKED with March closing Q1 and June closing Q2; B's 999 in May is "
+        "mid-quarter: Q2 GRR 80 %, NRR 90 %.",
+        summary={"period": "2024-Q2", "grr": 0.8, "nrr": 0.9},
+        rows=[
+            {"period": "2024-Q1", "end": "100.00", "grr": None},
+            {"period": "2024-Q2", "start": "100.00", "end": "90.00", "crr": 0.75},
+        ],
+    ),
+    GoldenCase(
+        name="slipping_lists_open_risks_only_while_open",
+        analysis="slipping",
+        tables={
+            "mrr": [
+                ("S1", "2024-01", "p", 100),
+                ("S3", "2024-01", "p", 100),
+                ("S1", "2024-02", "p", 100),
+                ("S3", "2024-02", "p", 90),
+            ],
+            "risks": [
+                ("S3", date(2024, 1, 5), "at_risk", "Budget cut", "M1", None),
+                ("S1", date(2023, 6, 1), "watch", "Old", "M1", date(2023, 9, 1)),
+            ],
+        },
+        params={},
+        note="S3 −10 % (under 20 %) with an open risk is listed; S1's risk is "
+        "resolved.",
+        summary={"accounts": 1, "open_risks": 1, "value_drops": 0},
+        rows=[
+            {
+                "account_id": "S3",
+                "change": "-10.00",
+                "open_risk": "at_risk: Budget cut",
+                "why": "open risk (at_risk: Budget cut)",
+            },
         ],
     ),
 ]

@@ -15,6 +15,7 @@ from typing import Any
 from kam.analysis.registry import REGISTRY
 from kam.analysis.result import AnalysisResult
 from kam.config import Settings
+from kam.deck import dashboard as _dashboard  # noqa: F401
 from kam.deck import planning as _planning  # noqa: F401  (registers its builders)
 from kam.deck import selection as _selection  # noqa: F401
 from kam.deck import slides as _slides

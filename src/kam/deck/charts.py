@@ -28,6 +28,7 @@ __all__ = [
     "add_column_chart",
     "add_line_chart",
     "add_pareto_chart",
+    "add_stacked_column_chart",
     "pareto_series",
     "safe_text",
 ]
@@ -205,7 +206,7 @@ def _category_chart(
     box: Box,
     chart_type: Any,
     categories: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float]]],
+    series: Sequence[tuple[str, Sequence[float | None]]],
     *,
     theme: Theme,
     number_format: str,
@@ -225,12 +226,13 @@ def add_line_chart(
     shapes: Any,
     box: Box,
     categories: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float]]],
+    series: Sequence[tuple[str, Sequence[float | None]]],
     *,
     theme: Theme,
     number_format: str = "#,##0",
 ) -> Any:
-    """A plain line chart (one line per named series), e.g. an account's MRR."""
+    """A plain line chart (one line per named series), e.g. an account's MRR; a
+    None value leaves a gap."""
     return _category_chart(
         shapes,
         box,
@@ -264,4 +266,28 @@ def add_column_chart(
     first = chart.plots[0].series[0].format.fill
     first.solid()
     first.fore_color.rgb = theme.rgb("primary")
+    return chart
+
+
+def add_stacked_column_chart(
+    shapes: Any,
+    box: Box,
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    theme: Theme,
+    number_format: str = "#,##0",
+) -> Any:
+    """Stacked columns (the first series at the bottom), e.g. MRR by plan per month
+    or a waterfall drawn over an invisible base series."""
+    chart = _category_chart(
+        shapes,
+        box,
+        XL_CHART_TYPE.COLUMN_STACKED,
+        categories,
+        series,
+        theme=theme,
+        number_format=number_format,
+    )
+    chart.plots[0].gap_width = 50
     return chart

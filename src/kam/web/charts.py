@@ -188,7 +188,9 @@ def abc_shares(classes: Sequence[Mapping[str, object]]) -> go.Figure:
             orientation="h",
             marker_color=colour,
             text=[f"{abs(x):.1f} %" for x in xs],
-            textposition="auto",
+            textposition="outside",
+            textangle=0,
+            cliponaxis=False,
             hovertemplate="%{y}: %{text} "
             + label.removeprefix("share ")
             + "<extra></extra>",

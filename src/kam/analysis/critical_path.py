@@ -18,6 +18,7 @@ No task starts before day 0.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -97,6 +98,32 @@ def task_order(tasks: Sequence[Task]) -> list[str]:
     ]
     if problems:
         raise WorkbookError("Tasks: unknown predecessors", problems)
+    # Kahn's algorithm with a heap: the smallest ready id first, as
+    # networkx.lexicographical_topological_sort, without building a graph object.
+    waiting = dict.fromkeys(ids, 0)
+    successors: dict[str, list[str]] = {tid: [] for tid in ids}
+    for t in tasks:
+        for pred in {lk.predecessor for lk in t.links}:
+            successors[pred].append(t.task_id)
+            waiting[t.task_id] += 1
+    ready = [tid for tid, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        tid = heapq.heappop(ready)
+        order.append(tid)
+        for succ in successors[tid]:
+            waiting[succ] -= 1
+            if waiting[succ] == 0:
+                heapq.heappush(ready, succ)
+    if len(order) == len(ids):
+        return order
+    _raise_cycles(tasks, ids)
+    raise AssertionError("unreachable: a task left unordered is on a cycle")
+
+
+def _raise_cycles(tasks: Sequence[Task], ids: set[str]) -> None:
+    """Raise WorkbookError naming the tasks of each cycle in link order."""
     graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(sorted(ids))
     graph.add_edges_from((lk.predecessor, t.task_id) for t in tasks for lk in t.links)
@@ -117,7 +144,6 @@ def task_order(tasks: Sequence[Task]) -> list[str]:
                 for cycle in sorted(cycles)
             ],
         )
-    return list(nx.lexicographical_topological_sort(graph))
 
 
 def _cycle_path(graph: nx.DiGraph[str], members: list[str]) -> list[str]:
@@ -130,21 +156,27 @@ def _cycle_path(graph: nx.DiGraph[str], members: list[str]) -> list[str]:
     return [*path, path[0]]
 
 
+#: Each link type's ends: (from the predecessor's finish, to the successor's
+#: finish); FS = finish of the predecessor to start of the successor.
+_ENDS: dict[str, tuple[bool, bool]] = {
+    "FS": (True, False),
+    "SS": (False, False),
+    "FF": (True, True),
+    "SF": (False, True),
+}
+
+
 def earliest_start(task: Task, es: dict[str, int], ef: dict[str, int]) -> int:
     """Earliest start of ``task`` given its predecessors' early starts and
     finishes (never before day 0 nor its fixed start)."""
     start = max(0, task.start if task.start is not None else 0)
     for lk in task.links:
-        first, finish = es[lk.predecessor], ef[lk.predecessor]
-        start = max(
-            start,
-            {
-                "FS": finish + lk.lag,
-                "SS": first + lk.lag,
-                "FF": finish + lk.lag - task.duration,
-                "SF": first + lk.lag - task.duration,
-            }[lk.type],
-        )
+        from_finish, to_finish = _ENDS[lk.type]
+        bound = (ef if from_finish else es)[lk.predecessor] + lk.lag
+        if to_finish:
+            bound -= task.duration
+        if bound > start:
+            start = bound
     return start
 
 
@@ -173,15 +205,12 @@ def critical_path(tasks: Sequence[Task]) -> dict[str, Scheduled]:
         d = by_id[tid].duration
         late = finish
         for succ, lk in successors[tid]:
-            late = min(
-                late,
-                {
-                    "FS": ls[succ] - lk.lag,
-                    "SS": ls[succ] - lk.lag + d,
-                    "FF": lf[succ] - lk.lag,
-                    "SF": lf[succ] - lk.lag + d,
-                }[lk.type],
-            )
+            from_finish, to_finish = _ENDS[lk.type]
+            bound = (lf if to_finish else ls)[succ] - lk.lag
+            if not from_finish:  # the link holds the start: finish d days later
+                bound += d
+            if bound < late:
+                late = bound
         fixed = by_id[tid].start
         if fixed is not None and fixed < late - d:
             late = fixed + d
@@ -190,15 +219,14 @@ def critical_path(tasks: Sequence[Task]) -> dict[str, Scheduled]:
     for tid in order:
         slack = finish - ef[tid]
         for succ, lk in successors[tid]:
-            slack = min(
-                slack,
-                {
-                    "FS": es[succ] - lk.lag - ef[tid],
-                    "SS": es[succ] - lk.lag - es[tid],
-                    "FF": ef[succ] - lk.lag - ef[tid],
-                    "SF": ef[succ] - lk.lag - es[tid],
-                }[lk.type],
+            from_finish, to_finish = _ENDS[lk.type]
+            gap = (
+                (ef if to_finish else es)[succ]
+                - lk.lag
+                - (ef if from_finish else es)[tid]
             )
+            if gap < slack:
+                slack = gap
         out[tid] = Scheduled(
             tid, es[tid], ef[tid], ls[tid], lf[tid], ls[tid] - es[tid], max(0, slack)
         )

@@ -30,8 +30,13 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
-from kam.analysis.periods import Grain, fiscal_year_of_month, month_label
-from kam.analysis.preagg import mrr_by_month, revenue_by_period
+from kam.analysis.periods import Grain, fiscal_year_of_month, month_index, month_label
+from kam.analysis.preagg import (
+    distinct_periods,
+    metric_values,
+    mrr_by_month,
+    revenue_by_period,
+)
 from kam.errors import MissingDataError
 
 __all__ = [
@@ -45,6 +50,7 @@ __all__ = [
     "month_bounds",
     "month_number",
     "movement_events",
+    "mrr_month_range",
     "ones",
     "period_values",
     "summed_events",
@@ -114,6 +120,25 @@ def month_bounds(am: ir.Table) -> tuple[int, int]:
     return int(got["lo"]), int(got["hi"])
 
 
+def mrr_month_range(tables: Mapping[str, ir.Table]) -> tuple[int, int]:
+    """First and last month index of the MRR data (zero rows included).
+
+    For the engine's derived table the months are known without a query (see
+    :func:`kam.analysis.preagg.learn_facts`); otherwise one small query.
+    """
+    am = account_months(tables)
+    if "value" not in tables["mrr"].columns:
+        return month_bounds(am)
+    months = [
+        month_index(p.year, p.number)
+        for p in distinct_periods(metric_values(tables, "mrr"), sheet="MRR")
+        if p.grain == "month"
+    ]
+    if not months:
+        raise MissingDataError("the MRR sheet has no rows")
+    return min(months), max(months)
+
+
 def closing_months(
     first: int, last: int, grain: Grain, fiscal_year_start: int = 1
 ) -> dict[int, int]:
@@ -173,7 +198,7 @@ def period_values(
     else:
         raw = tables["mrr"]
         am = raw.group_by([*keys, "month"]).agg(value=raw.mrr.sum())
-    first, last = month_bounds(am)
+    first, last = mrr_month_range(tables)
     closing = closing_months(first, last, grain, fiscal_year_start)
     mi = month_number(am.month)
     t = am.mutate(mi=mi)

@@ -33,6 +33,7 @@ from kam.analysis.movements import (
     index_label,
     month_number,
     movement_events,
+    mrr_month_range,
     ones,
     period_values,
     summed_events,
@@ -150,7 +151,7 @@ def _ttm(tables: Mapping[str, ir.Table]) -> dict[str, object] | None:
 
     am = account_months(tables)
     am = am.filter(am.value > 0).mutate(mi=month_number(am.month))
-    last = int(am.mi.max().to_pyarrow().as_py())
+    last = mrr_month_range(tables)[1]
     then = last - 12
     zero = ibis.literal(Decimal("0.00"), type=MONEY)
     per = am.group_by("account_id").agg(

@@ -37,6 +37,7 @@ from kam.web.routes import (
     pages,
     people,
     planning,
+    risk_edit,
     selection,
     stakeholder_edit,
     stakeholders,
@@ -137,6 +138,7 @@ def create_app(
     app.include_router(accounts.router)
     app.include_router(stakeholders.router)
     app.include_router(stakeholder_edit.router)
+    app.include_router(risk_edit.router)
     app.include_router(planning.router)
     app.include_router(tools.router)
     app.include_router(selection.router)

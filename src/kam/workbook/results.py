@@ -4,7 +4,8 @@ One sheet per analysis: its title and headline, the parameters, the summary and 
 warnings on top, then its rows as an Excel table; every further table of the result
 (ABC's classes, migration, ...) gets a sheet of its own. The Pareto sheet carries a
 combo chart (columns + cumulative share on a 0–100 % right axis), the ABC classes
-sheet a stacked column chart of the accounts per class and period.
+sheet a stacked column chart of the accounts per class and period; the dashboard and
+retention sheets get theirs from :mod:`kam.workbook.dashboard_sheets`.
 
 Formula-safe: the workbook is opened with kam's safe options, every text goes
 through ``write_string``, and text starting with ``= + - @`` or a control character
@@ -25,6 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from kam.analysis.registry import REGISTRY
 from kam.analysis.result import AnalysisResult, jsonable
+from kam.workbook.dashboard_sheets import CHARTS
 from kam.workbook.xlsx import (
     DATE_FORMAT,
     MONEY_FORMAT,
@@ -265,12 +267,18 @@ def _analysis_sheets(
         )
         if result.analysis == "pareto" and result.rows:
             _pareto_chart(workbook, ws, name, first, last, columns)
+        chart = CHARTS.get((result.analysis, None))
+        if chart is not None and result.rows:
+            chart(workbook, ws, name, result.rows, first - 1, columns)
     for table_name, rows in result.tables.items():
         sub = sheet_name(f"{result.analysis} {table_name}", taken)
         ts = workbook.add_worksheet(sub)
         ts.write_string(0, 0, f"{title}: {table_name}", w.title)
         cols = list(rows[0]) if rows else ["(no rows)"]
         _table(ts, w, 2, f"{result.analysis}_{table_name}", cols, rows)
+        table_chart = CHARTS.get((result.analysis, table_name))
+        if table_chart is not None and rows:
+            table_chart(workbook, ts, sub, rows, 2, cols)
         if result.analysis == "abc" and table_name == "classes":
             _classes_sheet(workbook, ts, w, sub, rows, 2)
 

@@ -24,7 +24,7 @@ from kam.errors import (
     PermissionDenied,
     Problem,
 )
-from kam.model import EXTRA, SETTINGS_DEFAULTS, SHEETS, Column, Row, Sheet
+from kam.model import EXTRA, SETTINGS_DEFAULTS, SHEETS, Column, Kind, Row, Sheet
 from kam.store.repository import Store
 from kam.store.tables import (
     KEY_SEPARATOR,
@@ -92,13 +92,26 @@ def _sheet(name: str) -> Sheet:
     s = SHEETS.get(name)
     if s is None:
         raise InputError(f"there is no sheet {name!r}")
-    if s.key is None or s.wide:
+    if s.key is None:
         raise InputError(f"{name} rows cannot be edited one by one; import the sheet")
     return s
 
 
 def _columns(s: Sheet) -> list[str]:
     return [c for c, _ in column_kinds(s)]
+
+
+def _edit_columns(s: Sheet) -> tuple[Column, ...]:
+    """The columns an edit gives: a wide sheet's long form adds its cell columns.
+
+    A RACI cell is (activity, account_id, role, code): the role must be named and
+    the code is one of the sheet's codes (an empty activity is imported, not edited).
+    """
+    if not s.wide or s.wide_value is None:
+        return s.columns
+    role = Column(s.wide_name, Kind.TEXT, True, f"the {s.wide_name} (matrix column)")
+    code = dataclasses.replace(s.wide_value, required=True)
+    return (*s.columns, role, code)
 
 
 def _key_of(s: Sheet, key: Key) -> dict[str, object]:
@@ -146,7 +159,10 @@ def _load(
 
 
 def _column(s: Sheet, name: str) -> Column:
-    return s.column(name)
+    for c in _edit_columns(s):
+        if c.name == name:
+            return c
+    raise KeyError(f"{s.name} has no column {name}")
 
 
 # -- validation ----------------------------------------------------------------
@@ -182,7 +198,7 @@ def _convert(
 
 
 def _unknown_columns(s: Sheet, values: Mapping[str, object]) -> None:
-    known = set(s.column_names) | {EXTRA}
+    known = {c.name for c in _edit_columns(s)} | {EXTRA}
     unknown = sorted(set(values) - known)
     if unknown:
         raise InputError(f"{s.name} has no column {', '.join(unknown)}")

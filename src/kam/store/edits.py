@@ -43,7 +43,11 @@ through this module, so each edit is handled the same way:
   ``{"sheet", "key", "before", "after", "cascaded"}`` with JSON values.
 
 Problems are raised together as :class:`EditError` (an InputError: HTTP 400).
-Keyless sheets (Surveys) and the wide Responsibilities sheet are edited by import.
+Keyless sheets (Surveys) are edited by import. The wide Responsibilities sheet is
+edited in its long form, one RACI cell per row: key (account_id, activity, role),
+``code`` one of R, A, C, I, A/R (R/A is read as A/R; anything else, "R, C" say, is
+a problem: one code per cell). The matrix rules that span an activity (exactly
+one A, at least one R) are the responsibilities analysis' to report.
 
 How another page uses it (a risk editor, say)::
 
@@ -87,6 +91,7 @@ from kam.store.edit_rules import (
     _check,
     _columns,
     _convert,
+    _edit_columns,
     _json_row,
     _key_of,
     _key_text,
@@ -213,7 +218,7 @@ def add_row(
     s = _sheet(sheet)
     _unknown_columns(s, values)
     problems: list[Problem] = []
-    full = {c.name: values.get(c.name) for c in s.columns}
+    full = {c.name: values.get(c.name) for c in _edit_columns(s)}
     row: Row = _convert(s, full, problems)
     row[EXTRA] = {str(k): str(v) for k, v in dict(values.get(EXTRA) or {}).items()}  # type: ignore[call-overload]
     assert s.key is not None

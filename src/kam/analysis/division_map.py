@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 import ibis.expr.types as ir
 
@@ -53,6 +54,8 @@ def _rows(expr: ir.Table) -> list[dict[str, object]]:
 
 
 def _money(value: object) -> Decimal:
+    if type(value) is Decimal:  # exact already (and immutable)
+        return value
     return Decimal(str(value)) if value is not None else _ZERO
 
 
@@ -149,20 +152,40 @@ def _lookalikes(
     }
 
 
+def _per_product(
+    counts: dict[tuple[str, str], list[int]],
+) -> dict[str, list[int]]:
+    """Eligible and owned cells per product, over every kind of unit."""
+    out: dict[str, list[int]] = {}
+    for (_, product), (eligible, owned) in counts.items():
+        total = out.setdefault(product, [0, 0])
+        total[0] += eligible
+        total[1] += owned
+    return out
+
+
 def _propensity(
-    cell: dict[str, object], kind: str, counts: dict[tuple[str, str], list[int]]
+    cell: dict[str, object],
+    kind: str,
+    counts: dict[tuple[str, str], list[int]],
+    every: dict[str, list[int]],
 ) -> float | None:
-    """Share of the other comparable units that own the cell's product."""
+    """Share of the other comparable units that own the cell's product
+    (``every``: :func:`_per_product` of ``counts``)."""
     product = str(cell["product"])
     own_eligible = 1 if cell["status"] != "not_eligible" else 0
     own_owned = 1 if cell["status"] == "owned" else 0
     same = counts.get((kind, product), [0, 0])
     eligible, owned = same[0] - own_eligible, same[1] - own_owned
     if eligible <= 0:
-        every = [v for (_, p), v in counts.items() if p == product]
-        eligible = sum(v[0] for v in every) - own_eligible
-        owned = sum(v[1] for v in every) - own_owned
+        total = every.get(product, [0, 0])
+        eligible, owned = total[0] - own_eligible, total[1] - own_owned
     return owned / eligible if eligible > 0 else None
+
+
+#: An eligible cell's figures: owned (0/1), current and potential revenue,
+#: whitespace value and weighted pipeline, converted once per cell.
+_Figures = tuple[int, Decimal, Decimal, Decimal, Decimal]
 
 
 @dataclass
@@ -177,17 +200,18 @@ class Tally:
     whitespace: Decimal = _ZERO
     pipeline: Decimal = _ZERO
 
-    def add(self, cell: dict[str, object]) -> None:
-        """Count one cell."""
+    def add(self, cell: _Figures | None) -> None:
+        """Count one cell: its figures, or None for a not-eligible cell."""
         self.cells += 1
-        if cell["status"] == "not_eligible":
+        if cell is None:
             return
+        owned, current, potential, whitespace, pipeline = cell
         self.eligible += 1
-        self.owned += cell["status"] == "owned"
-        self.current += _money(cell["current_revenue"])
-        self.potential += _money(cell["potential_revenue"])
-        self.whitespace += _money(cell["whitespace_value"])
-        self.pipeline += _money(cell["weighted_pipeline"])
+        self.owned += owned
+        self.current += current
+        self.potential += potential
+        self.whitespace += whitespace
+        self.pipeline += pipeline
 
     def figures(self) -> dict[str, object]:
         """Penetration, share of wallet, whitespace value and weighted pipeline."""
@@ -244,21 +268,31 @@ def division_map(
         .order_by(["unit_id", "product"])
     )
     _check_cells(cells)
+    figures: list[_Figures | None] = []
     for c in cells:
-        gap = c["status"] in _GAPS
+        status = c["status"]
         potential, current = (
             _money(c["potential_revenue"]),
             _money(c["current_revenue"]),
         )
-        c["whitespace_value"] = potential - current if gap else _ZERO
-        probability = Decimal(str(_num(c.get("probability"))))
-        c["weighted_pipeline"] = (
-            (probability * potential).quantize(_CENT)
-            if c["status"] == "pipeline"
-            else _ZERO
+        whitespace = potential - current if status in _GAPS else _ZERO
+        if status == "pipeline":
+            probability = Decimal(str(_num(c.get("probability"))))
+            pipeline = (probability * potential).quantize(_CENT)
+        else:
+            pipeline = _ZERO
+        c["whitespace_value"], c["weighted_pipeline"] = whitespace, pipeline
+        figures.append(
+            None
+            if status == "not_eligible"
+            else (status == "owned", current, potential, whitespace, pipeline)
         )
     return _result(
-        account, propensity, ordered, cells, _lookalikes(units_t, coverage_t)
+        account,
+        propensity,
+        ordered,
+        list(zip(cells, figures, strict=True)),
+        _lookalikes(units_t, coverage_t),
     )
 
 
@@ -266,12 +300,13 @@ def _result(
     account: str,
     propensity: bool,
     ordered: list[tuple[dict[str, object], int]],
-    cells: list[dict[str, object]],
+    cells: list[tuple[dict[str, object], _Figures | None]],
     counts: dict[tuple[str, str], list[int]],
 ) -> AnalysisResult:
-    by_unit: dict[str, list[dict[str, object]]] = {}
-    for c in cells:
-        by_unit.setdefault(str(c["unit_id"]), []).append(c)
+    by_unit: dict[str, list[tuple[dict[str, object], _Figures | None]]] = {}
+    for cell in cells:
+        by_unit.setdefault(str(cell[0]["unit_id"]), []).append(cell)
+    keys = [k for k, _ in OUTPUT_COLUMNS[3:]]
     rows: list[dict[str, object]] = []
     unit_rows: list[dict[str, object]] = []
     kinds: dict[str, str] = {}
@@ -280,29 +315,21 @@ def _result(
         uid = str(unit["unit_id"])
         kinds[uid] = str(unit.get("kind") or "")
         tally = Tally()
-        for c in by_unit.get(uid, []):
-            tally.add(c)
-            whole.add(c)
-            rows.append(
-                {
-                    "unit_id": uid,
-                    "unit_name": unit.get("name"),
-                    "depth": depth,
-                    **{k: c.get(k) for k, _ in OUTPUT_COLUMNS[3:]},
-                }
-            )
-        unit_rows.append(
-            {"unit_id": uid, "unit_name": unit.get("name"), "depth": depth}
-            | tally.figures()
-        )
+        head = {"unit_id": uid, "unit_name": unit.get("name"), "depth": depth}
+        for c, figures in by_unit.get(uid, []):
+            tally.add(figures)
+            whole.add(figures)
+            rows.append(head | {k: c.get(k) for k in keys})
+        unit_rows.append(head | tally.figures())
     products: dict[str, Tally] = {}
-    for c in cells:
-        products.setdefault(str(c["product"]), Tally()).add(c)
+    for c, figures in cells:
+        products.setdefault(str(c["product"]), Tally()).add(figures)
+    every = _per_product(counts)
     gaps = []
-    for c in cells:
+    for c, _ in cells:
         if c["status"] not in _GAPS:
             continue
-        p = _propensity(c, kinds[str(c["unit_id"])], counts)
+        p = _propensity(c, kinds[str(c["unit_id"])], counts, every)
         value = _money(c["whitespace_value"])
         weight = (p if p is not None else 0.0) if propensity else 1.0
         gaps.append(
@@ -316,7 +343,7 @@ def _result(
             }
         )
     gaps.sort(
-        key=lambda g: (-float(str(g["score"])), str(g["unit_id"]), str(g["product"]))
+        key=lambda g: (-cast(float, g["score"]), str(g["unit_id"]), str(g["product"]))
     )
     for rank, g in enumerate(gaps, 1):
         g["rank"] = rank
@@ -331,7 +358,7 @@ def _result(
         )
     no_probability = [
         f"{c['unit_id']}/{c['product']}"
-        for c in cells
+        for c, _ in cells
         if c["status"] == "pipeline" and c.get("probability") is None
     ]
     if no_probability:

@@ -191,6 +191,12 @@ def _fetch(
         weakest_signal=scored.signal.min(where=scored.weak == 0),
         weakest_score=scored.score.min(),
     )
+    # A sum of float contributions can pass 100 (or 0) by a rounding unit.
+    per = per.mutate(
+        health=ibis.cases(
+            (per.health > 100.0, 100.0), (per.health < 0.0, 0.0), else_=per.health
+        )
+    )
     keys = per.select(acc=per.h_id)
     if risks is not None:
         o = open_risks(risks, day)

@@ -32,6 +32,7 @@ from kam.web.routes import (
     accounts,
     admin,
     api,
+    dashboard,
     downloads,
     imports,
     pages,
@@ -141,6 +142,7 @@ def create_app(
     app.include_router(risk_edit.router)
     app.include_router(planning.router)
     app.include_router(tools.router)
+    app.include_router(dashboard.router)
     app.include_router(selection.router)
     app.include_router(imports.router)
     app.include_router(admin.router)

@@ -12,6 +12,7 @@ from kam.errors import KamError
 from kam.web import charts, facts
 from kam.web.deps import Readable, User, state
 from kam.web.queries import accounts
+from kam.web.routes.dashboard import account_health
 from kam.web.templating import page
 
 __all__ = ["router"]
@@ -92,7 +93,7 @@ def _latest_classes(
 def account_page(
     request: Request, account_id: str, user: User, readable: Readable
 ) -> HTMLResponse:
-    """One account: profile, revenue by year, MRR by plan."""
+    """One account: profile, revenue by year, MRR by plan, health, surveys, risks."""
     require_readable(readable, account_id)
     st = state(request)
     found = facts.account_facts(st.engine)
@@ -106,6 +107,7 @@ def account_page(
         "mrr_latest": [r for r in mrr if r["month"] == last_month],
         "mrr_month": last_month,
         "mrr_chart": charts.mrr_by_plan(mrr) if mrr else None,
+        **account_health(request, readable, account_id),
     }
     return page(request, "account.html", context)
 

@@ -18,7 +18,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from kam.analysis.registry import get
 from kam.config import Settings
 from kam.deck import Theme
-from kam.deck.build import deck_bytes, portfolio_deck
+from kam.deck.build import account_deck, deck_bytes, portfolio_deck
 from kam.deck.dashboard import HEAT_HIGH, HEAT_LOW, bridge_waterfall, heat_colour
 from kam.deck.layout import Deck
 from kam.deck.registry import builder_for
@@ -290,3 +290,24 @@ def test_portfolio_deck_holds_the_dashboard_sections() -> None:
     names = titles(prs)
     assert any(t.startswith("MRR bridge ") for t in names)
     assert any(t.startswith("Cohorts: logo retention") for t in names)
+
+
+def test_account_deck_lists_the_accounts_risks_open_first() -> None:
+    portfolio = demo_portfolio(seed=7)
+    engine = Engine(PortfolioSource(portfolio), settings=Settings())
+    try:
+        prs = reopen(deck_bytes(account_deck(engine, "A025")))
+    finally:
+        engine.close()
+    # A025's register holds one risk, resolved on 2025-04-22 (demo rows).
+    (mine,) = [r for r in _rows(portfolio, "Risks") if r["account_id"] == "A025"]
+    title = next(t for t in titles(prs) if t.endswith("risks (0 open)"))
+    risk_slide = _slide(prs, title)
+    table = next(s.table for s in risk_slide.shapes if s.has_table)
+    assert [c.text for c in table.rows[1].cells] == [
+        "2025-03-16",
+        "watch",
+        str(mine["reason"]),
+        "M02",
+        "2025-04-22",
+    ]

@@ -3,6 +3,7 @@
 Importing this module registers the builders of ``mrr``, ``mrr_bridge``, ``upsell``,
 ``satisfaction``, ``at_risk``, ``retention``, ``cohorts`` and ``slipping``
 (:mod:`kam.deck.registry`); ``onboarding`` and ``health`` keep the generic table.
+The account deck gains a ``risks`` section: the account's risk register.
 
 Each builder opens with a strip of KPI tiles (the analysis' headline numbers) over
 a native chart: MRR by plan as stacked columns, the MRR bridge as a waterfall
@@ -21,6 +22,7 @@ from pptx.util import Emu, Inches, Pt
 
 from kam.analysis.result import AnalysisResult
 from kam.analysis.spec import Analysis
+from kam.deck.account import AccountContext, account_section
 from kam.deck.charts import add_line_chart, add_stacked_column_chart, safe_text
 from kam.deck.layout import BODY, Box, Deck
 from kam.deck.registry import parameters_text, slide_builder, top_rows
@@ -615,4 +617,33 @@ def slipping_slides(deck: Deck, result: AnalysisResult, analysis: Analysis) -> N
         f"class, or have an open risk. Parameters: {parameters_text(result)}.",
         ["account", "owner", "before", "now", "change", "class", "why"],
         top_rows(rows, lambda n: [f"… {n} more accounts", *[""] * 6]),
+    )
+
+
+@account_section("risks")
+def account_risks_slide(deck: Deck, ctx: AccountContext) -> None:
+    """The account's risk register: open risks first, then the resolved ones."""
+    if "Risks" not in ctx.tables:
+        return  # no register in this workspace
+    t = ctx.tables["Risks"]
+    risks = t.filter(t["account_id"] == ctx.account_id).to_pyarrow().to_pylist()
+    risks.sort(key=lambda r: str(r["flagged_on"]), reverse=True)
+    risks.sort(key=lambda r: r["resolved_on"] is not None)
+    open_ = sum(r["resolved_on"] is None for r in risks)
+    deck.table(
+        f"{ctx.name}: risks ({open_} open)",
+        "How to read: the account's risk register, open risks first (newest "
+        "first), then the resolved ones with their resolution date.",
+        ["flagged on", "level", "reason", "owner", "resolved on"],
+        [
+            [
+                cell_text("flagged_on", r["flagged_on"]),
+                str(r["level"]).replace("_", " "),
+                str(r["reason"]),
+                str(r["owner"] or ""),
+                cell_text("resolved_on", r["resolved_on"]),
+            ]
+            for r in risks
+        ]
+        or [["", "", "no risk in the register", "", ""]],
     )

@@ -310,3 +310,12 @@ def test_a_blank_resolution_date_means_today(ws: Workspace) -> None:
     assert response.status_code == 303
     row = _row(client.get(PAGE).text, "2026-10-28")
     assert f'<td class="resolved">{date.today().isoformat()}</td>' in row
+
+
+def test_an_unknown_action_is_not_found(ws: Workspace) -> None:
+    client = _owner(ws)
+    version = _version(client)
+    key = {"flagged_on": FLAGGED, "reason": REASON, "version": version}
+    before = ws.store.data_version()
+    assert _post(client, "delete", key).status_code == 404
+    assert ws.store.data_version() == before

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kam.errors import ConflictError
+from kam.errors import ConflictError, NotFoundError
 from kam.model import SHEETS, Kind
 from kam.store import edits
 from kam.web.deps import User, check_csrf, form, state
@@ -154,7 +154,7 @@ async def change(
     seen at ``version``; 400 with the problems, 409 with the stored values."""
     column = ACTIONS.get(action)
     if column is None:
-        return Response(status_code=404)
+        raise NotFoundError(f"there is no risk action {action!r}")
     data = await form(request)
     key = {
         "account_id": account_id,

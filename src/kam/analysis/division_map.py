@@ -49,8 +49,11 @@ _GAPS = ("whitespace", "competitor")
 
 def _rows(expr: ir.Table) -> list[dict[str, object]]:
     data = expr.to_pyarrow()
-    columns = {c: data.column(c).to_pylist() for c in data.column_names}
-    return [{c: v[i] for c, v in columns.items()} for i in range(data.num_rows)]
+    names = data.column_names
+    columns = [data.column(c).to_pylist() for c in names]
+    return [
+        dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)
+    ]
 
 
 def _money(value: object) -> Decimal:
@@ -100,6 +103,12 @@ def _hierarchy(units: list[dict[str, object]]) -> list[tuple[dict[str, object], 
 
 
 def _check_cells(cells: list[dict[str, object]]) -> None:
+    keys = {(str(c["unit_id"]), str(c["product"])) for c in cells}
+    if len(keys) == len(cells) and not any(
+        c["status"] == "not_eligible" and _money(c["current_revenue"]) > 0
+        for c in cells
+    ):
+        return  # the common case, checked without building the problems
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for c in cells:
@@ -200,18 +209,20 @@ class Tally:
     whitespace: Decimal = _ZERO
     pipeline: Decimal = _ZERO
 
-    def add(self, cell: _Figures | None) -> None:
-        """Count one cell: its figures, or None for a not-eligible cell."""
-        self.cells += 1
-        if cell is None:
+    def add(self, cells: list[_Figures | None]) -> None:
+        """Count cells: their figures, or None for a not-eligible cell."""
+        self.cells += len(cells)
+        eligible = [f for f in cells if f is not None]
+        if not eligible:
             return
-        owned, current, potential, whitespace, pipeline = cell
-        self.eligible += 1
-        self.owned += owned
-        self.current += current
-        self.potential += potential
-        self.whitespace += whitespace
-        self.pipeline += pipeline
+        owned, current, potential, whitespace, pipeline = zip(*eligible, strict=True)
+        self.eligible += len(eligible)
+        self.owned += sum(owned)
+        # Exact decimal sums (never near the context's 28 digits).
+        self.current = sum(current, self.current)
+        self.potential = sum(potential, self.potential)
+        self.whitespace = sum(whitespace, self.whitespace)
+        self.pipeline = sum(pipeline, self.pipeline)
 
     def figures(self) -> dict[str, object]:
         """Penetration, share of wallet, whitespace value and weighted pipeline."""
@@ -304,26 +315,44 @@ def _result(
     counts: dict[tuple[str, str], list[int]],
 ) -> AnalysisResult:
     by_unit: dict[str, list[tuple[dict[str, object], _Figures | None]]] = {}
+    by_product: dict[str, list[_Figures | None]] = {}
     for cell in cells:
         by_unit.setdefault(str(cell[0]["unit_id"]), []).append(cell)
-    keys = [k for k, _ in OUTPUT_COLUMNS[3:]]
+        by_product.setdefault(str(cell[0]["product"]), []).append(cell[1])
     rows: list[dict[str, object]] = []
     unit_rows: list[dict[str, object]] = []
     kinds: dict[str, str] = {}
     whole = Tally()
     for unit, depth in ordered:
-        uid = str(unit["unit_id"])
+        uid, name = str(unit["unit_id"]), unit.get("name")
         kinds[uid] = str(unit.get("kind") or "")
+        mine = by_unit.get(uid, [])
+        rows.extend(
+            {  # the columns of OUTPUT_COLUMNS, in order
+                "unit_id": uid,
+                "unit_name": name,
+                "depth": depth,
+                "product": c.get("product"),
+                "status": c.get("status"),
+                "current_revenue": c.get("current_revenue"),
+                "potential_revenue": c.get("potential_revenue"),
+                "whitespace_value": c.get("whitespace_value"),
+                "weighted_pipeline": c.get("weighted_pipeline"),
+                "competitor": c.get("competitor"),
+                "owner": c.get("owner"),
+            }
+            for c, _ in mine
+        )
         tally = Tally()
-        head = {"unit_id": uid, "unit_name": unit.get("name"), "depth": depth}
-        for c, figures in by_unit.get(uid, []):
-            tally.add(figures)
-            whole.add(figures)
-            rows.append(head | {k: c.get(k) for k in keys})
-        unit_rows.append(head | tally.figures())
+        tally.add([f for _, f in mine])
+        whole.add([f for _, f in mine])
+        unit_rows.append(
+            {"unit_id": uid, "unit_name": name, "depth": depth} | tally.figures()
+        )
     products: dict[str, Tally] = {}
-    for c, figures in cells:
-        products.setdefault(str(c["product"]), Tally()).add(figures)
+    for product, figures in by_product.items():
+        products[product] = Tally()
+        products[product].add(figures)
     every = _per_product(counts)
     gaps = []
     for c, _ in cells:

@@ -15,12 +15,16 @@ Issue 9's targets: a timeline of 2,000 tasks within 0.5 s, a division map of 200
 units × 50 products within 0.3 s (``python -m bench --only timeline --sizes 2000``,
 ``--only division_map --sizes 200``). The tables are generated (numpy, seeded) as
 Parquet; each run loads them into an in-process DuckDB (not timed) and times the
-analysis. There is no pandas baseline: the critical path is a graph pass, not a
+analysis; each run also records its CPU time (this process, DuckDB's threads
+included: the machine may be shared) and the load averages before and after.
+There is no pandas baseline: the critical path is a graph pass, not a
 table operation, and the division map's cost is in its Python ranking.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -193,18 +197,27 @@ def _tables(paths: Mapping[str, str]) -> tuple[Any, dict[str, Any]]:
     return con, tables
 
 
+def _loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def kam_timeline(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
     """The timeline of the generated plan at the as-of date."""
     from kam.analysis.registry import run
 
     con, tables = _tables({"tasks": params["tasks"]})
+    load_before = _loadavg()
+    started = time.process_time()
     with clock("analyse"):
         result = run("timeline", tables, {"account": ACCOUNT, "as_of": _AS_OF})
+    cpu = round(time.process_time() - started, 3)
     con.disconnect()
     return {
         "rows": len(result.rows),
         "critical": len(result.summary["critical_path"]),  # type: ignore[arg-type]
         "working_days": result.summary["working_days"],
+        "cpu_seconds": {"analyse": cpu},
+        "loadavg": {"before": load_before, "after": _loadavg()},
     }
 
 
@@ -219,10 +232,18 @@ def kam_division_map(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
             "coverage": str(folder / "Coverage.parquet"),
         }
     )
+    load_before = _loadavg()
+    started = time.process_time()
     with clock("analyse"):
         result = run("division_map", tables, {"account": ACCOUNT})
+    cpu = round(time.process_time() - started, 3)
     con.disconnect()
-    return {"rows": len(result.rows), "gaps": len(result.tables["gaps"])}
+    return {
+        "rows": len(result.rows),
+        "gaps": len(result.tables["gaps"]),
+        "cpu_seconds": {"analyse": cpu},
+        "loadavg": {"before": load_before, "after": _loadavg()},
+    }
 
 
 register(

@@ -57,9 +57,11 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
 
 def _rows(expr: ir.Table) -> list[dict[str, object]]:
     data = expr.to_pyarrow()
-    columns = {c: data.column(c).to_pylist() for c in data.column_names}
-    n = data.num_rows
-    return [{c: v[i] for c, v in columns.items()} for i in range(n)]
+    names = data.column_names
+    columns = [data.column(c).to_pylist() for c in names]
+    return [
+        dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)
+    ]
 
 
 def _int(value: object) -> int:

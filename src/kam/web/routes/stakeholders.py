@@ -1,8 +1,18 @@
-"""The stakeholder map of one account (read-only): org chart, targets and paths."""
+"""The stakeholder map of one account (read-only): org chart, targets and paths.
+
+The page's data part (targets, chart, gaps, stakeholder table) is rendered once per
+analysis result and row limit (:func:`kam.web.templating.cached_fragment`): a warm
+request costs the result lookup and the page frame, not a 300-box chart. The engine
+hands out one result per data version, parameters and readable accounts, so a
+fragment is never shown to a user whose scope differs, and an edit or an erasure
+(both bump the data version) is seen by the next request.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -11,7 +21,8 @@ from kam.access import require_readable
 from kam.analysis.orgchart import OrgChart, org_chart
 from kam.analysis.result import AnalysisResult
 from kam.web.deps import Readable, User, state
-from kam.web.templating import page
+from kam.web.routes.params import row_limit
+from kam.web.templating import cached_fragment, page
 
 __all__ = ["ATTITUDE_COLOURS", "router"]
 
@@ -26,6 +37,7 @@ ATTITUDE_COLOURS = {
     2: "#2e8b57",
 }
 _DOTTED = {"positive": "#2e8b57", "neutral": "#7b8794", "negative": "#c0392b"}
+_REPORTS_TO = "#5b6b7c"
 _MARGIN = 24.0
 _NAME_CHARS = 22
 
@@ -58,6 +70,11 @@ class Line:
     colour: str
     dotted: bool
     title: str
+
+
+def _num(value: float) -> str:
+    """A coordinate to a tenth of a pixel, without a trailing ``.0``."""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _short(text: object, size: int = _NAME_CHARS) -> str:
@@ -112,8 +129,11 @@ def chart_view(
             mid = (y1 + y2) / 2
             lines.append(
                 Line(
-                    f"{x1},{y1} {x1},{mid} {x2},{mid} {x2},{y2}",
-                    "#5b6b7c",
+                    " ".join(
+                        f"{_num(x)},{_num(y)}"
+                        for x, y in ((x1, y1), (x1, mid), (x2, mid), (x2, y2))
+                    ),
+                    _REPORTS_TO,
                     False,
                     f"{row['name']} reports to {manager}",
                 )
@@ -127,7 +147,7 @@ def chart_view(
         sentiment = str(line["sentiment"])
         lines.append(
             Line(
-                f"{ax},{ay} {bx},{by}",
+                f"{_num(ax)},{_num(ay)} {_num(bx)},{_num(by)}",
                 _DOTTED.get(sentiment, "#7b8794"),
                 True,
                 f"{line['from_id']} → {line['to_id']}: {sentiment}, strength "
@@ -137,19 +157,10 @@ def chart_view(
     return nodes, lines
 
 
-@router.get(
-    "/accounts/{account_id}/stakeholders",
-    response_class=HTMLResponse,
-    include_in_schema=False,
-)
-def stakeholders_page(
-    request: Request, account_id: str, user: User, readable: Readable
-) -> HTMLResponse:
-    """The account's org chart, its targets with the recommended paths, the gaps."""
-    require_readable(readable, account_id)
-    result = state(request).engine.run(
-        "stakeholders", {"account": account_id}, accounts=readable
-    )
+def _map_context(
+    result: AnalysisResult, account_id: str, limit: int | None
+) -> dict[str, Any]:
+    """What ``stakeholders/_map.html`` draws (computed on a fragment cache miss)."""
     chart = org_chart(
         (str(r["stakeholder_id"]), r["reports_to"], r["organisation"])  # type: ignore[misc]
         for r in result.rows
@@ -158,9 +169,8 @@ def stakeholders_page(
     by_target: dict[str, list[dict[str, object]]] = {}
     for p in result.tables["paths"]:
         by_target.setdefault(str(p["target"]), []).append(p)
-    context = {
+    return {
         "result": result,
-        "account_id": account_id,
         "nodes": nodes,
         "lines": lines,
         "width": chart.width + 2 * _MARGIN,
@@ -173,5 +183,42 @@ def stakeholders_page(
         "paths": by_target,
         "gaps": result.tables["gaps"],
         "colours": ATTITUDE_COLOURS,
+        "reports_colour": _REPORTS_TO,
+        "num": _num,
+        "shown": result.rows if limit is None else result.rows[:limit],
+        "total_rows": len(result.rows),
+        # Built from the key's parts only, not from the request's query string:
+        # the fragment is shared by every request with the same result and limit.
+        "all_url": f"/accounts/{quote(account_id, safe='')}/stakeholders?rows=all",
     }
+
+
+@router.get(
+    "/accounts/{account_id}/stakeholders",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
+def stakeholders_page(
+    request: Request, account_id: str, user: User, readable: Readable
+) -> HTMLResponse:
+    """The account's org chart, its targets with the recommended paths, the gaps.
+
+    ``rows=N`` or ``rows=all`` sets the lines of the stakeholder table (default
+    :data:`kam.web.routes.params.DEFAULT_ROWS`); the chart always shows everyone.
+    """
+    require_readable(readable, account_id)
+    limit = row_limit(request)
+    result = state(request).engine.run(
+        "stakeholders", {"account": account_id}, accounts=readable
+    )
+    body = cached_fragment(
+        request,
+        result,
+        # The result is already one per data version and readable accounts; the
+        # scope in the key says so again, should a result ever be shared.
+        ("map", account_id, limit, readable),
+        "stakeholders/_map.html",
+        lambda: _map_context(result, account_id, limit),
+    )
+    context = {"result": result, "account_id": account_id, "body": body}
     return page(request, "stakeholders.html", context)

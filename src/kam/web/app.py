@@ -38,8 +38,10 @@ from kam.web.routes import (
     pages,
     people,
     planning,
+    planning_edit,
     risk_edit,
     selection,
+    selection_edit,
     stakeholder_edit,
     stakeholders,
     tools,
@@ -141,9 +143,11 @@ def create_app(
     app.include_router(stakeholder_edit.router)
     app.include_router(risk_edit.router)
     app.include_router(planning.router)
+    app.include_router(planning_edit.router)
     app.include_router(tools.router)
     app.include_router(dashboard.router)
     app.include_router(selection.router)
+    app.include_router(selection_edit.router)
     app.include_router(imports.router)
     app.include_router(admin.router)
     app.include_router(people.router)

@@ -8,6 +8,9 @@ web_load   ``users`` signed-in users browse the portfolio, Pareto,     accounts
            process on loopback; p50/p95 per page and the error rate
 =========  ==========================================================  ==========
 
+``dashboard_load`` runs the same users on the Dashboard and Retention pages (the
+issue's target: dashboard p95 ≤ 400 ms with 50 users at 10k accounts).
+
 Two more cases for the stakeholder decision map (issue 8's targets: analysis plus
 layout of a 300-stakeholder account ≤ 0.2 s; the map page's p95 ≤ 300 ms at 50 users):
 
@@ -132,6 +135,8 @@ def _path(page: str, accounts: list[str], rng: random.Random) -> str:
         return f"/accounts/{rng.choice(accounts)}/stakeholders"
     if page == "account":
         return f"/accounts/{rng.choice(accounts)}"
+    if page in ("dashboard", "retention"):
+        return f"/{page}"
     return f"/tools/{page}"
 
 
@@ -513,6 +518,41 @@ register(
         prepare=_prepare_map,
         kam=Impl(
             "bench.load_cases:kam_map_load", setup="bench.load_cases:kam_setup_map_load"
+        ),
+        baseline=None,
+    )
+)
+
+
+# --------------------------------------------------------------------- dashboard
+
+
+def kam_dashboard_load(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """``users`` users open the Dashboard and Retention pages for ``seconds``."""
+    server, base = _start(_db(params))
+    try:
+        users = int(params.get("users", USERS))
+        seconds = float(params.get("seconds", SECONDS))
+        return asyncio.run(
+            _load_run(base, users, seconds, [], clock, pages=("dashboard", "retention"))
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+register(
+    Case(
+        name="dashboard_load",
+        description="50 signed-in users (analysts and executives) open the Dashboard "
+        "and Retention pages for 60 s (think time 0.5-1.5 s), one server process on "
+        "loopback; the analyses are computed once per data version by the warm-up; "
+        "p50/p95 and the error rate in the notes",
+        unit="accounts",
+        prepare=_prepare,
+        kam=Impl(
+            "bench.load_cases:kam_dashboard_load",
+            setup="bench.load_cases:kam_setup_web_load",
         ),
         baseline=None,
     )

@@ -12,11 +12,17 @@ import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from kam.config import Settings
+from kam.demo import demo_portfolio
 from kam.errors import ConflictError
+from kam.model import Portfolio
+from kam.store.repository import Store
+from kam.web import create_app
 from tests.web.conftest import Workspace, member_email, readable_oracle, rows, sign_in
 
 ROLES = ("admin", "analyst", "executive", "kam", "viewer")
@@ -318,3 +324,40 @@ def test_the_waterfall_signs_losses_and_zooms_on_the_levels() -> None:
     low, high = bridge_waterfall(row).layout.yaxis.range
     assert 0 < low < 1000
     assert high > 1015
+
+
+def test_sections_without_their_sheets_say_so_and_the_page_stays(
+    tmp_path: Path,
+) -> None:
+    # Only Accounts and MRR: upsell, health, surveys, onboarding and the queue
+    # cannot run.
+    demo = demo_portfolio(seed=7)
+    kept = Portfolio({s: demo.tables[s] for s in ("Accounts", "MRR", "Settings")})
+    url = f"sqlite:///{tmp_path / 'kam.db'}"
+    store = Store(url)
+    store.upgrade()
+    store.import_portfolio(kept)
+    app = create_app(Settings(database_url=url), store=store)
+    try:
+        ws = Workspace(app, store, kept)
+        client = ws.client()
+        sign_in(client, ws.add_user("sheets@example.org", "analyst"))
+        for _ in range(2):  # the second request answers from the kept refusals
+            page = client.get("/dashboard")
+            assert page.status_code == 200
+            assert _money(_mrr(ws, LAST, _scope(ws, "analyst"))) in _tile(
+                page.text, "tile-mrr"
+            )
+            for section, sheet in (
+                ("health", "Signals"),
+                ("satisfaction", "Surveys"),
+                ("onboarding", "Onboarding"),
+                ("at-risk", "Risks"),
+                ("upsell", "Products"),
+            ):
+                part = page.text.split(f'id="{section}"', 1)[1].split("</section>")[0]
+                assert f"needs the {sheet} sheet" in part
+            assert 'id="tile-nps"' not in page.text
+    finally:
+        app.state.kam.engine.close()
+        store.dispose()

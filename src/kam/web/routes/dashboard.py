@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from threading import Lock
 from typing import Any
 
 import pyarrow as pa
@@ -41,6 +43,11 @@ SHOWN = 20
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _CLASSES = ("A", "B", "C")
 _VIEWS = ("logo", "revenue")
+_REFUSED_SIZE = 64
+_refused: OrderedDict[tuple[object, ...], tuple[frozenset[str] | None, str]] = (
+    OrderedDict()
+)
+_refused_lock = Lock()
 #: The retention page's tables: result table, label, key column.
 _PARTS = (
     ("ttm", "trailing twelve months", "period"),
@@ -129,10 +136,24 @@ def _as_of(month: str) -> str:
 def _run(
     request: Request, name: str, params: Mapping[str, object], scope: Scope
 ) -> tuple[AnalysisResult | None, str | None]:
-    """The result, or the message saying why the section is empty."""
+    """The result, or the message saying why the section is empty.
+
+    The engine keeps results, not refusals: a refusal (a missing sheet) is kept
+    here per data version, so that a warm page does not ask again each time.
+    """
+    engine = state(request).engine
+    key = (id(engine), engine.data_version, name, repr(sorted(params.items())))
+    with _refused_lock:
+        refused = _refused.get(key)
+        if refused is not None and refused[0] == scope.accounts:
+            return None, refused[1]
     try:
-        return state(request).engine.run(name, params, accounts=scope.accounts), None
+        return engine.run(name, params, accounts=scope.accounts), None
     except KamError as exc:
+        with _refused_lock:
+            _refused[key] = (scope.accounts, str(exc))
+            while len(_refused) > _REFUSED_SIZE:
+                _refused.popitem(last=False)
         return None, str(exc)
 
 

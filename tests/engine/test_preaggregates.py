@@ -108,3 +108,177 @@ def test_negative_revenue_outside_the_range_does_not_matter(tmp_path: Path) -> N
         tmp_path / "l", [("A", "2024", "5"), ("B", "2024", "3"), ("B", "2023", "-1")]
     )
     assert _pareto_total(folder) == "8.00"
+
+
+# ----------------------------------------------------------- MRR movement tables
+
+# Plans per account and month (2024-01 … 2024-06):
+# A: basic 100 every month; pro 50 in Jan–Mar (a plan churned while another goes on)
+# B: basic 200 in Jan–Feb, nothing in Mar–Apr, 120 in May–Jun (reactivation)
+# C: pro 80 in Mar, 100 in Apr–Jun (new, then expansion)
+# D: basic 50 in Jan–Apr (churn in May)
+# E: basic 30 in Jun (new)
+_MRR_ROWS = (
+    [("A", f"2024-0{m}", "basic", "100.00") for m in range(1, 7)]
+    + [("A", f"2024-0{m}", "pro", "50.00") for m in range(1, 4)]
+    + [("B", f"2024-0{m}", "basic", "200.00") for m in (1, 2)]
+    + [("B", f"2024-0{m}", "basic", "120.00") for m in (5, 6)]
+    + [("C", "2024-03", "pro", "80.00")]
+    + [("C", f"2024-0{m}", "pro", "100.00") for m in (4, 5, 6)]
+    + [("D", f"2024-0{m}", "basic", "50.00") for m in range(1, 5)]
+    + [("E", "2024-06", "basic", "30.00")]
+)
+_MRR_ANALYSES = (
+    ("mrr", {}),
+    ("mrr", {"month": "2024-04"}),
+    ("mrr_bridge", {"by_plan": True}),
+    ("mrr_bridge", {"period_from": "2024-03", "period_to": "2024-08"}),
+    ("retention", {}),
+    ("retention", {"period_to": "2024-05"}),
+    ("retention", {"grain": "quarter"}),
+    ("cohorts", {}),
+    ("cohorts", {"max_age": 2, "period_from": "2024-02"}),
+    ("slipping", {"period": "2024-05"}),
+    ("slipping", {}),
+)
+
+
+def _mrr_ledger(folder: Path) -> Path:
+    folder.mkdir()
+    ids = sorted({a for a, *_ in _MRR_ROWS})
+    pq.write_table(
+        pa.table(
+            {
+                "account_id": ids,
+                "name": [f"Account {a}" for a in ids],
+                "owner": ["ann" if a in "ABC" else "bob" for a in ids],
+            }
+        ),
+        folder / "Accounts.parquet",
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "account_id": [r[0] for r in _MRR_ROWS],
+                "month": [r[1] for r in _MRR_ROWS],
+                "plan": [r[2] for r in _MRR_ROWS],
+                "mrr": pa.array([Decimal(r[3]) for r in _MRR_ROWS], MONEY),
+            }
+        ),
+        folder / "MRR.parquet",
+    )
+    return folder
+
+
+def _raw_run(engine: object, name: str, params: dict[str, object], ids: set[str]):  # type: ignore[no-untyped-def]
+    """The analysis on the canonical tables only (as on a raw backend)."""
+    from kam.analysis.registry import run
+    from kam.engine.scope import restrict
+    from kam.model import SHEETS
+
+    tables = {n: t for n, t in engine.tables().items() if n in SHEETS}  # type: ignore[attr-defined]
+    tables = restrict(tables, ids)
+    return run(
+        name,
+        {SHEETS[n].table: t for n, t in tables.items()},
+        params,
+        defaults=engine.defaults(),  # type: ignore[attr-defined]
+    )
+
+
+def test_engine_hands_analyses_raw_and_derived_tables(tmp_path: Path) -> None:
+    engine = open_engine(f"parquet:{_mrr_ledger(tmp_path / 'ledger')}")
+    try:
+        tables = engine.analysis_tables("mrr_bridge")
+        # The canonical MRR (by plan) and every derived table, side by side.
+        assert "plan" in tables["mrr"].columns
+        assert {
+            "_mrr_by_month",
+            "_mrr_movements",
+            "_mrr_plan_movements",
+            "_mrr_plan_months",
+            "_mrr_month_totals",
+        } <= set(tables)
+        # A restricted reader gets no portfolio-wide sums.
+        scoped = engine.analysis_tables("mrr", accounts=["A"])
+        assert "_mrr_plan_months" not in scoped
+        assert "_mrr_month_totals" not in scoped
+        assert "_mrr_movements" in scoped
+        # Retention's plan view is there (no warning about a missing plan column).
+        assert engine.run("retention").warnings == []
+    finally:
+        engine.close()
+
+
+def test_bridge_retention_cohorts_from_the_movement_tables(tmp_path: Path) -> None:
+    engine = open_engine(f"parquet:{_mrr_ledger(tmp_path / 'ledger')}")
+    try:
+        bridge = {str(r["month"]): r for r in engine.run("mrr_bridge").rows}
+        # April: A 150 → 100 (pro dropped: contraction 50), C 80 → 100 (expansion
+        # 20), D 50 flat; March total 150 + 80 + 50 = 280, April 250.
+        apr = bridge["2024-04"]
+        assert (apr["start"], apr["end"]) == (Decimal("280.00"), Decimal("250.00"))
+        assert (apr["contraction"], apr["expansion"]) == (
+            Decimal("50.00"),
+            Decimal("20.00"),
+        )
+        assert apr["churn"] == Decimal("0.00")
+        # May: B back with 120 after two empty months, D gone (churn 50).
+        may = bridge["2024-05"]
+        assert (may["reactivation"], may["churn"]) == (
+            Decimal("120.00"),
+            Decimal("50.00"),
+        )
+        assert (may["accounts_reactivation"], may["accounts_churn"]) == (1, 1)
+        plans = engine.run("mrr_bridge", {"by_plan": True}).tables["by_plan"]
+        pro_apr = next(
+            r for r in plans if r["plan"] == "pro" and r["month"] == "2024-04"
+        )
+        # Per plan, A's pro (50) churned in April while its basic went on.
+        assert (pro_apr["churn"], pro_apr["expansion"]) == (
+            Decimal("50.00"),
+            Decimal("20.00"),
+        )
+        ret = engine.run("retention", {"period_to": "2024-05"})
+        # May: start 250 (A, C, D), churn 50, reactivation 120:
+        # GRR (250 − 50) / 250 = 0.8, NRR (250 + 120 − 50) / 250 = 1.28,
+        # CRR (3 at the end − 1 back) / 3 at the start.
+        assert ret.summary["grr"] == pytest.approx(0.8)
+        assert ret.summary["nrr"] == pytest.approx(1.28)
+        assert ret.summary["crr"] == pytest.approx(2 / 3)
+        cells = {(r["cohort"], r["age"]): r for r in engine.run("cohorts").rows}
+        # January's cohort (A 150, B 200, D 50 = 400): in May A 100 and B 120.
+        may_cell = cells[("2024-01", 4)]
+        assert may_cell["accounts"] == 2
+        assert may_cell["value"] == Decimal("220.00")
+        assert may_cell["revenue_retention"] == pytest.approx(0.55)
+        slipping = engine.run("slipping", {"period": "2024-05"})
+        # D fell from 50 to 0 (100 %); nobody else fell by 20 % or more.
+        assert [r["account_id"] for r in slipping.rows if r["value_drop"]] == ["D"]
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize(
+    "accounts", [None, {"A", "B", "C", "D", "E"}, {"D"}, {"A", "D"}, {"B", "E"}]
+)
+def test_movement_tables_give_the_results_of_the_raw_tables(
+    tmp_path: Path, accounts: set[str] | None
+) -> None:
+    """Every MRR analysis through the engine (materialised events and sums) equals
+    the same analysis on the canonical tables alone, for the whole portfolio and for
+    restricted readers (D's data ends in April: no churn past it)."""
+    engine = open_engine(f"parquet:{_mrr_ledger(tmp_path / 'ledger')}")
+    try:
+        ids = accounts if accounts is not None else {"A", "B", "C", "D", "E"}
+        for name, params in _MRR_ANALYSES:
+            try:
+                want = _raw_run(engine, name, dict(params), ids).to_dict()
+            except InputError as exc:  # a period past a restricted reader's data
+                with pytest.raises(InputError, match=str(exc)):
+                    engine.run(name, params, accounts=accounts)
+                continue
+            got = engine.run(name, params, accounts=accounts).to_dict()
+            assert got == want, (name, params)
+    finally:
+        engine.close()

@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 
 from kam.analysis.movements import dec, index_label, period_values
 from kam.analysis.periods import Grain
+from kam.analysis.preagg import MRR_MOVEMENTS
 from kam.analysis.result import AnalysisResult
 from kam.analysis.retention import (
     FISCAL_YEAR,
@@ -84,8 +85,15 @@ def cohorts(
     )
     chosen = period_bounds(periods, used, period_from, period_to, fiscal_year_start)
     last = periods[-1]
-    w = ibis.window(group_by=values.account_id)
-    t = values.mutate(cohort=values.pidx.min().over(w))
+    if metric == "mrr" and used == "month" and MRR_MOVEMENTS in tables:
+        # The engine's monthly events carry each account's cohort: its months with
+        # MRR are the events with an end value (the churns end at zero).
+        mv = tables[MRR_MOVEMENTS]
+        mv = mv.filter(mv.end > 0)
+        t = mv.select("account_id", "pidx", value=mv.end, cohort=mv.cohort)
+    else:
+        w = ibis.window(group_by=values.account_id)
+        t = values.mutate(cohort=values.pidx.min().over(w))
     t = t.filter(t.cohort.between(chosen[0], chosen[-1]))
     t = t.mutate(age=t.pidx - t.cohort)
     if max_age is not None:

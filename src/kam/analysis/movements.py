@@ -20,6 +20,12 @@ and ``end`` (the value in the period), so that per account and period
 
 Period indices: months are ``year * 12 + month − 1``; quarters ``year * 4 + q − 1``;
 fiscal years their number (named by the calendar year they end in).
+
+Monthly MRR events do not depend on an analysis's parameters, so the engine
+materialises them once per data version (:func:`mrr_movements` as
+:data:`~kam.analysis.preagg.MRR_MOVEMENTS`, :func:`plan_movements` as
+:data:`~kam.analysis.preagg.MRR_PLAN_MOVEMENTS`); :func:`monthly_events` reads them
+when they are among the tables and classifies on the fly otherwise (a raw backend).
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ import ibis.expr.types as ir
 
 from kam.analysis.periods import Grain, fiscal_year_of_month, month_index, month_label
 from kam.analysis.preagg import (
+    MRR_BY_MONTH,
+    MRR_MOVEMENTS,
+    MRR_PLAN_MOVEMENTS,
+    REVENUE_BY_PERIOD,
     distinct_periods,
     metric_values,
     mrr_by_month,
@@ -49,10 +59,13 @@ __all__ = [
     "index_label",
     "month_bounds",
     "month_number",
+    "monthly_events",
     "movement_events",
     "mrr_month_range",
+    "mrr_movements",
     "ones",
     "period_values",
+    "plan_movements",
     "summed_events",
 ]
 
@@ -83,9 +96,12 @@ def month_number(month: ir.StringValue) -> ir.IntegerValue:
 def account_months(tables: Mapping[str, ir.Table]) -> ir.Table:
     """``account_id, month, value``: MRR per account and month (summed over plans).
 
-    Takes the canonical ``mrr`` table, or the derived one (a ``value`` column, see
-    :func:`kam.analysis.preagg.mrr_by_month`) as it is.
+    Takes the derived table (:data:`~kam.analysis.preagg.MRR_BY_MONTH`, or an ``mrr``
+    table with a ``value`` column, see :func:`kam.analysis.preagg.mrr_by_month`) as
+    it is, else sums the canonical ``mrr`` table.
     """
+    if MRR_BY_MONTH in tables:
+        return tables[MRR_BY_MONTH]
     if "mrr" not in tables:
         raise MissingDataError("this analysis needs the MRR sheet")
     t = tables["mrr"]
@@ -127,7 +143,7 @@ def mrr_month_range(tables: Mapping[str, ir.Table]) -> tuple[int, int]:
     :func:`kam.analysis.preagg.learn_facts`); otherwise one small query.
     """
     am = account_months(tables)
-    if "value" not in tables["mrr"].columns:
+    if MRR_BY_MONTH not in tables and "value" not in tables["mrr"].columns:
         return month_bounds(am)
     months = [
         month_index(p.year, p.number)
@@ -171,9 +187,9 @@ def period_values(
     ``keys`` ``("account_id", "plan")`` the canonical MRR table is read per plan.
     """
     if metric == "revenue":
-        if "revenue" not in tables:
+        if "revenue" not in tables and REVENUE_BY_PERIOD not in tables:
             raise MissingDataError("metric revenue needs the Revenue sheet")
-        t = tables["revenue"]
+        t = tables.get(REVENUE_BY_PERIOD, tables["revenue"])
         if "value" in t.columns:
             t = t.rename(amount="value")
         pv = revenue_by_period(t, grain=grain, fiscal_year_start=fiscal_year_start)
@@ -257,6 +273,61 @@ def movement_events(t: ir.Table, keys: Sequence[str], last: int) -> ir.Table:
         end=_zero(),
     )
     return arrivals.union(churn)
+
+
+def _monthly_values(am: ir.Table, keys: Sequence[str]) -> ir.Table:
+    """``keys…, pidx, value`` (value > 0) of per-key × month totals at month grain
+    (as :func:`period_values` gives them)."""
+    t = am.mutate(mi=month_number(am.month))
+    t = t.filter(t.value > 0)
+    return t.select(*keys, pidx=t.mi, value=t.value.cast(MONEY))
+
+
+def mrr_movements(am: ir.Table, last: int) -> ir.Table:
+    """Monthly movement events of per-account × month totals (``account_id, month,
+    value``; the MRR data's last month index ``last``): ``account_id, pidx, kind,
+    amount, start, end, cohort`` — the events of :func:`movement_events` at month
+    grain, with ``cohort`` the account's first month with MRR. One row per account
+    and month with MRR (``end`` > 0) plus one per churn (``end`` = 0)."""
+    ev = movement_events(_monthly_values(am, ["account_id"]), ["account_id"], last)
+    w = ibis.window(group_by=ev.account_id)
+    return ev.mutate(cohort=ev.pidx.min().over(w))
+
+
+def plan_movements(mrr: ir.Table, last: int) -> ir.Table:
+    """Monthly movement events per account and plan of the canonical ``mrr`` table:
+    ``account_id, plan, pidx, kind, amount, start, end``."""
+    keys = ["account_id", "plan"]
+    am = mrr.group_by([*keys, "month"]).agg(value=mrr.mrr.sum())
+    return movement_events(_monthly_values(am, keys), keys, last)
+
+
+def monthly_events(
+    tables: Mapping[str, ir.Table],
+    last: int,
+    keys: Sequence[str] = ("account_id",),
+) -> ir.Table:
+    """Monthly MRR movement events (``keys…, pidx, kind, amount, start, end``) up to
+    month index ``last`` (the last month of the data in ``tables``).
+
+    Reads the engine's materialised events when present (keys ``account_id``:
+    :data:`~kam.analysis.preagg.MRR_MOVEMENTS`; ``account_id, plan``:
+    :data:`~kam.analysis.preagg.MRR_PLAN_MOVEMENTS`), else classifies the MRR table.
+    Materialised events are kept up to ``last``: restricted to some accounts, the
+    data may end before the month the events were built for, and no churn is
+    emitted past the data.
+    """
+    per_plan = list(keys) == ["account_id", "plan"]
+    name = MRR_PLAN_MOVEMENTS if per_plan else MRR_MOVEMENTS
+    if name in tables:
+        ev = tables[name]
+        ev = ev.filter(ev.pidx <= last)
+        return ev.select(*keys, "pidx", "kind", "amount", "start", "end")
+    if per_plan:
+        return plan_movements(tables["mrr"], last)
+    return movement_events(
+        _monthly_values(account_months(tables), ["account_id"]), ["account_id"], last
+    )
 
 
 def summed_events(events: ir.Table, by: Sequence[str] = ()) -> ir.Table:

@@ -4,6 +4,11 @@ The backend sums MRR per month and plan (and counts the accounts with MRR); the
 chosen month, the month before and the same month a year earlier are read from those
 few rows in exact decimals. ARR = 12 × MRR. The monthly series per plan (for a
 stacked chart) is table ``series``; the totals per month are table ``totals``.
+
+Those sums (:func:`plan_month_sums`, :func:`month_totals`) do not depend on the
+month asked for: the engine keeps them per data version for the whole portfolio
+(:data:`PLAN_MONTHS`, :data:`MONTH_TOTALS`; never for a restricted reader, as they
+have no ``account_id``), and :func:`mrr` reads them when they are among its tables.
 """
 
 from __future__ import annotations
@@ -20,7 +25,21 @@ from kam.analysis.result import AnalysisResult
 from kam.analysis.spec import Analysis, Parameter
 from kam.errors import InputError, MissingDataError, ParameterError
 
-__all__ = ["ANALYSIS", "MONTH", "OUTPUT_COLUMNS", "mrr", "short_money"]
+__all__ = [
+    "ANALYSIS",
+    "MONTH",
+    "MONTH_TOTALS",
+    "OUTPUT_COLUMNS",
+    "PLAN_MONTHS",
+    "month_totals",
+    "mrr",
+    "plan_month_sums",
+    "short_money",
+]
+
+#: Derived table names of the per-month sums (see the module docstring).
+PLAN_MONTHS = "_mrr_plan_months"
+MONTH_TOTALS = "_mrr_month_totals"
 
 OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("plan", "the plan ('all' when the MRR table is not by plan)"),
@@ -72,6 +91,29 @@ def chosen_month(month: str | None, available: list[int]) -> int:
     return index
 
 
+def plan_month_sums(raw: ir.Table) -> ir.Table:
+    """``month, plan, mrr, accounts`` of an MRR table: positive MRR summed per month
+    and plan, with the accounts behind it (one plan ``all`` for the per-account
+    totals, a table with ``value`` instead of ``plan`` and ``mrr``)."""
+    if "plan" in raw.columns:
+        pos = raw.filter(raw.mrr > 0)
+        return pos.group_by(["month", "plan"]).agg(
+            mrr=pos.mrr.sum(), accounts=pos.account_id.nunique()
+        )
+    pos = raw.filter(raw.value > 0)
+    per_plan = pos.group_by("month").agg(
+        mrr=pos.value.sum(), accounts=pos.account_id.nunique()
+    )
+    return per_plan.mutate(plan=ibis.literal("all"))
+
+
+def month_totals(am: ir.Table) -> ir.Table:
+    """``month, mrr, accounts`` of per-account × month totals (``account_id, month,
+    value``): positive MRR summed per month and the accounts with it."""
+    am = am.filter(am.value > 0)
+    return am.group_by("month").agg(mrr=am.value.sum(), accounts=am.count())
+
+
 def mrr(tables: Mapping[str, ir.Table], *, month: str | None = None) -> AnalysisResult:
     """MRR per plan and in total for ``month`` (default: the last month with data).
 
@@ -84,20 +126,8 @@ def mrr(tables: Mapping[str, ir.Table], *, month: str | None = None) -> Analysis
     if "mrr" not in tables:
         raise MissingDataError("mrr needs the MRR sheet")
     raw = tables["mrr"]
-    if "plan" in raw.columns:
-        pos = raw.filter(raw.mrr > 0)
-        per_plan = pos.group_by(["month", "plan"]).agg(
-            mrr=pos.mrr.sum(), accounts=pos.account_id.nunique()
-        )
-    else:
-        pos = raw.filter(raw.value > 0)
-        per_plan = pos.group_by("month").agg(
-            mrr=pos.value.sum(), accounts=pos.account_id.nunique()
-        )
-        per_plan = per_plan.mutate(plan=ibis.literal("all"))
-    am = account_months(tables)
-    am = am.filter(am.value > 0)
-    per_month = am.group_by("month").agg(mrr=am.value.sum(), accounts=am.count())
+    per_plan = tables.get(PLAN_MONTHS, plan_month_sums(raw))
+    per_month = tables.get(MONTH_TOTALS, month_totals(account_months(tables)))
     series = per_plan.order_by(["month", "plan"]).to_pyarrow().to_pylist()
     totals_raw = per_month.order_by("month").to_pyarrow().to_pylist()
     if not totals_raw:

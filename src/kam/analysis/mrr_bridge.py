@@ -20,8 +20,8 @@ import ibis.expr.types as ir
 from kam.analysis.movements import (
     dec,
     index_label,
-    movement_events,
-    period_values,
+    monthly_events,
+    mrr_month_range,
     summed_events,
 )
 from kam.analysis.mrr import short_money
@@ -113,14 +113,15 @@ def mrr_bridge(
     """The monthly MRR bridge over ``period_from``…``period_to`` (months; default:
     every month of the data).
 
-    ``tables``: ``mrr`` (canonical, or the derived per-account × month totals).
+    ``tables``: ``mrr`` (canonical, or the derived per-account × month totals), and
+    the engine's derived tables when present (the monthly events, see
+    :func:`kam.analysis.movements.monthly_events`).
     Rows: :data:`OUTPUT_COLUMNS`, one per month. ``by_plan`` (needs the canonical MRR
     table) adds table ``by_plan``: the same bridge per plan (``plan`` column first),
     movements classified on each account's MRR in that plan. Summary: the totals of
     the range, the last month's figures and a headline.
     """
-    values, months = period_values(tables, metric="mrr", grain="month")
-    first_data, last_data = months[0], months[-1]
+    first_data, last_data = mrr_month_range(tables)
     lo = _month(period_from, "period_from")
     hi = _month(period_to, "period_to")
     lo = first_data if lo is None else lo
@@ -128,7 +129,7 @@ def mrr_bridge(
     if lo > hi:
         raise ParameterError("period_to", f"{period_to} is before {period_from}")
     wanted = list(range(lo, hi + 1))
-    events = movement_events(values, ["account_id"], last_data)
+    events = monthly_events(tables, last_data)
     events = events.filter(events.pidx.between(lo, hi))
     sums = summed_events(events).to_pyarrow().to_pylist()
     rows = bridge_rows(sums, wanted)
@@ -142,14 +143,11 @@ def mrr_bridge(
         )
     tables_out: dict[str, list[dict[str, object]]] = {}
     if by_plan:
-        raw = tables["mrr"]
-        if "plan" not in raw.columns:
+        raw = tables.get("mrr")
+        if raw is None or "plan" not in raw.columns:
             warnings.append("by_plan needs the MRR sheet by plan; no plan view")
         else:
-            pv, _ = period_values(
-                tables, metric="mrr", grain="month", keys=("account_id", "plan")
-            )
-            ev = movement_events(pv, ["account_id", "plan"], last_data)
+            ev = monthly_events(tables, last_data, ("account_id", "plan"))
             ev = ev.filter(ev.pidx.between(lo, hi))
             plan_sums = summed_events(ev, ["plan"]).to_pyarrow().to_pylist()
             plan_rows: list[dict[str, object]] = []

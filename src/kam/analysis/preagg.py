@@ -12,6 +12,11 @@ Derived tables:
 - :func:`revenue_by_period` — ``account_id, period, value``: revenue summed over
   products (and, with a ``grain``, relabelled to fiscal years, quarters or months).
 - :func:`mrr_by_month` — ``account_id, month, value``: MRR summed over plans.
+
+The engine hands an analysis the canonical tables under their store names and the
+derived ones under their own (:data:`REVENUE_BY_PERIOD`, :data:`MRR_BY_MONTH`, and the
+movement tables of :mod:`kam.analysis.movements`); an analysis reads a derived table
+when it is there and falls back to the canonical one (a raw backend, a test).
 """
 
 from __future__ import annotations
@@ -40,6 +45,10 @@ __all__ = [
     "METRICS",
     "METRIC_SHEETS",
     "METRIC_WORDS",
+    "MRR_BY_MONTH",
+    "MRR_MOVEMENTS",
+    "MRR_PLAN_MOVEMENTS",
+    "REVENUE_BY_PERIOD",
     "Facts",
     "distinct_periods",
     "forget_facts",
@@ -71,6 +80,14 @@ METRIC_WORDS: dict[str, str] = {
 }
 
 _MONEY = "decimal(18, 2)"
+
+#: Names of the derived tables among an analysis's tables (never a store table name).
+REVENUE_BY_PERIOD = "_revenue_by_period"
+MRR_BY_MONTH = "_mrr_by_month"
+#: Movement events per account × month (:func:`kam.analysis.movements.mrr_movements`).
+MRR_MOVEMENTS = "_mrr_movements"
+#: The same per account × plan × month.
+MRR_PLAN_MOVEMENTS = "_mrr_plan_movements"
 
 
 def zero_like(column: ir.Column) -> ir.Scalar:
@@ -209,12 +226,17 @@ def metric_values(tables: Mapping[str, ir.Table], metric: str) -> ir.Table:
     ``net_revenue``; ``profit``: Profit ``net_revenue − cogs − cost_to_serve`` (a blank
     cost counts as zero). ``tables`` are keyed by store table name (``revenue``,
     ``mrr``, ``profit``); a ``revenue`` or ``mrr`` table with a ``value`` column is
-    taken as derived by :func:`revenue_by_period` / :func:`mrr_by_month`.
+    taken as derived by :func:`revenue_by_period` / :func:`mrr_by_month`, and the
+    derived tables under their own names (:data:`REVENUE_BY_PERIOD`,
+    :data:`MRR_BY_MONTH`) are read in preference to the canonical ones.
     """
     if metric not in METRIC_SHEETS:
         raise ParameterError("metric", f"{metric!r} is not one of {', '.join(METRICS)}")
     sheet = METRIC_SHEETS[metric]
     name = SHEETS[sheet].table
+    derived_name = {"revenue": REVENUE_BY_PERIOD, "mrr": MRR_BY_MONTH}.get(metric)
+    if derived_name is not None and derived_name in tables:
+        tables = {name: tables[derived_name]}
     if name not in tables:
         raise MissingDataError(f"metric {metric} needs the {sheet} sheet")
     t = tables[name]

@@ -32,6 +32,7 @@ from kam.analysis.movements import (
     dec,
     index_label,
     month_number,
+    monthly_events,
     movement_events,
     mrr_month_range,
     ones,
@@ -40,6 +41,7 @@ from kam.analysis.movements import (
 )
 from kam.analysis.mrr_bridge import bridge_rows
 from kam.analysis.periods import GRAINS, Grain, parse_period
+from kam.analysis.preagg import MRR_MOVEMENTS
 from kam.analysis.result import AnalysisResult
 from kam.analysis.spec import Analysis, Parameter
 from kam.errors import InputError, ParameterError
@@ -149,16 +151,27 @@ def _ttm(tables: Mapping[str, ir.Table]) -> dict[str, object] | None:
     """Trailing twelve months: MRR in the last month against twelve months before."""
     from kam.analysis.movements import account_months
 
-    am = account_months(tables)
-    am = am.filter(am.value > 0).mutate(mi=month_number(am.month))
     last = mrr_month_range(tables)[1]
     then = last - 12
     zero = ibis.literal(Decimal("0.00"), type=MONEY)
-    per = am.group_by("account_id").agg(
-        s=ibis.cases((am.mi == then, am.value), else_=zero).sum().cast(MONEY),
-        e=ibis.cases((am.mi == last, am.value), else_=zero).sum().cast(MONEY),
-        first=am.mi.min(),
-    )
+    if MRR_MOVEMENTS in tables:
+        # Each account's MRR in a month is its event's end there; its first month
+        # is its cohort: two months of the events instead of every month's totals.
+        mv = tables[MRR_MOVEMENTS]
+        mv = mv.filter(mv.pidx.isin([then, last]) & (mv.end > 0))
+        per = mv.group_by("account_id").agg(
+            s=ibis.cases((mv.pidx == then, mv.end), else_=zero).sum().cast(MONEY),
+            e=ibis.cases((mv.pidx == last, mv.end), else_=zero).sum().cast(MONEY),
+            first=mv.cohort.min(),
+        )
+    else:
+        am = account_months(tables)
+        am = am.filter(am.value > 0).mutate(mi=month_number(am.month))
+        per = am.group_by("account_id").agg(
+            s=ibis.cases((am.mi == then, am.value), else_=zero).sum().cast(MONEY),
+            e=ibis.cases((am.mi == last, am.value), else_=zero).sum().cast(MONEY),
+            first=am.mi.min(),
+        )
     per = per.filter((per.s > 0) | (per.e > 0))
     gone, both, fresh = (
         (per.s > 0) & (per.e == 0),
@@ -237,7 +250,11 @@ def retention(
         tables, metric=metric, grain=used, fiscal_year_start=fiscal_year_start
     )
     chosen = period_bounds(periods, used, period_from, period_to, fiscal_year_start)
-    events = movement_events(values, ["account_id"], periods[-1])
+    monthly = metric == "mrr" and used == "month"
+    if monthly:
+        events = monthly_events(tables, periods[-1])
+    else:
+        events = movement_events(values, ["account_id"], periods[-1])
     in_range = events.filter(events.pidx.between(chosen[0], chosen[-1]))
     sums = summed_events(in_range).to_pyarrow().to_pylist()
     rows = [
@@ -249,11 +266,15 @@ def retention(
     last_events = events.filter(events.pidx == p)
     tables_out: dict[str, list[dict[str, object]]] = {}
     warnings: list[str] = []
-    start_values = values.filter(values.pidx == p - 1)
-    classes = classified(
-        start_values.select("account_id", period=start_values.pidx, value="value"),
-        cuts=(0.80, 0.95),
-    )
+    if monthly:
+        # The value in the period before of every account present then is the start
+        # of its event in the period (an arrival, or its churn).
+        had = last_events.filter(last_events.start > 0)
+        start_values = had.select("account_id", period=had.pidx - 1, value=had.start)
+    else:
+        before = values.filter(values.pidx == p - 1)
+        start_values = before.select("account_id", period=before.pidx, value="value")
+    classes = classified(start_values, cuts=(0.80, 0.95))
     tables_out["by_class"] = _group_rows(
         last_events,
         classes.select(g_account="account_id", abc_class="class"),
@@ -272,14 +293,17 @@ def retention(
         )
     raw = tables.get("mrr")
     if metric == "mrr" and raw is not None and "plan" in raw.columns:
-        pv, _ = period_values(
-            tables,
-            metric="mrr",
-            grain=used,
-            fiscal_year_start=fiscal_year_start,
-            keys=("account_id", "plan"),
-        )
-        ev = movement_events(pv, ["account_id", "plan"], periods[-1])
+        if monthly:
+            ev = monthly_events(tables, periods[-1], ("account_id", "plan"))
+        else:
+            pv, _ = period_values(
+                tables,
+                metric="mrr",
+                grain=used,
+                fiscal_year_start=fiscal_year_start,
+                keys=("account_id", "plan"),
+            )
+            ev = movement_events(pv, ["account_id", "plan"], periods[-1])
         ev = ev.filter(ev.pidx == p)
         plan_sums = summed_events(ev, ["plan"]).to_pyarrow().to_pylist()
         tables_out["by_plan"] = [

@@ -21,8 +21,15 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import check_cutoffs, classified
-from kam.analysis.movements import MONEY, dec, index_label, period_values
+from kam.analysis.movements import (
+    MONEY,
+    dec,
+    index_label,
+    monthly_events,
+    period_values,
+)
 from kam.analysis.periods import Grain, parse_period
+from kam.analysis.preagg import MRR_MOVEMENTS
 from kam.analysis.result import AnalysisResult
 from kam.analysis.retention import FISCAL_YEAR, GRAIN, METRIC, RETENTION_METRICS
 from kam.analysis.spec import Analysis, Parameter
@@ -94,10 +101,19 @@ def slipping(
         if parsed.grain != used or parsed.text not in labels:
             raise InputError(f"period {period} is not a {used} of the data")
         p = labels[parsed.text]
-    two = values.filter(values.pidx.isin([p - 1, p]))
-    cls = classified(
-        two.select("account_id", period=two.pidx, value="value"), cuts=cuts
-    )
+    if metric == "mrr" and used == "month" and MRR_MOVEMENTS in tables:
+        # The engine's monthly events of the period hold every account's value in
+        # it (end) and in the month before (start): one month of events.
+        mv = monthly_events(tables, periods[-1])
+        mv = mv.filter(mv.pidx == p)
+        had, has = mv.filter(mv.start > 0), mv.filter(mv.end > 0)
+        two = had.select("account_id", period=had.pidx - 1, value=had.start).union(
+            has.select("account_id", period=has.pidx, value=has.end)
+        )
+    else:
+        kept = values.filter(values.pidx.isin([p - 1, p]))
+        two = kept.select("account_id", period=kept.pidx, value="value")
+    cls = classified(two, cuts=cuts)
     zero = ibis.literal(Decimal("0.00"), type=MONEY)
     before, now = cls.period == p - 1, cls.period == p
     per = cls.group_by("account_id").agg(

@@ -48,7 +48,15 @@ from kam.engine.sources import (
 from kam.errors import InputError
 from kam.model import SETTINGS_DEFAULTS, SHEETS
 
-__all__ = ["DERIVED", "Engine", "derive", "one_data_version", "open_engine"]
+__all__ = [
+    "DERIVED",
+    "EVENTS",
+    "Engine",
+    "derive",
+    "derive_events",
+    "one_data_version",
+    "open_engine",
+]
 
 #: Data versions read inside :func:`one_data_version`, by engine.
 _PINNED: ContextVar[dict[int, int] | None] = ContextVar("kam_pinned", default=None)
@@ -75,6 +83,13 @@ def one_data_version() -> Iterator[None]:
 DERIVED = ("_revenue_by_period", "_mrr_by_month")
 #: The sheet each derived table sums.
 _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
+#: Reserved names of the tables built from the derived ones (:func:`derive_events`).
+EVENTS = (
+    "_mrr_movements",
+    "_mrr_plan_movements",
+    "_mrr_plan_months",
+    "_mrr_month_totals",
+)
 
 
 def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
@@ -94,6 +109,42 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
     if "MRR" in tables:
         out["_mrr_by_month"] = mrr_by_month(tables["MRR"])
     return out
+
+
+def derive_events(
+    tables: Mapping[str, ibis.Table], derived: Mapping[str, ibis.Table]
+) -> dict[str, ibis.Table]:
+    """The MRR tables built once per data version from the materialised derived
+    tables (``derived``, their facts learnt) and the canonical ``tables``.
+
+    - ``_mrr_movements``: ``account_id, pidx, kind, amount, start, end, cohort`` —
+      each account's monthly movement events
+      (:func:`kam.analysis.movements.mrr_movements`), which the bridge, retention,
+      cohorts and slipping sum instead of classifying every month again;
+    - ``_mrr_plan_movements``: the same per account and plan (the by-plan views);
+    - ``_mrr_plan_months`` (``month, plan, mrr, accounts``) and
+      ``_mrr_month_totals`` (``month, mrr, accounts``): the monthly sums of
+      :mod:`kam.analysis.mrr`. Without ``account_id``, these two hold only for the
+      whole portfolio: :meth:`Engine.tables` leaves them out for a restricted reader.
+    """
+    from kam.analysis.movements import mrr_month_range, mrr_movements, plan_movements
+    from kam.analysis.mrr import month_totals, plan_month_sums
+    from kam.errors import MissingDataError
+
+    am = derived.get("_mrr_by_month")
+    if am is None or "MRR" not in tables:
+        return {}
+    try:
+        last = mrr_month_range({"_mrr_by_month": am})[1]
+    except MissingDataError:
+        return {}
+    raw = tables["MRR"]
+    return {
+        "_mrr_movements": mrr_movements(am, last),
+        "_mrr_plan_movements": plan_movements(raw, last),
+        "_mrr_plan_months": plan_month_sums(raw),
+        "_mrr_month_totals": month_totals(am),
+    }
 
 
 class Engine:
@@ -162,8 +213,10 @@ class Engine:
         for name, expr in derive(loaded.tables).items():
             if name not in derived:
                 derived[name] = self._materialise(loaded.backend, name, expr)
-        self._loaded, self._derived, self._defaults = loaded, derived, None
         self._learn(derived)
+        for name, expr in derive_events(loaded.tables, derived).items():
+            derived[name] = self._materialise(loaded.backend, name, expr)
+        self._loaded, self._derived, self._defaults = loaded, derived, None
         self.loads += 1
         if (
             old is not None
@@ -241,13 +294,19 @@ class Engine:
 
         With ``accounts``, every table is restricted to those accounts (see
         :mod:`kam.engine.scope`); derived tables are filtered, not rebuilt, since
-        each of their rows belongs to one account.
+        each of their rows belongs to one account, and derived tables without an
+        ``account_id`` (portfolio sums) are left out.
         """
         with self._lock:
             self._current()
             out = dict(self._loaded.tables if self._loaded is not None else {})
             out.update(self._derived)
         if accounts is not None:
+            out = {
+                name: t
+                for name, t in out.items()
+                if name in SHEETS or "account_id" in t.columns
+            }
             out = restrict(out, accounts)
         return out
 
@@ -283,20 +342,15 @@ class Engine:
     def analysis_tables(
         self, analysis: str, *, accounts: Collection[str] | None = None
     ) -> dict[str, ibis.Table]:
-        """The tables ``analysis`` takes: keyed by store table name (``revenue``).
-
-        For an analysis that ranks a ``metric`` (Pareto, ABC) the ``revenue`` and
-        ``mrr`` entries are the derived tables, which it reads as already summed
-        (see :mod:`kam.analysis.preagg`); other analyses get the canonical ones.
+        """The tables ``analysis`` takes: the canonical ones keyed by store table
+        name (``revenue``), and the derived ones under their own names
+        (:data:`DERIVED`, :data:`EVENTS`), which an analysis reads in preference to
+        summing the canonical ones again (see :mod:`kam.analysis.preagg`). Every
+        analysis gets both, whatever its parameters.
         """
-        from kam.analysis.registry import get
-
         tables = self.tables(accounts=accounts)
         out = {SHEETS[name].table: t for name, t in tables.items() if name in SHEETS}
-        if any(p.name == "metric" for p in get(analysis).parameters):
-            for sheet, derived in _DERIVED_FOR.items():
-                if derived in tables:
-                    out[SHEETS[sheet].table] = tables[derived]
+        out.update({n: t for n, t in tables.items() if n.startswith("_")})
         return out
 
     def run(

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from kam.demo.accounts import FLAGSHIP_ID
 from kam.demo.team import ADDON, FLAGSHIP_KAM
 from kam.store.auth_tables import audit
-from kam.web.routes.planning_edit import line_diff, timeline_problems
+from kam.web.planning_forms import line_diff, timeline_problems
 from tests.web.conftest import Workspace, csrf_of, member_email, rows, sign_in
 from tests.web.test_stakeholder_edit import (
     _other_kam_email,
@@ -616,3 +616,31 @@ def test_removing_the_only_a_shows_the_problem_on_the_row(ws: Workspace) -> None
     assert added.status_code == 303  # type: ignore[attr-defined]
     row = _raci_row(kam.get(f"{BASE}/raci").text, activity)
     assert "accountable roles" not in row
+
+
+def test_an_admin_edits_the_programme_charter_and_its_history(ws: Workspace) -> None:
+    # The programme charter is the Charter rows with a blank account.
+    admin = _admin(ws)
+    key = {"section": "approval", "field": "next_review"}
+    url = f"/programme/edit/field?{urlencode(key)}"
+    seen = _version(admin, url)
+    done = _post(
+        admin,
+        "/programme/edit/field/save",
+        {**key, "value": "March 2027 steering group", "owner": "M09", "version": seen},
+    )
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert done.headers["location"] == "/programme/charter"  # type: ignore[attr-defined]
+    action, target, detail = _last_audit(ws)
+    assert (action, target) == ("edit.update", "Charter (None, approval, next_review)")
+    assert detail["key"] == {"account_id": None, **key}
+    assert "March 2027 steering group" in admin.get("/programme/charter").text
+    html = admin.get(f"/programme/edit/field/history?{urlencode(key)}").text
+    diff = html.split('id="diff"', 1)[1].split("</pre>", 1)[0]
+    assert re.findall(r'<span class="(\w+)">(.) ([^<]*)</span>', diff) == [
+        ("removed", "-", "January 2027 steering group"),
+        ("added", "+", "March 2027 steering group"),
+    ]
+    # The flagship's plan has no such field: its history is empty.
+    flagship = admin.get(f"{EDIT}/field/history?{urlencode(key)}").text
+    assert 'id="versions"' not in flagship

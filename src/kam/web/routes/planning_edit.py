@@ -32,149 +32,37 @@ one R) are the responsibilities analysis' and show on the matrix row after savin
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kam.analysis.critical_path import Link, Task, parse_predecessors, task_order
-from kam.errors import ConflictError, NotFoundError, Problem, WorkbookError
-from kam.model import SHEETS, Column, Kind
+from kam.errors import ConflictError, NotFoundError, Problem
+from kam.model import SHEETS, Kind
 from kam.store import edits
 from kam.store.edit_history import row_history
 from kam.web.deps import Readable, User, check_csrf, form, state
+from kam.web.planning_forms import (
+    PARTS,
+    Part,
+    base_url,
+    field_versions,
+    line_diff,
+    timeline_problems,
+)
+from kam.web.planning_forms import page_url as _page_url
+from kam.web.planning_forms import part_of as _part
+from kam.web.planning_forms import service_key as _service_key
+from kam.web.planning_forms import text as _text
 from kam.web.sessions import SignedIn
 from kam.web.templating import page
 
-__all__ = ["PARTS", "line_diff", "router"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 _CHANGE = [Depends(check_csrf)]
-
-
-@dataclass(frozen=True)
-class Part:
-    """One editable kind of row: its sheet, the key the form names, its fields."""
-
-    kind: str
-    sheet: str
-    label: str
-    #: The planning page it belongs to (``plan`` is ``charter`` for the programme).
-    page: str
-    key: tuple[str, ...]
-    fields: tuple[str, ...]
-    accounts_only: bool = False
-
-    def column(self, name: str) -> Column:
-        s = SHEETS[self.sheet]
-        if s.wide and s.wide_value is not None:
-            if name == s.wide_name:
-                return Column(name, Kind.TEXT, True, "a role or member")
-            if name == s.wide_value.name:
-                return s.wide_value
-        return s.column(name)
-
-    def columns(self, names: tuple[str, ...]) -> list[Column]:
-        return [self.column(n) for n in names]
-
-
-PARTS: dict[str, Part] = {
-    p.kind: p
-    for p in (
-        Part(
-            "field",
-            "Charter",
-            "field",
-            "plan",
-            ("section", "field"),
-            ("value", "owner", "reviewed_on"),
-        ),
-        Part(
-            "objective",
-            "Objectives",
-            "objective",
-            "plan",
-            ("objective_id",),
-            ("objective", "metric", "target", "due", "owner", "status"),
-        ),
-        Part(
-            "task",
-            "Tasks",
-            "task",
-            "timeline",
-            ("task_id",),
-            (
-                "name",
-                "phase",
-                "owner",
-                "start",
-                "duration_days",
-                "predecessors",
-                "percent_complete",
-                "baseline_finish",
-            ),
-        ),
-        Part(
-            "cell",
-            "Coverage",
-            "division map cell",
-            "divisions",
-            ("unit_id", "product"),
-            (
-                "status",
-                "current_revenue",
-                "potential_revenue",
-                "competitor",
-                "probability",
-                "owner",
-            ),
-            accounts_only=True,
-        ),
-        Part(
-            "raci",
-            "Responsibilities",
-            "RACI cell",
-            "raci",
-            ("activity", "role"),
-            ("code",),
-        ),
-    )
-}
-
-
-def _part(kind: str, account: str | None) -> Part:
-    found = PARTS.get(kind)
-    if found is None or (found.accounts_only and account is None):
-        raise NotFoundError(f"there is no plan editor {kind!r}")
-    return found
-
-
-def base_url(account: str | None) -> str:
-    """``/accounts/{id}`` or ``/programme``."""
-    return "/programme" if account is None else f"/accounts/{quote(account, safe='')}"
-
-
-def _page_url(part: Part, account: str | None) -> str:
-    name = "charter" if part.page == "plan" and account is None else part.page
-    return f"{base_url(account)}/{name}"
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _service_key(
-    part: Part, account: str | None, key: Mapping[str, str]
-) -> dict[str, object]:
-    s = SHEETS[part.sheet]
-    out: dict[str, object] = dict(key)
-    if s.key is not None and "account_id" in s.key:
-        out["account_id"] = account
-    return out
 
 
 def _guard(request: Request, user: SignedIn, account: str | None) -> None:
@@ -299,42 +187,6 @@ def _plan_tasks(
             .to_pylist()
         )
     return found
-
-
-def timeline_problems(
-    tasks: list[dict[str, object]], task_id: str, typed: Mapping[str, str] | None
-) -> list[Problem]:
-    """What the timeline would refuse once ``task_id`` is saved as ``typed``
-    (``None``: deleted): predecessors that are no task of the plan, cycles.
-
-    Values the edit service refuses (a malformed link, a duration that is not a
-    number) are left to it.
-    """
-    plan = {str(t["task_id"]): t for t in tasks if str(t["task_id"]) != task_id}
-    if typed is not None:
-        plan[task_id] = {
-            "task_id": task_id,
-            "duration_days": typed.get("duration_days", ""),
-            "predecessors": typed.get("predecessors", ""),
-        }
-    ids = set(plan)
-    network = []
-    for tid, t in plan.items():
-        try:
-            links = parse_predecessors(_text(t["predecessors"]), ids)
-        except ValueError:
-            links = []
-        network.append(
-            Task(tid, 0, tuple(Link(p, kind, lag) for p, kind, lag in links))
-        )
-    try:
-        task_order(network)
-    except WorkbookError as exc:
-        return [
-            Problem(p.message, "Tasks", None, "predecessors", p.value, p.expected)
-            for p in exc.problems
-        ]
-    return []
 
 
 # -- saving --------------------------------------------------------------------
@@ -541,17 +393,6 @@ def _section_page(
     return page(request, "planning/edit/section.html", context)
 
 
-def line_diff(old: str, new: str) -> list[tuple[str, str]]:
-    """The lines of ``old`` → ``new`` as (mark, line): ``-`` removed, ``+`` added,
-    ``" "`` unchanged (difflib's hint lines left out)."""
-    out = []
-    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
-        if line.startswith("? "):
-            continue
-        out.append((line[0], line[2:]))
-    return out
-
-
 def _history_page(
     request: Request, user: SignedIn, account: str | None
 ) -> HTMLResponse:
@@ -560,26 +401,7 @@ def _history_page(
         edits.read_row(store, user.principal, "Accounts", account)
     key = {k: request.query_params.get(k, "").strip() for k in ("section", "field")}
     changes = row_history(store, "Charter", {**key, "account_id": account})
-    versions: list[dict[str, object]] = []
-    if changes and changes[0].before is not None:
-        first = changes[0].before
-        versions.append(
-            {
-                "at": None,
-                "who": "",
-                "action": "as imported",
-                "value": _text(first.get("value")),
-            }
-        )
-    for c in changes:
-        versions.append(
-            {
-                "at": c.at,
-                "who": c.who,
-                "action": c.action,
-                "value": "" if c.after is None else _text(c.after.get("value")),
-            }
-        )
+    versions = field_versions(changes)
     diff: list[tuple[str, str]] = []
     a = b = None
     if len(versions) >= 2:

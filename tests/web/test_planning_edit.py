@@ -644,3 +644,22 @@ def test_an_admin_edits_the_programme_charter_and_its_history(ws: Workspace) -> 
     # The flagship's plan has no such field: its history is empty.
     flagship = admin.get(f"{EDIT}/field/history?{urlencode(key)}").text
     assert 'id="versions"' not in flagship
+
+
+def test_the_first_task_of_an_empty_timeline_is_added_from_the_page(
+    ws: Workspace,
+) -> None:
+    # Only the flagship (A001) and the programme have tasks in the demo.
+    admin = _admin(ws)
+    empty = admin.get("/accounts/A002/timeline").text
+    assert 'id="missing"' in empty
+    assert 'href="/accounts/A002/edit/task" id="add-task"' in empty
+    assert 'id="add-field"' in admin.get("/accounts/A002/plan").text
+    done = _post(
+        admin,
+        "/accounts/A002/edit/task/save",
+        {"task_id": "B01", "name": "Kick-off", "duration_days": "3", "version": ""},
+    )
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    timeline = admin.get("/accounts/A002/timeline").text
+    assert 'data-edit="task:B01" class="critical"' in timeline

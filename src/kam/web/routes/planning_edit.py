@@ -25,8 +25,11 @@ The timeline refuses what the edit service cannot see: a predecessor that is a
 task of another plan, a delete that leaves a successor naming the task, a cycle.
 So a task edit runs the timeline's own ordering (:func:`kam.analysis.
 critical_path.task_order`) on the plan as it would be after the edit, before
-committing; its problems are shown on the form (400) and nothing is written. A
-RACI code saved blank removes the cell; the RACI rules (exactly one A, at least
+committing; its problems are shown on the form (400) and nothing is written. (The
+check reads the plan before the edit's transaction: two people linking tasks into a
+cycle at the same instant could both pass; the timeline then names the cycle on its
+page, and either link can be removed in the editor.) A RACI code saved blank
+removes the cell; the RACI rules (exactly one A, at least
 one R) are the responsibilities analysis' and show on the matrix row after saving.
 """
 

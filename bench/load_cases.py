@@ -42,7 +42,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -408,19 +409,61 @@ def kam_setup_map_load(params: Mapping[str, str]) -> None:
         store.dispose()
 
 
+def _process_cpu(pid: int) -> float:
+    """User plus system CPU seconds of process ``pid`` so far (Linux)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+class _ServerCpu(Clock):
+    """The run's clock, also taking the server's CPU time and the load averages
+    over the ``load`` phase: the machine is shared, so a slow percentile is read
+    next to what the server itself spent."""
+
+    def __init__(self, clock: Clock, pid: int) -> None:
+        super().__init__()
+        self.clock, self.pid = clock, pid
+        self.cpu = 0.0
+        self.loadavg: list[str] = []
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        with self.clock(phase):
+            if phase != "load":
+                yield
+                return
+            self.loadavg.append(_loadavg())
+            started = _process_cpu(self.pid)
+            try:
+                yield
+            finally:
+                self.cpu += _process_cpu(self.pid) - started
+                self.loadavg.append(_loadavg())
+
+
 def kam_map_load(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
-    """``users`` users open the map pages of the mapped accounts for ``seconds``."""
+    """``users`` users open the map pages of the mapped accounts for ``seconds``.
+
+    Besides the latencies, the note gives the server's CPU seconds during the load
+    (per second and per request) and the load averages before and after.
+    """
     server, base = _start(_db(params))
     try:
         users = int(params.get("users", USERS))
         seconds = float(params.get("seconds", SECONDS))
-        return asyncio.run(
+        measured = _ServerCpu(clock, server.pid)
+        found = asyncio.run(
             _load_run(
                 base,
                 users,
                 seconds,
                 _mapped(params),
-                clock,
+                measured,
                 pages=("stakeholders",),
                 # Each account's map is computed once per data version; the
                 # measured requests are those of people reading computed maps.
@@ -430,6 +473,14 @@ def kam_map_load(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    requests = max(1, int(found["requests"]))
+    found["server_cpu_s"] = round(measured.cpu, 2)
+    found["note"] += (
+        f"; server CPU {measured.cpu / seconds:.2f} s/s, "
+        f"{measured.cpu / requests * 1000:.1f} ms/request; "
+        f"load average {' → '.join(measured.loadavg)}"
+    )
+    return found
 
 
 def _prepare_map(size: int, seed: int, data_dir: Path) -> Params:

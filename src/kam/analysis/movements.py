@@ -229,18 +229,25 @@ def period_values(
     return out, sorted(closing)
 
 
-def movement_events(t: ir.Table, keys: Sequence[str], last: int) -> ir.Table:
+def movement_events(
+    t: ir.Table, keys: Sequence[str], last: int, *, cohort: bool = False
+) -> ir.Table:
     """Movement events of ``keys…, pidx, value`` rows (value > 0, one per key and
     period): ``keys…, pidx, kind, amount, start, end`` (see the module docstring).
 
-    ``last``: the last period of the data (no churn is emitted past it).
+    ``last``: the last period of the data (no churn is emitted past it). With
+    ``cohort``, a last column ``cohort``: the key's first period with a value
+    (computed in the same window pass).
     """
     w = ibis.window(group_by=[t[k] for k in keys], order_by=t.pidx)
     t = t.mutate(
         _pi=t.pidx.lag().over(w),
         _pv=t.value.lag().over(w),
         _ni=t.pidx.lead().over(w),
+        # Ordered by period, the first row of the key holds its first period.
+        _first=t.pidx.first().over(w),
     )
+    extra = {"cohort": t._first} if cohort else {}
     consecutive = t._pi == t.pidx - 1
     kind = ibis.cases(
         (t._pi.isnull(), "new"),
@@ -262,6 +269,7 @@ def movement_events(t: ir.Table, keys: Sequence[str], last: int) -> ir.Table:
         amount=amount.cast(MONEY),
         start=ibis.cases((consecutive, t._pv), else_=_zero()).cast(MONEY),
         end=t.value.cast(MONEY),
+        **extra,
     )
     leaving = t.filter((t._ni.isnull() & (t.pidx < last)) | (t._ni > t.pidx + 1))
     churn = leaving.select(
@@ -271,6 +279,7 @@ def movement_events(t: ir.Table, keys: Sequence[str], last: int) -> ir.Table:
         amount=leaving.value.cast(MONEY),
         start=leaving.value.cast(MONEY),
         end=_zero(),
+        **({"cohort": leaving._first} if cohort else {}),
     )
     return arrivals.union(churn)
 
@@ -289,9 +298,8 @@ def mrr_movements(am: ir.Table, last: int) -> ir.Table:
     amount, start, end, cohort`` — the events of :func:`movement_events` at month
     grain, with ``cohort`` the account's first month with MRR. One row per account
     and month with MRR (``end`` > 0) plus one per churn (``end`` = 0)."""
-    ev = movement_events(_monthly_values(am, ["account_id"]), ["account_id"], last)
-    w = ibis.window(group_by=ev.account_id)
-    return ev.mutate(cohort=ev.pidx.min().over(w))
+    values = _monthly_values(am, ["account_id"])
+    return movement_events(values, ["account_id"], last, cohort=True)
 
 
 def plan_movements(mrr: ir.Table, last: int) -> ir.Table:

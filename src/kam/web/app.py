@@ -41,6 +41,7 @@ from kam.web.routes import (
     planning_edit,
     risk_edit,
     selection,
+    selection_edit,
     stakeholder_edit,
     stakeholders,
     tools,
@@ -146,6 +147,7 @@ def create_app(
     app.include_router(tools.router)
     app.include_router(dashboard.router)
     app.include_router(selection.router)
+    app.include_router(selection_edit.router)
     app.include_router(imports.router)
     app.include_router(admin.router)
     app.include_router(people.router)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from kam.analysis.result import AnalysisResult
 from kam.errors import InputError, KamError
@@ -32,7 +33,7 @@ from kam.web import charts, facts
 from kam.web import dashboard_charts as dc
 from kam.web.deps import Readable, User, state
 from kam.web.queries import refuse_control_characters
-from kam.web.templating import page
+from kam.web.templating import cached_fragment, page
 
 __all__ = ["SHOWN", "router"]
 
@@ -184,6 +185,25 @@ def _form(request: Request, scope: Scope, months: list[str]) -> dict[str, Any]:
     }
 
 
+def _rows_html(
+    request: Request,
+    result: AnalysisResult | None,
+    part: str,
+    shown: Callable[[AnalysisResult], list[dict[str, object]]],
+) -> Markup:
+    """The body of a table of the first rows of ``result``, rendered once per
+    result (the rows do not depend on the user beyond the result itself)."""
+    if result is None:
+        return Markup("")
+    return cached_fragment(
+        request,
+        result,
+        part,
+        "dashboard/dashboard_rows.html",
+        lambda: {"part": part, part: shown(result)},
+    )
+
+
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 def dashboard_page(request: Request, user: User, readable: Readable) -> HTMLResponse:
     """KPI tiles, MRR by plan, the bridge, upsell, onboarding, satisfaction, health
@@ -244,7 +264,9 @@ def _upsell(
     return {
         "upsell": result,
         "upsell_message": message,
-        "candidates": [] if result is None else result.rows[:SHOWN],
+        "candidates_html": _rows_html(
+            request, result, "candidates", lambda r: r.rows[:SHOWN]
+        ),
     }
 
 
@@ -258,7 +280,12 @@ def _onboarding(
         out["onboarding_chart"] = charts.cached_json(
             result, "funnel", lambda: dc.onboarding_funnel(stages)
         )
-        out["onboarding_rows"] = [r for r in result.rows[:SHOWN] if not r["complete"]]
+        out["onboarding_html"] = _rows_html(
+            request,
+            result,
+            "onboarding",
+            lambda r: [row for row in r.rows[:SHOWN] if not row["complete"]],
+        )
     return out
 
 
@@ -294,7 +321,7 @@ def _at_risk(
     return {
         "at_risk": result,
         "at_risk_message": message,
-        "queue": [] if result is None else result.rows[:SHOWN],
+        "queue_html": _rows_html(request, result, "queue", lambda r: r.rows[:SHOWN]),
     }
 
 

@@ -8,6 +8,7 @@ analyses' results.
 from __future__ import annotations
 
 import statistics
+import zipfile
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -257,3 +258,71 @@ def test_the_grid_sheet_holds_sixteen_cells_with_their_policies(
         Decimal(0),
     )
     assert sum((_d(r["net_revenue"]) for r in rows), Decimal(0)) == net
+
+
+def test_the_quadrants_sheet_counts_the_accounts_of_each_quadrant(
+    book: Any, demo: Portfolio
+) -> None:
+    expected = _profit(demo)
+    npi = {a: float(v["net"] / v["list"]) for a, v in expected.items()}
+    cts = {a: float(v["cts"] / v["net"]) for a, v in expected.items()}
+    npi_cut, cts_cut = statistics.median(npi.values()), statistics.median(cts.values())
+    want: dict[str, list[Decimal]] = {
+        q: [Decimal(0), Decimal(0), Decimal(0)]
+        for q in ("passive", "carriage trade", "bargain basement", "aggressive")
+    }
+    for a, v in expected.items():
+        q = {
+            (True, False): "passive",
+            (True, True): "carriage trade",
+            (False, False): "bargain basement",
+            (False, True): "aggressive",
+        }[(npi[a] >= npi_cut, cts[a] >= cts_cut)]
+        want[q][0] += 1
+        want[q][1] += v["net"]
+        want[q][2] += v["net"] - v["cogs"] - v["cts"]
+    rows = _table(book, "profit quadrants", "quadrant")
+    got = {
+        str(r["quadrant"]): [_d(r["accounts"]), _d(r["net_revenue"]), _d(r["profit"])]
+        for r in rows
+    }
+    assert [str(r["quadrant"]) for r in rows] == list(want)
+    assert got == want
+
+
+def test_the_whale_sheet_draws_the_curve_from_the_origin(
+    book: Any, demo: Portfolio
+) -> None:
+    rows = _table(book, "profit whale", "rank")
+    profits = sorted(
+        (v["net"] - v["cogs"] - v["cts"] for v in _profit(demo).values()),
+        reverse=True,
+    )
+    total = sum(profits, Decimal(0))
+    assert len(rows) == len(profits) + 1
+    assert (rows[0]["account_share"], rows[0]["cum_profit_share"]) == (0, 0)
+    running = Decimal(0)
+    for i, (r, p) in enumerate(zip(rows[1:], profits, strict=True), start=1):
+        running += p
+        assert float(r["account_share"]) == pytest.approx(i / len(profits))  # type: ignore[arg-type]
+        assert float(r["cum_profit_share"]) == pytest.approx(float(running / total))  # type: ignore[arg-type]
+
+
+def test_the_whale_sheet_has_an_xy_chart(
+    demo: Portfolio, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    engine = Engine(PortfolioSource(demo), settings=Settings())
+    try:
+        result = engine.run("profit")
+    finally:
+        engine.close()
+    path = Path(tmp_path_factory.mktemp("whale")) / "profit.xlsx"
+    write_results([result], path)
+    with zipfile.ZipFile(path) as z:
+        charts = [
+            z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/")
+        ]
+    assert len(charts) == 1
+    assert "<c:scatterChart>" in charts[0]
+    assert "Whale curve" in charts[0]
+    assert "'profit whale'!$C$4:$C$" in charts[0]

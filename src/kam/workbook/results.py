@@ -5,7 +5,9 @@ warnings on top, then its rows as an Excel table; every further table of the res
 (ABC's classes, migration, ...) gets a sheet of its own. The Pareto sheet carries a
 combo chart (columns + cumulative share on a 0–100 % right axis), the ABC classes
 sheet a stacked column chart of the accounts per class and period; the dashboard and
-retention sheets get theirs from :mod:`kam.workbook.dashboard_sheets`.
+retention sheets get theirs from :mod:`kam.workbook.dashboard_sheets`; the profit
+matrix adds a quadrants sheet and a whale-curve sheet with its XY chart
+(:mod:`kam.workbook.selection_sheets`).
 
 Formula-safe: the workbook is opened with kam's safe options, every text goes
 through ``write_string``, and text starting with ``= + - @`` or a control character
@@ -27,6 +29,8 @@ from xlsxwriter.worksheet import Worksheet
 from kam.analysis.registry import REGISTRY
 from kam.analysis.result import AnalysisResult, jsonable
 from kam.workbook.dashboard_sheets import CHARTS
+from kam.workbook.selection_sheets import CHARTS as SELECTION_CHARTS
+from kam.workbook.selection_sheets import derived_tables
 from kam.workbook.xlsx import (
     DATE_FORMAT,
     MONEY_FORMAT,
@@ -270,13 +274,15 @@ def _analysis_sheets(
         chart = CHARTS.get((result.analysis, None))
         if chart is not None and result.rows:
             chart(workbook, ws, name, result.rows, first - 1, columns)
-    for table_name, rows in result.tables.items():
+    for table_name, rows in {**result.tables, **derived_tables(result)}.items():
         sub = sheet_name(f"{result.analysis} {table_name}", taken)
         ts = workbook.add_worksheet(sub)
         ts.write_string(0, 0, f"{title}: {table_name}", w.title)
         cols = list(rows[0]) if rows else ["(no rows)"]
         _table(ts, w, 2, f"{result.analysis}_{table_name}", cols, rows)
-        table_chart = CHARTS.get((result.analysis, table_name))
+        table_chart = CHARTS.get((result.analysis, table_name)) or (
+            SELECTION_CHARTS.get((result.analysis, table_name))
+        )
         if table_chart is not None and rows:
             table_chart(workbook, ts, sub, rows, 2, cols)
         if result.analysis == "abc" and table_name == "classes":

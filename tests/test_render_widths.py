@@ -35,3 +35,23 @@ def test_numbers_and_ids_are_never_cut_in_a_narrow_console() -> None:
     assert "6,097,816.00" in text
     assert "ACCOUNT-000123" in text
     assert "100.0 %" in text
+
+
+def test_columns_that_do_not_fit_are_left_out_and_named_instead_of_squeezed() -> None:
+    # 12 money columns of "1,467,463.00" (12 characters, 15 with padding and border)
+    # cannot all fit 100 characters: 1 + 15 (month "2026-10" is 7 + 3 = 10) ...
+    # month (10) + five money columns (75) + left border (1) = 86 fits; a sixth would
+    # make 101 > 100, so six columns are shown and the other seven are named.
+    row: dict[str, object] = {"month": "2026-10"}
+    row.update({f"m{i}": Decimal("1467463.00") for i in range(12)})
+    result = AnalysisResult(
+        analysis="mrr_bridge", parameters={}, summary={}, rows=[row]
+    )
+    buffer = io.StringIO()
+    print_result(result, Console(file=buffer, width=100, no_color=True))
+    text = buffer.getvalue()
+    assert "2026-10" in text
+    assert text.count("1,467,463.00") == 5
+    assert "7 more columns do not fit this terminal: m5, m6, m7, m8, m9, m10, m11" in (
+        text.replace("\n", " ")
+    )

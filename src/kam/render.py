@@ -61,6 +61,38 @@ def _columns(result: AnalysisResult, columns: Sequence[str] | None) -> list[str]
     return list(result.rows[0]) if result.rows else []
 
 
+#: Narrowest a folding text column gets before columns are left out instead.
+_MIN_TEXT = 8
+#: Text this short (codes, months, periods) is kept whole like numbers and ids.
+_SHORT_TEXT = 12
+
+
+def _numeric(result: AnalysisResult, name: str) -> bool:
+    return bool(result.rows) and isinstance(
+        result.rows[0].get(name), int | float | Decimal
+    )
+
+
+def _whole(result: AnalysisResult, name: str, widest: int) -> bool:
+    """Numbers, ids and short codes are never cut short on a narrow terminal."""
+    return _numeric(result, name) or name.endswith("_id") or widest <= _SHORT_TEXT
+
+
+def _fitting(
+    names: list[str], shown: list[list[str]], result: AnalysisResult, width: int
+) -> tuple[list[str], list[str]]:
+    """The first columns that fit ``width`` whole (text folded to at least
+    :data:`_MIN_TEXT`), and the names of those left out."""
+    used = 1  # the table's left border
+    for i, name in enumerate(names):
+        widest = max((len(cells[i]) for cells in shown), default=0)
+        need = widest if _whole(result, name, widest) else min(widest, _MIN_TEXT)
+        used += max(need, 1) + 3  # padding on both sides and the right border
+        if used > width and i > 0:
+            return names[:i], names[i:]
+    return names, []
+
+
 def print_result(
     result: AnalysisResult,
     console: Console,
@@ -74,24 +106,27 @@ def print_result(
     if headline:
         console.print(str(headline), markup=False)
     names = _columns(result, columns)
-    table = RichTable(title=title, title_justify="left")
     shown = [[cell_text(n, row.get(n)) for n in names] for row in result.rows[:limit]]
+    names, left_out = _fitting(names, shown, result, console.width)
+    table = RichTable(title=title, title_justify="left")
     for i, name in enumerate(names):
-        numeric = bool(result.rows) and isinstance(
-            result.rows[0].get(name), int | float | Decimal
-        )
-        # Numbers and ids are never cut short on a narrow terminal; text folds.
-        whole = numeric or name.endswith("_id")
+        numeric = _numeric(result, name)
         widest = max((len(cells[i]) for cells in shown), default=0)
         table.add_column(
             name,
             justify="right" if numeric else "left",
-            min_width=widest if whole else None,
-            no_wrap=whole,
+            min_width=widest if _whole(result, name, widest) else None,
+            no_wrap=_whole(result, name, widest),
         )
     for cells in shown:
-        table.add_row(*cells)
+        table.add_row(*cells[: len(names)])
     console.print(table)
+    if left_out:
+        console.print(
+            f"… {len(left_out)} more columns do not fit this terminal: "
+            f"{', '.join(left_out)} (--format csv or --format json gives them all)",
+            markup=False,
+        )
     hidden = len(result.rows) - limit
     if hidden > 0:
         console.print(

@@ -35,7 +35,8 @@ def _email(workspace: Workspace, role: str) -> str:
     if role == "kam":
         email = member_email(workspace.portfolio, "M01")
     elif role == "viewer":
-        email = member_email(workspace.portfolio, "M03")
+        # M08: a member no other test of the shared workspace signs up.
+        email = member_email(workspace.portfolio, "M08")
     else:
         email = f"dashboard-{role}@example.org"
     with contextlib.suppress(ConflictError):

@@ -35,7 +35,7 @@ from kam.web.deps import Readable, User, state
 from kam.web.queries import refuse_control_characters
 from kam.web.templating import cached_fragment, page
 
-__all__ = ["SHOWN", "router"]
+__all__ = ["SHOWN", "account_health", "router", "run_or_refusal"]
 
 router = APIRouter()
 
@@ -137,6 +137,16 @@ def _as_of(month: str) -> str:
 def _run(
     request: Request, name: str, params: Mapping[str, object], scope: Scope
 ) -> tuple[AnalysisResult | None, str | None]:
+    """The result over the scope's accounts, or why the section is empty."""
+    return run_or_refusal(request, name, params, scope.accounts)
+
+
+def run_or_refusal(
+    request: Request,
+    name: str,
+    params: Mapping[str, object],
+    accounts: frozenset[str] | None,
+) -> tuple[AnalysisResult | None, str | None]:
     """The result, or the message saying why the section is empty.
 
     The engine keeps results, not refusals: a refusal (a missing sheet) is kept
@@ -146,13 +156,13 @@ def _run(
     key = (id(engine), engine.data_version, name, repr(sorted(params.items())))
     with _refused_lock:
         refused = _refused.get(key)
-        if refused is not None and refused[0] == scope.accounts:
+        if refused is not None and refused[0] == accounts:
             return None, refused[1]
     try:
-        return engine.run(name, params, accounts=scope.accounts), None
+        return engine.run(name, params, accounts=accounts), None
     except KamError as exc:
         with _refused_lock:
-            _refused[key] = (scope.accounts, str(exc))
+            _refused[key] = (accounts, str(exc))
             while len(_refused) > _REFUSED_SIZE:
                 _refused.popitem(last=False)
         return None, str(exc)
@@ -396,30 +406,20 @@ def account_health(
 ) -> dict[str, Any]:
     """The account page's health, signal breakdown, surveys and open risks (each
     left out when its analysis cannot run: missing sheets)."""
-    engine = state(request).engine
     out: dict[str, Any] = {}
-    try:
-        health = engine.run("health", accounts=readable)
-    except KamError:
-        health = None
+    health, _ = run_or_refusal(request, "health", {}, readable)
     if health is not None:
         found = _account_rows(health, "health_rows", health.rows, account_id)
         out["health"] = found[0] if found else None
         out["signals"] = _account_rows(
             health, "health_signals", health.tables["signals"], account_id
         )
-    try:
-        surveys = engine.run("satisfaction", accounts=readable)
-    except KamError:
-        surveys = None
+    surveys, _ = run_or_refusal(request, "satisfaction", {}, readable)
     if surveys is not None:
         found = _account_rows(surveys, "surveys", surveys.rows, account_id)
         out["surveys"] = found[0] if found else None
         out["surveys_since"] = surveys.summary.get("since")
-    try:
-        queue = engine.run("at_risk", accounts=readable)
-    except KamError:
-        queue = None
+    queue, _ = run_or_refusal(request, "at_risk", {}, readable)
     if queue is not None:
         out["risks"] = _account_rows(
             queue, "risks", queue.rows, account_id, order=("rank",)

@@ -195,6 +195,7 @@ def test_engine_hands_analyses_raw_and_derived_tables(tmp_path: Path) -> None:
         assert {
             "_mrr_by_month",
             "_mrr_movements",
+            "_mrr_movement_sums",
             "_mrr_plan_movements",
             "_mrr_plan_months",
             "_mrr_month_totals",
@@ -203,6 +204,7 @@ def test_engine_hands_analyses_raw_and_derived_tables(tmp_path: Path) -> None:
         scoped = engine.analysis_tables("mrr", accounts=["A"])
         assert "_mrr_plan_months" not in scoped
         assert "_mrr_month_totals" not in scoped
+        assert "_mrr_movement_sums" not in scoped
         assert "_mrr_movements" in scoped
         # Retention's plan view is there (no warning about a missing plan column).
         assert engine.run("retention").warnings == []

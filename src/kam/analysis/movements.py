@@ -39,6 +39,7 @@ import ibis.expr.types as ir
 from kam.analysis.periods import Grain, fiscal_year_of_month, month_index, month_label
 from kam.analysis.preagg import (
     MRR_BY_MONTH,
+    MRR_MOVEMENT_SUMS,
     MRR_MOVEMENTS,
     MRR_PLAN_MOVEMENTS,
     REVENUE_BY_PERIOD,
@@ -60,6 +61,7 @@ __all__ = [
     "month_bounds",
     "month_number",
     "monthly_events",
+    "monthly_sums",
     "movement_events",
     "mrr_month_range",
     "mrr_movements",
@@ -336,6 +338,17 @@ def monthly_events(
     return movement_events(
         _monthly_values(account_months(tables), ["account_id"]), ["account_id"], last
     )
+
+
+def monthly_sums(tables: Mapping[str, ir.Table], last: int) -> ir.Table:
+    """:func:`summed_events` of :func:`monthly_events` (``pidx, kind, amount, start,
+    end, accounts, accounts_start, accounts_end``): the engine's materialised sums
+    (:data:`~kam.analysis.preagg.MRR_MOVEMENT_SUMS`, handed out for the whole
+    portfolio only) when present, else summed here."""
+    if MRR_MOVEMENT_SUMS in tables:
+        sums = tables[MRR_MOVEMENT_SUMS]
+        return sums.filter(sums.pidx <= last)
+    return summed_events(monthly_events(tables, last))
 
 
 def summed_events(events: ir.Table, by: Sequence[str] = ()) -> ir.Table:

@@ -21,6 +21,7 @@ from kam.analysis.movements import (
     dec,
     index_label,
     monthly_events,
+    monthly_sums,
     mrr_month_range,
     summed_events,
 )
@@ -129,9 +130,8 @@ def mrr_bridge(
     if lo > hi:
         raise ParameterError("period_to", f"{period_to} is before {period_from}")
     wanted = list(range(lo, hi + 1))
-    events = monthly_events(tables, last_data)
-    events = events.filter(events.pidx.between(lo, hi))
-    sums = summed_events(events).to_pyarrow().to_pylist()
+    sums_t = monthly_sums(tables, last_data)
+    sums = sums_t.filter(sums_t.pidx.between(lo, hi)).to_pyarrow().to_pylist()
     rows = bridge_rows(sums, wanted)
     for r in rows:
         r["month"] = index_label(int(str(r["month"])), "month")

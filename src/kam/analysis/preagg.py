@@ -47,6 +47,7 @@ __all__ = [
     "METRIC_WORDS",
     "MRR_BY_MONTH",
     "MRR_MOVEMENTS",
+    "MRR_MOVEMENT_SUMS",
     "MRR_PLAN_MOVEMENTS",
     "REVENUE_BY_PERIOD",
     "Facts",
@@ -88,6 +89,8 @@ MRR_BY_MONTH = "_mrr_by_month"
 MRR_MOVEMENTS = "_mrr_movements"
 #: The same per account × plan × month.
 MRR_PLAN_MOVEMENTS = "_mrr_plan_movements"
+#: :data:`MRR_MOVEMENTS` summed per month and kind (whole portfolio only).
+MRR_MOVEMENT_SUMS = "_mrr_movement_sums"
 
 
 def zero_like(column: ir.Column) -> ir.Scalar:

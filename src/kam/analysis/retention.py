@@ -33,6 +33,7 @@ from kam.analysis.movements import (
     index_label,
     month_number,
     monthly_events,
+    monthly_sums,
     movement_events,
     mrr_month_range,
     ones,
@@ -255,8 +256,9 @@ def retention(
         events = monthly_events(tables, periods[-1])
     else:
         events = movement_events(values, ["account_id"], periods[-1])
-    in_range = events.filter(events.pidx.between(chosen[0], chosen[-1]))
-    sums = summed_events(in_range).to_pyarrow().to_pylist()
+    all_sums = monthly_sums(tables, periods[-1]) if monthly else summed_events(events)
+    in_range = all_sums.filter(all_sums.pidx.between(chosen[0], chosen[-1]))
+    sums = in_range.to_pyarrow().to_pylist()
     rows = [
         _shown(r, index_label(int(str(r["period"])), used))
         for r in bridge_rows(sums, chosen, label="period")

@@ -86,6 +86,7 @@ _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
 #: Reserved names of the tables built from the derived ones (:func:`derive_events`).
 EVENTS = (
     "_mrr_movements",
+    "_mrr_movement_sums",
     "_mrr_plan_movements",
     "_mrr_plan_months",
     "_mrr_month_totals",
@@ -121,10 +122,13 @@ def derive_events(
       each account's monthly movement events
       (:func:`kam.analysis.movements.mrr_movements`), which the bridge, retention,
       cohorts and slipping sum instead of classifying every month again;
+    - ``_mrr_movement_sums``: those events summed per month and kind
+      (:func:`kam.analysis.movements.summed_events`; summed from the materialised
+      events by :meth:`Engine._reload`, whole portfolio only);
     - ``_mrr_plan_movements``: the same per account and plan (the by-plan views);
     - ``_mrr_plan_months`` (``month, plan, mrr, accounts``) and
       ``_mrr_month_totals`` (``month, mrr, accounts``): the monthly sums of
-      :mod:`kam.analysis.mrr`. Without ``account_id``, these two hold only for the
+      :mod:`kam.analysis.mrr`. Without ``account_id``, the sums hold only for the
       whole portfolio: :meth:`Engine.tables` leaves them out for a restricted reader.
     """
     from kam.analysis.movements import mrr_month_range, mrr_movements, plan_movements
@@ -213,9 +217,26 @@ class Engine:
         for name, expr in derive(loaded.tables).items():
             if name not in derived:
                 derived[name] = self._materialise(loaded.backend, name, expr)
+        if "_mrr_movements" in derived and "_mrr_movement_sums" not in derived:
+            from kam.analysis.movements import summed_events
+
+            derived["_mrr_movement_sums"] = self._materialise(
+                loaded.backend,
+                "_mrr_movement_sums",
+                summed_events(derived["_mrr_movements"]),
+            )
         self._learn(derived)
         for name, expr in derive_events(loaded.tables, derived).items():
-            derived[name] = self._materialise(loaded.backend, name, expr)
+            if name not in derived:
+                derived[name] = self._materialise(loaded.backend, name, expr)
+        if "_mrr_movements" in derived and "_mrr_movement_sums" not in derived:
+            from kam.analysis.movements import summed_events
+
+            derived["_mrr_movement_sums"] = self._materialise(
+                loaded.backend,
+                "_mrr_movement_sums",
+                summed_events(derived["_mrr_movements"]),
+            )
         self._loaded, self._derived, self._defaults = loaded, derived, None
         self.loads += 1
         if (

@@ -252,3 +252,27 @@ def test_every_account_has_one_class_and_migration_counts_every_account(
     again = abc_classes(values(rows), period_from="2022", period_to="2024")
     assert again.rows == result.rows
     assert again.tables == result.tables
+
+
+def test_values_finer_than_cents_keep_their_classes() -> None:
+    # 0.004 and 0.003 round to 0.00 (no class at all on cents). Unrounded: F1 is the
+    # top account (A); before F2 lie 4/7 ≈ 57 % of the value: ≥ 50 %, < 90 % → B.
+    t = CON.create_table(
+        "fine_values",
+        ibis.memtable(
+            {
+                "account_id": ["F1", "F2"],
+                "period": ["2024", "2024"],
+                "value": [0.004, 0.003],
+            }
+        ),
+        overwrite=True,
+    )
+    result = abc_classes(t, cutoffs=(0.5, 0.9))
+    classes = {(r["period"], r["account_id"]): r["class"] for r in result.rows}
+    assert classes == {
+        ("2024", "F1"): "A",
+        ("2024", "F2"): "B",
+        ("pooled", "F1"): "A",
+        ("pooled", "F2"): "B",
+    }

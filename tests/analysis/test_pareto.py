@@ -245,3 +245,24 @@ def test_cumulative_share_rises_to_one_whatever_the_row_order(
     assert 1 <= first.summary["k"] <= len(rows)
     random.Random(seed).shuffle(rows)
     assert pareto_curve(values(rows)).rows == first.rows
+
+
+def test_values_finer_than_cents_are_ranked_unrounded() -> None:
+    # 0.004 and 0.003 round to 0.00: ranked on cents (e.g. after narrowing the sums
+    # to decimal(18, 2)) the total would be zero and the curve refused. Unrounded,
+    # the shares are 4/7 and 3/7.
+    t = CON.create_table(
+        "fine_values",
+        ibis.memtable(
+            {
+                "account_id": ["F1", "F2"],
+                "period": ["2024", "2024"],
+                "value": [0.004, 0.003],
+            }
+        ),
+        overwrite=True,
+    )
+    result = pareto_curve(t, threshold=0.5)
+    assert [r["account_id"] for r in result.rows] == ["F1", "F2"]
+    assert [r["share"] for r in result.rows] == pytest.approx([4 / 7, 3 / 7])
+    assert result.summary["k"] == 1

@@ -80,6 +80,17 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: The columns of the classified table that the rows show or explain (the running
+#: sums and the neighbours' values stay in the backend).
+_FETCHED: tuple[str, ...] = (
+    *(name for name, _ in OUTPUT_COLUMNS if name not in ("why", "cv", "xyz")),
+    "tie_rank",
+    "tie_first",
+    "measure_before",
+    "measure",
+)
+
+
 def check_cutoffs(
     cutoffs: Sequence[float], name: str = "cutoffs"
 ) -> tuple[float, float]:
@@ -267,7 +278,9 @@ def abc_classes(
             )
 
     kept = scope.values
-    by_period = relabel(kept, labels)
+    # relabel keeps exactly the periods of the scope (the keys of ``labels``): from
+    # ``values`` it filters once, where from ``kept`` it would filter again.
+    by_period = relabel(values, labels)
     by_period = by_period.group_by("account_id", "period").agg(
         value=by_period.value.sum()
     )
@@ -294,7 +307,7 @@ def abc_classes(
     # them once (a temporary table, or a cached Spark frame) for the four queries.
     cached = result.cache()
     try:
-        data = cached.order_by("pidx", "rank").to_pyarrow()
+        data = cached.select(*_FETCHED, "pidx").order_by("pidx", "rank").to_pyarrow()
         classes = class_summary(cached, [*periods, POOLED])
         migration = migration_matrix(cached, periods)
         ups, downs = changes(cached, periods)

@@ -83,7 +83,7 @@ def kam_preaggregate(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
     info: dict[str, Any] = {}
     with timed(clock, "preaggregate", info):
         engine = open_engine(f"parquet:{_ledger(params)}")
-        tables = engine.tables()
+        tables = engine.analysis_tables("mrr_bridge")  # builds the events too
     rows = {
         name: int(tables[name].count().to_pyarrow().as_py())
         for name in EVENTS

@@ -212,6 +212,23 @@ def test_engine_hands_analyses_raw_and_derived_tables(tmp_path: Path) -> None:
         engine.close()
 
 
+def test_movement_tables_are_built_only_when_an_analysis_reads_them(
+    tmp_path: Path,
+) -> None:
+    engine = open_engine(f"parquet:{_mrr_ledger(tmp_path / 'ledger')}")
+    try:
+        # Pareto on MRR needs only the per-account totals: no events are built.
+        engine.run("pareto", {"metric": "mrr", "include_zero": "no"})
+        assert "_mrr_by_month" in engine.tables()
+        assert "_mrr_movements" not in engine.tables()
+        assert "_mrr_movements" not in engine.analysis_tables("pareto")
+        # The first bridge builds them, once per data version.
+        engine.run("mrr_bridge")
+        assert {"_mrr_movements", "_mrr_movement_sums"} <= set(engine.tables())
+    finally:
+        engine.close()
+
+
 def test_bridge_retention_cohorts_from_the_movement_tables(tmp_path: Path) -> None:
     engine = open_engine(f"parquet:{_mrr_ledger(tmp_path / 'ledger')}")
     try:

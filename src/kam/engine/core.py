@@ -91,6 +91,9 @@ EVENTS = (
     "_mrr_plan_months",
     "_mrr_month_totals",
 )
+#: The analyses that read the :data:`EVENTS` tables; the engine builds those tables
+#: when the first of them runs on a data version.
+EVENT_READERS = frozenset({"mrr", "mrr_bridge", "retention", "cohorts", "slipping"})
 
 
 def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
@@ -172,6 +175,7 @@ class Engine:
         self.loads = 0
         self._loaded: Loaded | None = None
         self._derived: dict[str, ibis.Table] = {}
+        self._events_built = False
         self._defaults: dict[str, Any] | None = None
         self._lock = RLock()
         #: Results of :meth:`run` by data version, analysis, parameters and accounts.
@@ -217,27 +221,9 @@ class Engine:
         for name, expr in derive(loaded.tables).items():
             if name not in derived:
                 derived[name] = self._materialise(loaded.backend, name, expr)
-        if "_mrr_movements" in derived and "_mrr_movement_sums" not in derived:
-            from kam.analysis.movements import summed_events
-
-            derived["_mrr_movement_sums"] = self._materialise(
-                loaded.backend,
-                "_mrr_movement_sums",
-                summed_events(derived["_mrr_movements"]),
-            )
         self._learn(derived)
-        for name, expr in derive_events(loaded.tables, derived).items():
-            if name not in derived:
-                derived[name] = self._materialise(loaded.backend, name, expr)
-        if "_mrr_movements" in derived and "_mrr_movement_sums" not in derived:
-            from kam.analysis.movements import summed_events
-
-            derived["_mrr_movement_sums"] = self._materialise(
-                loaded.backend,
-                "_mrr_movement_sums",
-                summed_events(derived["_mrr_movements"]),
-            )
         self._loaded, self._derived, self._defaults = loaded, derived, None
+        self._events_built = False
         self.loads += 1
         if (
             old is not None
@@ -245,6 +231,28 @@ class Engine:
             and self.source.scratch
         ):
             old.backend.disconnect()
+
+    def _build_events(self) -> None:
+        """Materialise the MRR event tables (:data:`EVENTS`) of the loaded data
+        version, once, when the first analysis that reads them runs: building them
+        costs far more than the other derived tables, and most engines (a Pareto
+        from the CLI, a deck of the planning tools) never need them."""
+        loaded = self._current()
+        if self._events_built:
+            return
+        from kam.analysis.movements import summed_events
+
+        derived = self._derived
+        for name, expr in derive_events(loaded.tables, derived).items():
+            if name not in derived:
+                derived[name] = self._materialise(loaded.backend, name, expr)
+        if "_mrr_movements" in derived and "_mrr_movement_sums" not in derived:
+            derived["_mrr_movement_sums"] = self._materialise(
+                loaded.backend,
+                "_mrr_movement_sums",
+                summed_events(derived["_mrr_movements"]),
+            )
+        self._events_built = True
 
     def _metric_tables(self, derived: Mapping[str, ibis.Table]) -> list[ibis.Table]:
         """The values tables Pareto and ABC read from the derived tables."""
@@ -369,6 +377,9 @@ class Engine:
         summing the canonical ones again (see :mod:`kam.analysis.preagg`). Every
         analysis gets both, whatever its parameters.
         """
+        if analysis in EVENT_READERS:
+            with self._lock:
+                self._build_events()
         tables = self.tables(accounts=accounts)
         out = {SHEETS[name].table: t for name, t in tables.items() if name in SHEETS}
         out.update({n: t for n, t in tables.items() if n.startswith("_")})

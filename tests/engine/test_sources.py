@@ -15,7 +15,7 @@ from kam.config import Settings
 from kam.demo import demo_portfolio
 from kam.engine import Engine, cents_to_money, open_engine
 from kam.engine.sources import PortfolioSource, SnapshotSource
-from kam.errors import MissingDataError
+from kam.errors import InputError, MissingDataError
 from kam.model import SHEETS, Portfolio, Table, store_columns
 from kam.store.repository import Store
 from kam.workbook.write import write_workbook
@@ -349,6 +349,7 @@ def test_settings_sheet_supplies_analysis_defaults() -> None:
             {"key": "abc_cutoffs", "value": "0.6, 0.9"},
             {"key": "fiscal_year_start", "value": "7"},
             {"key": "as_of", "value": "2025-01-31"},
+            {"key": "renewal_window_days", "value": "30"},
         ],
     )
     defaults = Engine(PortfolioSource(portfolio)).defaults()
@@ -356,3 +357,19 @@ def test_settings_sheet_supplies_analysis_defaults() -> None:
     assert defaults["abc_cutoffs"] == (0.6, 0.9)
     assert defaults["fiscal_year_start"] == 7
     assert str(defaults["as_of"]) == "2025-01-31"
+    assert defaults["renewal_window_days"] == 30
+
+
+def test_renewal_window_setting_reaches_the_at_risk_queue() -> None:
+    from kam.analysis.registry import get
+
+    # The registry maps the parameter to the setting; the engine must supply it.
+    assert get("at_risk").parameter("renewal_window_days").setting == (
+        "renewal_window_days"
+    )
+    portfolio = _small_portfolio({"A1": ["1.00"]})
+    portfolio.tables["Settings"] = _table(
+        "Settings", [{"key": "renewal_window_days", "value": "-5"}]
+    )
+    with pytest.raises(InputError, match="renewal_window_days"):
+        Engine(PortfolioSource(portfolio)).defaults()

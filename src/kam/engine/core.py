@@ -360,7 +360,8 @@ class Engine:
         """Analysis defaults from the Settings sheet (else the workspace settings).
 
         Keys: ``pareto_threshold`` (float), ``abc_cutoffs`` (tuple of floats),
-        ``fiscal_year_start`` (int 1–12), ``as_of`` (date or ``None``), ``currency``.
+        ``fiscal_year_start`` (int 1–12), ``as_of`` (date or ``None``),
+        ``renewal_window_days`` (int), ``currency``.
         """
         with self._lock:
             loaded = self._current()
@@ -497,9 +498,17 @@ def _defaults(tables: Mapping[str, ibis.Table], settings: Settings) -> dict[str,
         as_of = date.fromisoformat(as_of_text[:10]) if as_of_text else None
     except ValueError as exc:
         raise fail("as_of", "a date (YYYY-MM-DD)") from exc
+    window = text("renewal_window_days", SETTINGS_DEFAULTS["renewal_window_days"])
+    try:
+        days = float(window)
+    except ValueError as exc:
+        raise fail("renewal_window_days", "a whole number of days ≥ 0") from exc
+    if days < 0 or not days.is_integer():
+        raise fail("renewal_window_days", "a whole number of days ≥ 0")
     return {
         "pareto_threshold": threshold,
         "abc_cutoffs": cutoffs,
+        "renewal_window_days": int(days),
         "fiscal_year_start": int(fy),
         "as_of": as_of,
         "currency": text("currency", settings.currency),

@@ -13,9 +13,10 @@ from starlette.testclient import TestClient
 
 from kam.config import Settings
 from kam.demo import demo_portfolio
+from kam.errors import NotFoundError
 from kam.model import Portfolio
 from kam.store.repository import Store
-from kam.users import create_user
+from kam.users import create_user, get_user
 from kam.web import create_app
 
 PASSWORD = "a long enough password"
@@ -34,7 +35,14 @@ class Workspace:
         return TestClient(self.app, base_url=BASE)
 
     def add_user(self, email: str, role: str) -> str:
-        create_user(self.store.engine, email, role, password=PASSWORD)
+        """Sign ``email`` up with ``role``; tests share one workspace, so a user an
+        earlier test signed up with the same role is reused (another role fails)."""
+        try:
+            existing = get_user(self.store.engine, email)
+        except NotFoundError:
+            create_user(self.store.engine, email, role, password=PASSWORD)
+            return email
+        assert existing.role == role, f"{email} is already signed up as {existing.role}"
         return email
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
@@ -115,3 +119,25 @@ def csrf_of(client: TestClient) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert found is not None
     return found.group(1)
+
+
+@pytest.fixture(scope="module")
+def server(workspace: Workspace) -> Iterator[str]:
+    """The module's workspace served by uvicorn on a free port of 127.0.0.1, for the
+    browser tests (a module that shadows ``workspace`` gets its own served)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        workspace.app, host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.web.conftest import PASSWORD, Workspace, rows
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, FLAGS, server  # noqa: F401
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, FLAGS
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def _total(workspace: Workspace, month: str) -> str:
 
 def test_picking_another_month_changes_the_tiles_in_the_browser(
     workspace: Workspace,
-    server: str,  # noqa: F811
+    server: str,
     tmp_path: Path,
 ) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -3,14 +3,10 @@ sees the critical path move (screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from kam.demo.accounts import FLAGSHIP_ID
 from kam.demo.team import FLAGSHIP_KAM
@@ -28,27 +24,6 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     yield w
     w.app.state.kam.engine.close()
     w.store.dispose()
-
-
-@pytest.fixture(scope="module")
-def server(workspace: Workspace) -> Iterator[str]:
-    """This module's workspace served by uvicorn on a free port (as test_browser)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        workspace.app, host="127.0.0.1", port=port, log_level="warning"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
 
 
 def _critical(page: object) -> set[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.web.conftest import PASSWORD, Workspace
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, FLAGS, server  # noqa: F401
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, FLAGS
 from tests.web.test_selection_pages import _overall
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,7 @@ _FIRST = "#ranked tbody tr:first-child"
 
 def test_what_if_weights_change_the_ranking_in_the_browser(
     workspace: Workspace,
-    server: str,  # noqa: F811
+    server: str,
     tmp_path: Path,
 ) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")

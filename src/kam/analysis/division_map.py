@@ -102,17 +102,23 @@ def _hierarchy(units: list[dict[str, object]]) -> list[tuple[dict[str, object], 
     return out
 
 
-def _check_cells(cells: list[dict[str, object]]) -> None:
-    keys = {(str(c["unit_id"]), str(c["product"])) for c in cells}
-    if len(keys) == len(cells) and not any(
-        c["status"] == "not_eligible" and _money(c["current_revenue"]) > 0
-        for c in cells
+def _check_cells(cells: _Cells) -> None:
+    """Reject a duplicate cell and revenue on a not-eligible cell (``cells`` come
+    ordered by unit and product, so a duplicate follows its twin)."""
+    units, products, statuses = cells.unit_ids, cells.products, cells.statuses
+    duplicate = any(
+        units[i] == units[i - 1] and products[i] == products[i - 1]
+        for i in range(1, len(units))
+    )
+    if not duplicate and not any(
+        s == "not_eligible" and c > 0
+        for s, c in zip(statuses, cells.current, strict=True)
     ):
         return  # the common case, checked without building the problems
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
-    for c in cells:
-        key = (str(c["unit_id"]), str(c["product"]))
+    for i, raw in enumerate(cells.raw_current):
+        key = (str(units[i]), str(products[i]))
         if key in seen:
             problems.append(
                 Problem(
@@ -124,14 +130,14 @@ def _check_cells(cells: list[dict[str, object]]) -> None:
                 )
             )
         seen.add(key)
-        if c["status"] == "not_eligible" and _money(c["current_revenue"]) > 0:
+        if statuses[i] == "not_eligible" and cells.current[i] > 0:
             problems.append(
                 Problem(
                     f"unit {key[0]}, product {key[1]} is not eligible but has "
-                    f"current revenue {c['current_revenue']}",
+                    f"current revenue {raw}",
                     "Coverage",
                     column="current_revenue",
-                    value=str(c["current_revenue"]),
+                    value=str(raw),
                     expected="no revenue on a not_eligible cell (or another status)",
                 )
             )
@@ -174,27 +180,53 @@ def _per_product(
 
 
 def _propensity(
-    cell: dict[str, object],
+    product: str,
     kind: str,
     counts: dict[tuple[str, str], list[int]],
     every: dict[str, list[int]],
 ) -> float | None:
-    """Share of the other comparable units that own the cell's product
-    (``every``: :func:`_per_product` of ``counts``)."""
-    product = str(cell["product"])
-    own_eligible = 1 if cell["status"] != "not_eligible" else 0
-    own_owned = 1 if cell["status"] == "owned" else 0
+    """Share of the other comparable units that own ``product``, for a gap cell
+    (eligible, not owned) of a unit of ``kind`` (``every``: :func:`_per_product`
+    of ``counts``)."""
     same = counts.get((kind, product), [0, 0])
-    eligible, owned = same[0] - own_eligible, same[1] - own_owned
+    eligible, owned = same[0] - 1, same[1]
     if eligible <= 0:
         total = every.get(product, [0, 0])
-        eligible, owned = total[0] - own_eligible, total[1] - own_owned
+        eligible, owned = total[0] - 1, total[1]
     return owned / eligible if eligible > 0 else None
 
 
-#: An eligible cell's figures: owned (0/1), current and potential revenue,
-#: whitespace value and weighted pipeline, converted once per cell.
-_Figures = tuple[int, Decimal, Decimal, Decimal, Decimal]
+class _Cells:
+    """The account's cells as one list per column (ordered by unit and product),
+    with each cell's money converted once: current and potential revenue, whitespace
+    value and weighted pipeline. Columns rather than a dict per cell: a map of
+    thousands of cells builds no more objects than the rows it returns."""
+
+    def __init__(self, columns: dict[str, list[object]]) -> None:
+        n = len(columns["unit_id"])
+        missing: list[object] = [None] * n
+        self.unit_ids = columns["unit_id"]
+        self.products = columns["product"]
+        self.statuses = columns["status"]
+        self.raw_current = columns["current_revenue"]
+        self.raw_potential = columns["potential_revenue"]
+        self.competitors = columns.get("competitor", missing)
+        self.probabilities = columns.get("probability", missing)
+        self.owners = columns.get("owner", missing)
+        self.current = [_money(v) for v in self.raw_current]
+        self.potential = [_money(v) for v in self.raw_potential]
+        self.eligible = [s != "not_eligible" for s in self.statuses]
+        self.owned = [s == "owned" for s in self.statuses]
+        self.whitespace = [
+            p - c if s in _GAPS else _ZERO
+            for s, c, p in zip(self.statuses, self.current, self.potential, strict=True)
+        ]
+        self.pipeline = [
+            (Decimal(str(_num(q))) * p).quantize(_CENT) if s == "pipeline" else _ZERO
+            for s, p, q in zip(
+                self.statuses, self.potential, self.probabilities, strict=True
+            )
+        ]
 
 
 @dataclass
@@ -209,20 +241,22 @@ class Tally:
     whitespace: Decimal = _ZERO
     pipeline: Decimal = _ZERO
 
-    def add(self, cells: list[_Figures | None]) -> None:
-        """Count cells: their figures, or None for a not-eligible cell."""
-        self.cells += len(cells)
-        eligible = [f for f in cells if f is not None]
+    def add(self, cells: _Cells, index: list[int]) -> None:
+        """Count the cells at positions ``index`` of ``cells``."""
+        self.cells += len(index)
+        eligible = [i for i in index if cells.eligible[i]]
         if not eligible:
             return
-        owned, current, potential, whitespace, pipeline = zip(*eligible, strict=True)
+        owned = cells.owned
         self.eligible += len(eligible)
-        self.owned += sum(owned)
+        self.owned += sum(1 for i in eligible if owned[i])
         # Exact decimal sums (never near the context's 28 digits).
-        self.current = sum(current, self.current)
-        self.potential = sum(potential, self.potential)
-        self.whitespace = sum(whitespace, self.whitespace)
-        self.pipeline = sum(pipeline, self.pipeline)
+        current, potential = cells.current, cells.potential
+        whitespace, pipeline = cells.whitespace, cells.pipeline
+        self.current = sum([current[i] for i in eligible], self.current)
+        self.potential = sum([potential[i] for i in eligible], self.potential)
+        self.whitespace = sum([whitespace[i] for i in eligible], self.whitespace)
+        self.pipeline = sum([pipeline[i] for i in eligible], self.pipeline)
 
     def figures(self) -> dict[str, object]:
         """Penetration, share of wallet, whitespace value and weighted pipeline."""
@@ -273,37 +307,16 @@ def division_map(
         raise NotFoundError(f"account {account} has no units in the Units sheet")
     ordered = _hierarchy(units)
     mine = units_t.filter(units_t.account_id == account).select(uid=units_t.unit_id)
-    cells = _rows(
+    data = (
         coverage_t.join(mine, coverage_t.unit_id == mine.uid)
         .drop("uid")
         .order_by(["unit_id", "product"])
+        .to_pyarrow()
     )
+    cells = _Cells({c: data.column(c).to_pylist() for c in data.column_names})
     _check_cells(cells)
-    figures: list[_Figures | None] = []
-    for c in cells:
-        status = c["status"]
-        potential, current = (
-            _money(c["potential_revenue"]),
-            _money(c["current_revenue"]),
-        )
-        whitespace = potential - current if status in _GAPS else _ZERO
-        if status == "pipeline":
-            probability = Decimal(str(_num(c.get("probability"))))
-            pipeline = (probability * potential).quantize(_CENT)
-        else:
-            pipeline = _ZERO
-        c["whitespace_value"], c["weighted_pipeline"] = whitespace, pipeline
-        figures.append(
-            None
-            if status == "not_eligible"
-            else (status == "owned", current, potential, whitespace, pipeline)
-        )
     return _result(
-        account,
-        propensity,
-        ordered,
-        list(zip(cells, figures, strict=True)),
-        _lookalikes(units_t, coverage_t),
+        account, propensity, ordered, cells, _lookalikes(units_t, coverage_t)
     )
 
 
@@ -311,14 +324,20 @@ def _result(
     account: str,
     propensity: bool,
     ordered: list[tuple[dict[str, object], int]],
-    cells: list[tuple[dict[str, object], _Figures | None]],
+    cells: _Cells,
     counts: dict[tuple[str, str], list[int]],
 ) -> AnalysisResult:
-    by_unit: dict[str, list[tuple[dict[str, object], _Figures | None]]] = {}
-    by_product: dict[str, list[_Figures | None]] = {}
-    for cell in cells:
-        by_unit.setdefault(str(cell[0]["unit_id"]), []).append(cell)
-        by_product.setdefault(str(cell[0]["product"]), []).append(cell[1])
+    by_unit: dict[str, list[int]] = {}
+    by_product: dict[str, list[int]] = {}
+    for i, (unit, product) in enumerate(
+        zip(cells.unit_ids, cells.products, strict=True)
+    ):
+        by_unit.setdefault(str(unit), []).append(i)
+        by_product.setdefault(str(product), []).append(i)
+    products, statuses = cells.products, cells.statuses
+    raw_current, raw_potential = cells.raw_current, cells.raw_potential
+    whitespace, pipeline = cells.whitespace, cells.pipeline
+    competitors, owners = cells.competitors, cells.owners
     rows: list[dict[str, object]] = []
     unit_rows: list[dict[str, object]] = []
     kinds: dict[str, str] = {}
@@ -332,40 +351,47 @@ def _result(
                 "unit_id": uid,
                 "unit_name": name,
                 "depth": depth,
-                "product": c.get("product"),
-                "status": c.get("status"),
-                "current_revenue": c.get("current_revenue"),
-                "potential_revenue": c.get("potential_revenue"),
-                "whitespace_value": c.get("whitespace_value"),
-                "weighted_pipeline": c.get("weighted_pipeline"),
-                "competitor": c.get("competitor"),
-                "owner": c.get("owner"),
+                "product": products[i],
+                "status": statuses[i],
+                "current_revenue": raw_current[i],
+                "potential_revenue": raw_potential[i],
+                "whitespace_value": whitespace[i],
+                "weighted_pipeline": pipeline[i],
+                "competitor": competitors[i],
+                "owner": owners[i],
             }
-            for c, _ in mine
+            for i in mine
         )
         tally = Tally()
-        tally.add([f for _, f in mine])
-        whole.add([f for _, f in mine])
+        tally.add(cells, mine)
+        whole.add(cells, mine)
         unit_rows.append(
             {"unit_id": uid, "unit_name": name, "depth": depth} | tally.figures()
         )
-    products: dict[str, Tally] = {}
-    for product, figures in by_product.items():
-        products[product] = Tally()
-        products[product].add(figures)
+    tallies: dict[str, Tally] = {}
+    for product, index in by_product.items():
+        tallies[product] = Tally()
+        tallies[product].add(cells, index)
     every = _per_product(counts)
+    # A gap's propensity depends only on its unit's kind and its product.
+    known: dict[tuple[str, str], float | None] = {}
     gaps = []
-    for c, _ in cells:
-        if c["status"] not in _GAPS:
+    for i, status in enumerate(statuses):
+        if status not in _GAPS:
             continue
-        p = _propensity(c, kinds[str(c["unit_id"])], counts, every)
-        value = _money(c["whitespace_value"])
+        cell_unit, cell_product = cells.unit_ids[i], products[i]
+        key = (kinds[str(cell_unit)], str(cell_product))
+        if key in known:
+            p = known[key]
+        else:
+            p = known[key] = _propensity(key[1], key[0], counts, every)
+        value = whitespace[i]
         weight = (p if p is not None else 0.0) if propensity else 1.0
         gaps.append(
             {
-                "unit_id": c["unit_id"],
-                "product": c["product"],
-                "status": c["status"],
+                "unit_id": cell_unit,
+                "product": cell_product,
+                "status": status,
                 "whitespace_value": value,
                 "propensity": p,
                 "score": float(value) * weight,
@@ -386,9 +412,9 @@ def _result(
             "unknown and counts as 0: " + ", ".join(missing)
         )
     no_probability = [
-        f"{c['unit_id']}/{c['product']}"
-        for c, _ in cells
-        if c["status"] == "pipeline" and c.get("probability") is None
+        f"{cells.unit_ids[i]}/{products[i]}"
+        for i, (status, q) in enumerate(zip(statuses, cells.probabilities, strict=True))
+        if status == "pipeline" and q is None
     ]
     if no_probability:
         warnings.append(
@@ -403,7 +429,7 @@ def _result(
         tables={
             "units": unit_rows,
             "products": [
-                {"product": name, **t.figures()} for name, t in sorted(products.items())
+                {"product": name, **t.figures()} for name, t in sorted(tallies.items())
             ],
             "gaps": gaps,
         },

@@ -136,6 +136,10 @@ def _path(page: str, accounts: list[str], rng: random.Random) -> str:
         return f"/accounts/{rng.choice(accounts)}/stakeholders"
     if page == "account":
         return f"/accounts/{rng.choice(accounts)}"
+    if page in ("plan", "timeline", "divisions", "raci"):  # planning_load
+        return f"/accounts/{rng.choice(accounts)}/{page}"
+    if page == "charter":
+        return "/programme/charter"
     if page in ("dashboard", "retention"):
         return f"/{page}"
     return f"/tools/{page}"

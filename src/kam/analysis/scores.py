@@ -7,8 +7,9 @@ there and are rounded to :data:`SCALE` decimals before they become exact decimal
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -18,14 +19,15 @@ from kam.errors import InputError
 
 __all__ = [
     "SCALE",
+    "account_matrix",
     "account_scores",
     "criteria_table",
     "criterion_scores",
+    "criterion_stats",
     "decimals",
     "disagreement_rows",
     "ones",
     "reject_bad_scores",
-    "with_criterion_stats",
     "x_column",
 ]
 
@@ -156,6 +158,103 @@ def account_scores(
         bad=pc.bad.sum(),
         **aggs,
     )
+    return _with_overall(t, criteria, section_weights)
+
+
+def account_matrix(
+    scores: ir.Table,
+    criteria: Sequence[Criterion],
+    section_weights: Mapping[str, Decimal],
+    *,
+    aggregate: str = "mean",
+    disagreement: float = 3.0,
+) -> ir.Table:
+    """The wide per-account table of :func:`account_scores` (``wide=True``) straight
+    from the Scores rows.
+
+    With ``aggregate='mean'`` this is one GROUP BY account over the raw rows, each
+    criterion's figures being conditional aggregates (mean, lowest and highest
+    rater, rows, first and last rater), instead of a group-by per (account,
+    criterion) followed by one per account: the per-pair table has as many groups
+    as there are scores to combine and costs several times more. The median needs
+    the raters in order and goes through :func:`criterion_scores`.
+    """
+    if aggregate != "mean":
+        pc = criterion_scores(
+            scores, criteria, aggregate=aggregate, disagreement=disagreement
+        )
+        return account_scores(pc, criteria, section_weights, wide=True)
+    rater = ibis.coalesce(scores.rater.cast("string"), ibis.literal(""))
+    s = scores.select("account_id", "criterion_id", "score", rater=rater)
+    ids = [c.criterion_id for c in criteria]
+    aggs: dict[str, ir.Value] = {}
+    for i, cid in enumerate(ids):
+        here = s.criterion_id == cid
+        value = ibis.cases((here, s.score), else_=ibis.null("float64"))
+        who = ibis.cases((here, s.rater), else_=ibis.null("string"))
+        aggs[x_column(i)] = value.mean()
+        aggs[f"low_{i}"] = value.min()
+        aggs[f"high_{i}"] = value.max()
+        aggs[f"rows_{i}"] = ones(here).sum()
+        aggs[f"first_{i}"] = who.min()
+        aggs[f"last_{i}"] = who.max()
+    bad = ones(s.score.isnull() | (s.score < 1) | (s.score > 10))
+    g = s.group_by("account_id").agg(
+        # A blank criterion_id is unknown too (CASE sends NULL to ELSE).
+        unknown=ibis.cases((s.criterion_id.isin(ids), 0), else_=1).sum(),
+        bad=bad.sum(),
+        **aggs,
+    )
+    zero: ir.IntegerValue = ibis.literal(0)
+    scored, flagged, dups, multi = zero, zero, zero, zero
+    per: dict[str, ir.Value] = {}
+    nums: dict[str, ir.FloatingValue] = {}
+    dens: dict[str, ir.FloatingValue] = {}
+    for i, c in enumerate(criteria):
+        x, n = g[x_column(i)], g[f"rows_{i}"]
+        flag = ones((g[f"high_{i}"] - g[f"low_{i}"]) > disagreement)
+        per[f"flag_{i}"] = flag
+        scored = scored + ones(n > 0)
+        flagged = flagged + flag
+        dups = dups + ones((n == 2) & (g[f"first_{i}"] == g[f"last_{i}"]))
+        multi = multi + ones(n > 2)
+        w = float(c.share)
+        nums[c.section] = nums.get(c.section, ibis.literal(0.0)) + ibis.cases(
+            (x.notnull(), x * w), else_=0.0
+        )
+        dens[c.section] = dens.get(c.section, ibis.literal(0.0)) + ibis.cases(
+            (x.notnull(), w), else_=0.0
+        )
+    sums: dict[str, ir.Value] = {}
+    for sec in SECTIONS:
+        # Null when the account has no score in the section (as SUM over no rows).
+        den = dens.get(sec, ibis.literal(0.0))
+        some = ibis.literal(False)
+        for i, c in enumerate(criteria):
+            if c.section == sec:
+                some = some | g[x_column(i)].notnull()
+        nothing = ibis.null("float64")
+        sums[f"num_{sec}"] = ibis.cases((some, nums.get(sec, 0.0)), else_=nothing)
+        sums[f"den_{sec}"] = ibis.cases((some, den), else_=nothing)
+    t = g.select(
+        "account_id",
+        "unknown",
+        "bad",
+        *(x_column(i) for i in range(len(criteria))),
+        criteria_scored=scored,
+        disagreements=flagged,
+        dups=dups,
+        multi=multi,
+        **per,
+        **sums,
+    )
+    return _with_overall(t, criteria, section_weights)
+
+
+def _with_overall(
+    t: ir.Table, criteria: Sequence[Criterion], section_weights: Mapping[str, Decimal]
+) -> ir.Table:
+    """Section scores, ``weight_sum`` and ``overall`` from ``num_<s>``/``den_<s>``."""
     used = {c.section for c in criteria}
     num: ir.FloatingValue = ibis.literal(0.0)
     den: ir.FloatingValue = ibis.literal(0.0)
@@ -234,18 +333,20 @@ def _num(value: object) -> str:
     return str(value)
 
 
-def with_criterion_stats(t: ir.Table, n_criteria: int) -> ir.Table:
-    """Add, on every row of the wide per-account table, each criterion's mean score,
-    accounts scored and disagreements over all rows (``mean_<i>``, ``n_<i>``,
-    ``d_<i>``): whole-table windows, so the figures come with the main query."""
-    whole = ibis.window()
-    stats: dict[str, ir.Value] = {}
+def criterion_stats(col: Callable[[str], Any], n_criteria: int) -> dict[str, object]:
+    """Each criterion's mean score over the accounts scored (``mean_<i>``, rounded
+    to :data:`SCALE`), accounts scored (``n_<i>``) and disagreements (``d_<i>``),
+    from the fetched ``x_<i>``/``flag_<i>`` columns (arrays, nulls as NaN) as
+    :func:`criteria_table` reads them."""
+    out: dict[str, object] = {}
     for i in range(n_criteria):
-        x = t[x_column(i)]
-        stats[f"mean_{i}"] = x.mean().over(whole).round(SCALE)
-        stats[f"n_{i}"] = x.count().over(whole)
-        stats[f"d_{i}"] = t[f"flag_{i}"].sum().over(whole)
-    return t.mutate(**stats)
+        x = col(x_column(i))
+        present = x[x == x]
+        n = len(present)
+        out[f"mean_{i}"] = round(float(present.sum()) / n, SCALE) if n else None
+        out[f"n_{i}"] = n
+        out[f"d_{i}"] = int(col(f"flag_{i}").sum())
+    return out
 
 
 def criteria_table(
@@ -253,7 +354,7 @@ def criteria_table(
 ) -> list[dict[str, object]]:
     """Per criterion: section, name, weight, share of the section, mean score,
     accounts scored and disagreements (the slide's criteria × accounts table), read
-    from the :func:`with_criterion_stats` columns of any one row (``first``)."""
+    from the :func:`criterion_stats` figures (``first``; ``None`` without accounts)."""
     out: list[dict[str, object]] = []
     for i, c in enumerate(criteria):
         mean = first.get(f"mean_{i}") if first else None

@@ -15,28 +15,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.criteria import SECTIONS, Criterion, read_criteria
-from kam.analysis.result import AnalysisResult
+from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.scores import (
     SCALE,
-    account_scores,
+    account_matrix,
     criteria_table,
     criterion_scores,
+    criterion_stats,
     decimals,
     disagreement_rows,
     reject_bad_scores,
-    with_criterion_stats,
 )
 from kam.analysis.selection import account_classes
 from kam.analysis.spec import Analysis, Parameter
-from kam.analysis.stability import rank_stability
+from kam.analysis.stability import rank_stability, ranks, tie_counts
 from kam.errors import InputError, ParameterError
 
 __all__ = [
@@ -108,19 +108,12 @@ def _quadrant(growth: object, harmony: object, line: Decimal) -> str | None:
     return QUADRANTS[(growth >= line, harmony >= line)]
 
 
-def _reject_missing(
-    per_criterion: ir.Table, rows: list[dict[str, object]], crits: Sequence[Criterion]
-) -> None:
-    lacking = sorted(
-        str(r["account_id"])
-        for r in rows
-        if int(str(r["criteria_scored"])) < len(crits)
-    )
-    if not lacking:
-        return
-    shown = lacking[:5]
-    pc = per_criterion
-    have = pc.filter(pc.account_id.isin(shown) & pc.section.notnull())
+def _reject_missing(scores: ir.Table, lacking: Any, crits: Sequence[Criterion]) -> None:
+    """InputError naming up to five accounts of ``lacking`` (account ids, an Arrow
+    array) and the criteria they have no score for."""
+    ids_lacking = sorted(str(a) for a in lacking.to_pylist())
+    shown = ids_lacking[:5]
+    have = scores.filter(scores.account_id.isin(shown))
     found: dict[str, set[str]] = {a: set() for a in shown}
     for r in have.select("account_id", "criterion_id").to_pyarrow().to_pylist():
         found[str(r["account_id"])].add(str(r["criterion_id"]))
@@ -129,11 +122,82 @@ def _reject_missing(
         f"account {a} has no score for {', '.join(i for i in ids if i not in found[a])}"
         for a in shown
     )
-    more = f" (and {len(lacking) - 5} more accounts)" if len(lacking) > 5 else ""
+    more = (
+        f" (and {len(ids_lacking) - 5} more accounts)" if len(ids_lacking) > 5 else ""
+    )
     raise InputError(
         f"Scores: {listed}{more}; score them or run with missing=skip "
         "(partial accounts are then marked)"
     )
+
+
+def _columns(data: Any) -> Callable[[str], Any]:
+    """The columns of a fetched Arrow table as arrays (nulls of float columns as
+    NaN), each converted once, through the table's own ``to_numpy``."""
+    cache: dict[str, Any] = {}
+
+    def col(name: str) -> Any:
+        if name not in cache:
+            cache[name] = data.column(name).to_numpy()
+        return cache[name]
+
+    return col
+
+
+def _quadrant_counts(growth: Any, harmony: Any, line: float) -> dict[str, int]:
+    """Accounts per quadrant, from the rounded section scores (arrays, NaN when
+    blank). The scores are the doubles nearest to 6-decimal values, so comparing
+    them with the line's double decides as the exact decimals do."""
+    known = (growth == growth) & (harmony == harmony)
+    high_g, high_h = growth >= line, harmony >= line
+    return {
+        q: int((known & (high_g == g) & (high_h == h)).sum())
+        for (g, h), q in QUADRANTS.items()
+    }
+
+
+def _row(
+    n_criteria: int, perturbations: int, line: Decimal
+) -> Callable[[dict[str, object]], dict[str, object]]:
+    """The row handed out from a fetched one: exact decimal scores, tie, partial
+    and quadrant marks, and the share of perturbations that moved the rank."""
+    cache: dict[float, Decimal | None] = {}
+
+    def dec(value: object) -> Decimal | None:
+        if not isinstance(value, float):
+            return None
+        d = cache.get(value)
+        if d is None:
+            d = cache[value] = decimals([value])[0]
+        return d
+
+    def convert(r: dict[str, object]) -> dict[str, object]:
+        growth, harmony = dec(r["growth"]), dec(r["harmony"])
+        scored = int(str(r["criteria_scored"]))
+        changes = r.get("rank_changes")
+        return {
+            "rank": r["rank"],
+            "tied": int(str(r["ties"])) > 1,
+            "account_id": r["account_id"],
+            "name": r.get("name"),
+            "score": dec(r["score"]),
+            "growth": growth,
+            "harmony": harmony,
+            "value_creation": dec(r["value_creation"]),
+            "criteria_scored": scored,
+            "partial": scored < n_criteria,
+            "disagreements": r["disagreements"],
+            "quadrant": _quadrant(growth, harmony, line),
+            "abc_class": r.get("abc_class"),
+            "revenue": r.get("revenue"),
+            "rank_change_share": (
+                None if changes is None else int(str(changes)) / perturbations
+            ),
+            "rank_min": r.get("rank_min"),
+            "rank_max": r.get("rank_max"),
+        }
+
+    return convert
 
 
 def scoring_matrix(
@@ -185,22 +249,13 @@ def scoring_matrix(
         if s not in used and weights[s] > 0:
             warnings.append(f"no criteria in section {s}: overall scores leave it out")
 
-    per_criterion = criterion_scores(
-        scores, crits, aggregate=aggregate_raters, disagreement=disagreement
+    wide = account_matrix(
+        scores, crits, weights, aggregate=aggregate_raters, disagreement=disagreement
     )
-    per_account = account_scores(per_criterion, crits, weights, wide=True)
-    t = per_account.filter(per_account.overall.notnull())
+    t = wide.filter(wide.overall.notnull())
     t = t.mutate(score=t.overall.round(SCALE))
     for s in SECTIONS:
         t = t.mutate(**{s: t[s].round(SCALE)})
-    t = t.mutate(
-        rank=ibis.rank().over(ibis.window(order_by=t.score.desc())) + 1,
-        ties=t.account_id.count().over(ibis.window(group_by=t.score)),
-    )
-    if stability:
-        moved = rank_stability(t, crits, weights, perturbation=perturbation)
-        moved = moved.rename(acc_s="account_id")
-        t = t.left_join(moved, t.account_id == moved.acc_s).drop("acc_s")
     classes = account_classes(
         tables or {},
         period_from=period_from,
@@ -217,67 +272,58 @@ def scoring_matrix(
         names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
         t = t.left_join(names, t.account_id == names.acc_n).drop("acc_n")
     keep = [
-        "rank", "ties", "account_id", "score", *SECTIONS, "criteria_scored",
-        "disagreements", "unknown", "dups", "multi", "bad",
+        "account_id", "score", *SECTIONS, "criteria_scored", "disagreements",
     ]  # fmt: skip
     keep += ["name"] if accounts is not None else []
     keep += ["revenue", "abc_class"] if classes.table is not None else []
-    keep += ["rank_changes", "rank_min", "rank_max"] if stability else []
-    t = with_criterion_stats(t, len(crits))
-    stats = [f"{k}_{i}" for i in range(len(crits)) for k in ("mean", "n", "d")]
-    data = t.select(*keep, *stats).order_by("rank", "account_id").to_pyarrow()
-    cols = {n: data.column(n).to_pylist() for n in keep}
-    first = data.select(stats).slice(0, 1).to_pylist()
+    checks = ["unknown", "dups", "multi", "bad"]
+    matrix = [f"{k}_{i}" for i in range(len(crits)) for k in ("x", "flag")]
+    if stability:
+        matrix += ["overall", "weight_sum"]
+        matrix += [f"{k}_{s}" for s in SECTIONS for k in ("num", "den")]
+    # One query; ranks, ties, rank stability and the criterion figures are
+    # computed on its columns (vectorised, no per-account Python).
+    data = (
+        t.select(*keep, *checks, *matrix)
+        .order_by(t.score.desc(), t.account_id.asc())
+        .to_pyarrow()
+    )
     n_rows = data.num_rows
-    if any(sum(v or 0 for v in cols[k]) for k in ("unknown", "dups", "multi", "bad")):
+    col = _columns(data)
+    if any(int(col(k).sum()) for k in checks):
         reject_bad_scores(scores, crits)
-    for k in ("score", *SECTIONS):
-        cols[k] = decimals(cols[k])
-    blank: list[object] = [None] * n_rows
-    line = Decimal(str(quadrant_line))
+    score = col("score")
+    rank = ranks(score)
+    ties = tie_counts(score)
+    out = data.select(keep)
+    out = out.append_column("rank", [rank]).append_column("ties", [ties])
     perturbations = 2 * len(crits)
-    rows: list[dict[str, object]] = []
-    for i in range(n_rows):
-        changes = cols["rank_changes"][i] if stability else None
-        rows.append(
-            {
-                "rank": cols["rank"][i],
-                "tied": cols["ties"][i] > 1,
-                "account_id": cols["account_id"][i],
-                "name": cols.get("name", blank)[i],
-                "score": cols["score"][i],
-                "growth": cols["growth"][i],
-                "harmony": cols["harmony"][i],
-                "value_creation": cols["value_creation"][i],
-                "criteria_scored": cols["criteria_scored"][i],
-                "partial": cols["criteria_scored"][i] < len(crits),
-                "disagreements": cols["disagreements"][i],
-                "quadrant": _quadrant(cols["growth"][i], cols["harmony"][i], line),
-                "abc_class": cols.get("abc_class", blank)[i],
-                "revenue": cols.get("revenue", blank)[i],
-                "rank_change_share": (
-                    None if changes is None else changes / perturbations
-                ),
-                "rank_min": cols["rank_min"][i] if stability else None,
-                "rank_max": cols["rank_max"][i] if stability else None,
-            }
+    changes = None
+    if stability:
+        changes, low, high = rank_stability(
+            col, rank, crits, weights, perturbation=perturbation
         )
-    if missing == "error":
-        _reject_missing(per_criterion, rows, crits)
-    partial = sum(1 for r in rows if r["partial"])
+        out = out.append_column("rank_changes", [changes])
+        out = out.append_column("rank_min", [low]).append_column("rank_max", [high])
+    scored = col("criteria_scored")
+    lacking = scored < len(crits)
+    if missing == "error" and n_rows and bool(lacking.any()):
+        _reject_missing(scores, data.column("account_id").filter(lacking), crits)
+    partial = int(lacking.sum()) if n_rows else 0
     if partial:
         warnings.append(f"{partial} accounts are partial: some criteria have no score")
+    line = Decimal(str(quadrant_line))
+    rows = Rows(out, _row(len(crits), perturbations, line))
+    disagreements = int(col("disagreements").sum()) if n_rows else 0
     summary: dict[str, object] = {
         "accounts": n_rows,
         "criteria": len(crits),
         "partial": partial,
-        "tied": sum(1 for r in rows if r["tied"]),
-        "disagreements": sum(cols["disagreements"]),
+        "tied": int((ties > 1).sum()) if n_rows else 0,
+        "disagreements": disagreements,
         "perturbations": perturbations if stability else 0,
-        "unstable": sum(1 for r in rows if r["rank_change_share"]) if stability else 0,
-        "quadrants": {
-            q: sum(1 for r in rows if r["quadrant"] == q) for q in QUADRANTS.values()
-        },
+        "unstable": int((changes > 0).sum()) if changes is not None and n_rows else 0,
+        "quadrants": _quadrant_counts(col("growth"), col("harmony"), float(line)),
         "revenue_range": classes.range,
         "headline": _headline(rows),
     }
@@ -297,14 +343,20 @@ def scoring_matrix(
         "fiscal_year_start": fiscal_year_start,
         "as_of": as_of.isoformat() if as_of else None,
     }
-    flagged = disagreement_rows(per_criterion) if any(cols["disagreements"]) else []
+    flagged: list[dict[str, object]] = []
+    if disagreements:
+        flagged = disagreement_rows(
+            criterion_scores(
+                scores, crits, aggregate=aggregate_raters, disagreement=disagreement
+            )
+        )
     return AnalysisResult(
         "scoring",
         parameters,
         summary,
         rows,
         {
-            "criteria": criteria_table(first[0] if first else None, crits),
+            "criteria": criteria_table(criterion_stats(col, len(crits)), crits),
             "disagreements": flagged,
         },
         warnings,

@@ -1,4 +1,4 @@
-"""Rank stability of the scoring matrix under one-at-a-time weight perturbations.
+"""Ranks and rank stability of the scoring matrix.
 
 Each criterion weight in turn is multiplied by ``1 + p`` and by ``1 − p`` (2 × the
 number of criteria perturbations); the section is renormalised, so only the section
@@ -7,77 +7,91 @@ of that criterion moves:
     S'(a, s) = (Σ w x + δ w_c x_c) / (Σ w + δ w_c)     (when a has a score for c)
     O'(a)    = O(a) + V_s (S'(a, s) − S(a, s)) / Σ V
 
-Every perturbed ranking is computed in the backend (a union of one select per
-perturbation over the wide per-account table, ranked per perturbation with ties
-sharing a rank); only one row per account travels.
+The backend computes the per-account sums once (one row per account); every
+perturbed ranking is then a vector expression over those columns and one sort,
+done on the arrays of the fetched result (the numpy arrays the Arrow result gives
+with ``to_numpy``: this layer imports no array library of its own). Scores are
+rounded to :data:`~kam.analysis.scores.SCALE` decimals before they are ranked, as
+the base ranking is, and equal scores share a rank.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-
-import ibis
-import ibis.expr.types as ir
+from typing import Any
 
 from kam.analysis.criteria import Criterion
-from kam.analysis.scores import SCALE, ones, x_column
+from kam.analysis.scores import SCALE, x_column
 
-__all__ = ["rank_stability"]
+__all__ = ["rank_stability", "ranks", "tie_counts"]
+
+#: Column name → its values as an array (nulls of float columns as NaN).
+Columns = Callable[[str], Any]
+
+
+def ranks(scores: Any) -> Any:
+    """Rank of each score of the array ``scores`` (no NaN), descending: 1 + the
+    number of higher scores, so equal scores share the smallest rank (1, 1, 3)."""
+    order = scores.argsort(kind="stable")
+    ordered = scores[order]
+    # Searching the sorted values themselves walks the array once.
+    found = len(scores) - ordered.searchsorted(ordered, side="right") + 1
+    out = found.copy()
+    out[order] = found
+    return out
+
+
+def tie_counts(scores: Any) -> Any:
+    """How many scores of the array equal each one (1 when it is not tied)."""
+    order = scores.argsort(kind="stable")
+    ordered = scores[order]
+    found = ordered.searchsorted(ordered, side="right") - ordered.searchsorted(
+        ordered, side="left"
+    )
+    out = found.copy()
+    out[order] = found
+    return out
 
 
 def rank_stability(
-    wide: ir.Table,
+    col: Columns,
+    base: Any,
     criteria: Sequence[Criterion],
     section_weights: Mapping[str, Decimal],
     *,
     perturbation: float = 0.20,
-) -> ir.Table:
-    """Per account: ``account_id, rank_changes, rank_min, rank_max``.
+) -> tuple[Any, Any, Any]:
+    """Per account (arrays in the order of ``base``): perturbations whose ranking
+    gives the account another rank than ``base``, and its best and worst rank over
+    the perturbations and the base ranking.
 
-    ``wide``: :func:`~kam.analysis.scores.account_scores` with ``wide=True`` and a
-    ``rank`` column (the base ranking). ``rank_changes``: perturbations whose ranking
-    gives the account another rank; ``rank_min``/``rank_max``: best and worst rank
-    over the perturbations and the base ranking.
+    ``col``: the columns of the fetched per-account table: ``overall`` (unrounded),
+    ``weight_sum``, ``num_<s>``/``den_<s>`` per section and ``x_<i>`` per criterion
+    (:func:`~kam.analysis.scores.account_matrix`).
     """
-    branches: list[ir.Table] = []
-    k = 0
+    overall, weight_sum = col("overall"), col("weight_sum")
+    changes = base * 0
+    low, high = base.copy(), base.copy()
     for i, c in enumerate(criteria):
-        x = wide[x_column(i)]
-        num, den = wide[f"num_{c.section}"], wide[f"den_{c.section}"]
+        x = col(x_column(i))
+        num, den = col(f"num_{c.section}"), col(f"den_{c.section}")
         v = float(section_weights[c.section])
+        # Accounts the perturbation moves: a score for c in a section that counts.
+        # Elsewhere the overall score stays (and no division by zero is tried).
+        moved = ((x == x) & (den != 0) & (weight_sum > 0)).nonzero()[0]
+        xm, nm, dm, wm = x[moved], num[moved], den[moved], weight_sum[moved]
+        base_section = nm / dm
         for sign in (1.0, -1.0):
             dw = sign * perturbation * float(c.share)
-            moved = (num + x * dw) / (den + dw) - num / den
-            score = ibis.cases(
-                (
-                    x.notnull() & (wide.weight_sum > 0),
-                    wide.overall + moved * v / wide.weight_sum,
-                ),
-                else_=wide.overall,
+            if dw == 0:
+                continue  # a weight of 0 stays 0: the ranking is the base one
+            score = overall.copy()
+            score[moved] = (
+                overall[moved] + ((nm + xm * dw) / (dm + dw) - base_section) * v / wm
             )
-            branches.append(
-                wide.select(
-                    "account_id",
-                    base=wide["rank"],
-                    k=ibis.literal(k, type="int64"),
-                    s=score.round(SCALE),
-                )
-            )
-            k += 1
-    allp = ibis.union(*branches) if len(branches) > 1 else branches[0]
-    ranked = allp.mutate(
-        r=ibis.rank().over(ibis.window(group_by=allp.k, order_by=allp.s.desc())) + 1
-    )
-    out = ranked.group_by("account_id").agg(
-        rank_changes=ones(ranked.r != ranked.base).sum(),
-        lo=ranked.r.min(),
-        hi=ranked.r.max(),
-        base=ranked.base.min(),
-    )
-    return out.select(
-        "account_id",
-        "rank_changes",
-        rank_min=ibis.least(out.lo, out.base),
-        rank_max=ibis.greatest(out.hi, out.base),
-    )
+            r = ranks(score.round(SCALE))
+            changes += r != base
+            low = low.clip(None, r)
+            high = high.clip(r, None)
+    return changes, low, high

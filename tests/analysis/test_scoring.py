@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import ibis
@@ -326,3 +327,99 @@ def test_scores_without_rater_count_as_one_rater(con: Any) -> None:
     sc = scores(con, [("A", "g", 5, None), ("A", "g", 6, None)])
     with pytest.raises(InputError, match=r"rater \(no rater\) scored it 2 times"):
         scoring_matrix(crit, sc)
+
+
+def _reference_ranks(overall: Mapping[str, Fraction]) -> dict[str, int]:
+    """Rank by the score rounded to 6 decimals, equal scores sharing the smallest."""
+    rounded = {
+        a: Decimal(v.numerator) / Decimal(v.denominator) for a, v in overall.items()
+    }
+    rounded = {a: v.quantize(Decimal("0.000001")) for a, v in rounded.items()}
+    return {
+        a: 1 + sum(1 for w in rounded.values() if w > v) for a, v in rounded.items()
+    }
+
+
+def _reference_overall(
+    crits: Sequence[tuple[str, str, Fraction]],
+    xs: Mapping[str, Mapping[str, Fraction]],
+) -> dict[str, Fraction]:
+    """Section scores Σ w x / Σ w over the criteria scored, overall their mean."""
+    out: dict[str, Fraction] = {}
+    for account, by_criterion in xs.items():
+        sections: dict[str, list[Fraction]] = {}
+        for cid, section, w in crits:
+            if cid in by_criterion:
+                num_den = sections.setdefault(section, [Fraction(0), Fraction(0)])
+                num_den[0] += w * by_criterion[cid]
+                num_den[1] += w
+        means = [num / den for num, den in sections.values()]
+        out[account] = sum(means, Fraction(0)) / len(means)
+    return out
+
+
+def test_rank_stability_matches_rescoring_with_each_weight_moved(con: Any) -> None:
+    # 40 accounts, two raters, one account short of a criterion (missing=skip):
+    # every perturbed ranking is recomputed from scratch with exact fractions.
+    import random
+
+    rng = random.Random(7)
+    crit_rows = [
+        ("g1", "growth", 0.15),
+        ("g2", "growth", 0.35),
+        ("g3", "growth", 0.20),
+        ("g4", "growth", 0.30),
+        ("h1", "harmony", 0.6),
+        ("h2", "harmony", 0.4),
+    ]
+    rows: list[tuple[str, str, float, str | None]] = []
+    xs: dict[str, dict[str, Fraction]] = {}
+    for i in range(40):
+        account = f"A{i:02d}"
+        xs[account] = {}
+        for cid, _, _ in crit_rows:
+            if account == "A07" and cid == "h2":
+                continue
+            a, b = rng.randint(1, 10), rng.randint(1, 10)
+            if i % 5 == 0:  # some accounts copy another's scores: ties
+                a = b = 2 + len(cid)
+            rows += [(account, cid, float(a), "ann"), (account, cid, float(b), "bob")]
+            xs[account][cid] = Fraction(a + b, 2)
+    weights = [(c, s, Fraction(str(w))) for c, s, w in crit_rows]
+    base = _reference_ranks(_reference_overall(weights, xs))
+    moved: dict[str, list[int]] = {a: [] for a in xs}
+    for k in range(len(crit_rows)):
+        for factor in (Fraction(6, 5), Fraction(4, 5)):
+            w2 = [
+                (c, s, w * factor if i == k else w)
+                for i, (c, s, w) in enumerate(weights)
+            ]
+            for a, r in _reference_ranks(_reference_overall(w2, xs)).items():
+                moved[a].append(r)
+    result = scoring_matrix(criteria(con, crit_rows), scores(con, rows), missing="skip")
+    got = by_account(result)
+    assert result.summary["perturbations"] == 12
+    for a in xs:
+        assert got[a]["rank"] == base[a], a
+        assert got[a]["tied"] == (list(base.values()).count(base[a]) > 1), a
+        changed = sum(1 for r in moved[a] if r != base[a])
+        assert got[a]["rank_change_share"] == changed / 12, a
+        assert got[a]["rank_min"] == min([base[a], *moved[a]]), a
+        assert got[a]["rank_max"] == max([base[a], *moved[a]]), a
+    assert result.summary["unstable"] == sum(
+        1 for a in xs if any(r != base[a] for r in moved[a])
+    )
+    assert 0 < result.summary["unstable"] < 40  # the check is not vacuous
+    assert result.summary["tied"] >= 8
+    assert got["A07"]["partial"] is True
+    assert got["A07"]["criteria_scored"] == 5
+    assert [r["rank"] for r in result.rows] == sorted(base.values())
+    # Criteria table: mean over the accounts scored, accounts scored.
+    table = {r["criterion_id"]: r for r in result.tables["criteria"]}
+    h2 = [v["h2"] for v in xs.values() if "h2" in v]
+    mean = sum(h2, Fraction(0)) / len(h2)
+    expected = (Decimal(mean.numerator) / Decimal(mean.denominator)).quantize(
+        Decimal("0.000001")
+    )
+    assert table["h2"]["accounts"] == 39
+    assert table["h2"]["mean_score"] == expected

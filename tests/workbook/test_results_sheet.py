@@ -33,7 +33,7 @@ TEXTS: list[str | None] = [
     None,
 ]
 SHARES: list[float | None] = [0.5, None, 1.0, 0.123456789012345678, -0.0, 1e-300]
-WHOLE: list[float | None] = [1, 2**40, None, -7, 0]
+WHOLE: list[float | None] = [1, 2**40, None, -7, 0, *range(30), None, 12.5]
 LAST_ROW = 1_048_575
 
 
@@ -41,6 +41,8 @@ def _book(
     path: Path,
     sheet_class: type[Any],
     fill: Callable[[Any, dict[str, Any]], None],
+    *,
+    row_format: bool = False,
 ) -> None:
     workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     workbook.worksheet_class = sheet_class
@@ -54,9 +56,12 @@ def _book(
     ws = workbook.add_worksheet("data")
     ws.set_column(0, 2, 20)  # widths only: cells keep their own (or no) format
     ws.set_column(3, 3, 12, formats["column"])  # a column format under bare cells
-    ws.set_row(4, None, formats["row"])  # a row format under bare cells
+    if row_format:
+        ws.set_row(4, None, formats["row"])  # a row format under bare cells
     ws.write_string(0, 0, "title")
     ws.write_datetime(0, 5, date(2024, 3, 1), formats["date"])
+    ws.write_datetime(40, 1, date(2024, 3, 2), formats["date"])  # amid bulk cells
+    ws.write_string(40, 8, "far right")
     fill(ws, formats)
     workbook.close()
 
@@ -99,12 +104,13 @@ def _parts(path: Path) -> dict[str, bytes]:
         }
 
 
+@pytest.mark.parametrize("row_format", [False, True])
 def test_column_writers_save_what_the_stock_per_cell_writes_save(
-    tmp_path: Path,
+    tmp_path: Path, row_format: bool
 ) -> None:
     stock, fast = tmp_path / "stock.xlsx", tmp_path / "fast.xlsx"
-    _book(stock, Worksheet, _stock)
-    _book(fast, ResultsSheet, _bulk)
+    _book(stock, Worksheet, _stock, row_format=row_format)
+    _book(fast, ResultsSheet, _bulk, row_format=row_format)
     expected, got = _parts(stock), _parts(fast)
     assert set(got) == set(expected)
     for name, data in expected.items():

@@ -80,17 +80,13 @@ class ResultsSheet(Worksheet):  # type: ignore[misc]
     - :meth:`numbers_down` and :meth:`strings_down` check the bounds once per column
       and store the very cell records ``write_number``/``write_string`` store (same
       shared-string order, same sheet dimensions);
-    - :meth:`_write_cell` writes a number or a shared string with at most a cell
-      format as the stock writer does, byte for byte, and hands every other cell
-      (dates, formulas, blanks, cells under a row or column format) to it.
+    - :meth:`_write_rows` writes a row's numbers and shared strings as the stock
+      writer does, byte for byte, in one piece, and hands every other cell (dates,
+      formulas, blanks, cells under a row or column format) to it.
 
     ``tests/workbook/test_results_sheet.py`` compares the saved sheets with the
     stock worksheet's.
     """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._letters: dict[int, str] = {}
 
     def _bulk(self, first: int, col: int, values: Sequence[object]) -> bool:
         """Whether ``values`` from row ``first`` can be stored directly (and the
@@ -149,34 +145,64 @@ class ResultsSheet(Worksheet):  # type: ignore[misc]
             else:
                 table[row][col] = CellStringTuple(index(v), fmt)
 
-    def _write_cell(self, row: int, col: int, cell: Any) -> None:
-        kind = cell.__class__
-        if (
-            kind is not CellNumberTuple and kind is not CellStringTuple
-        ) or self.constant_memory:
-            super()._write_cell(row, col, cell)
+    def _write_rows(self) -> None:
+        """The ``<row>`` elements of the sheet data, as the stock writer writes them.
+
+        A row's numbers and shared strings (under a cell format or none) are
+        written in one piece; any other cell, and a sheet with row formats or
+        comments, is left to the stock writer."""
+        if self.constant_memory or self.row_info or self.comments:
+            super()._write_rows()
             return
-        fmt = cell.format
-        if fmt is not None:
-            style = f' s="{fmt._get_xf_index()}"'
-        elif row in self.row_info or (
-            col in self.col_info and self.col_info[col].column_format is not None
-        ):
-            super()._write_cell(row, col, cell)
-            return
-        else:
-            style = ""
-        letters = self._letters.get(col)
-        if letters is None:
-            letters = self._letters[col] = xl_col_to_name(col)
-        if kind is CellNumberTuple:
-            self.fh.write(
-                f'<c r="{letters}{row + 1}"{style}><v>{cell.number:.16G}</v></c>'
-            )
-        else:
-            self.fh.write(
-                f'<c r="{letters}{row + 1}"{style} t="s"><v>{cell.string}</v></c>'
-            )
+        table, write = self.table, self.fh.write
+        rows = sorted(r for r, cells in table.items() if cells)
+        # Each block of 16 rows carries the span of its columns (1-based).
+        bounds: dict[int, tuple[int, int]] = {}
+        for row in rows:
+            cells = table[row]
+            lo, hi = min(cells), max(cells)
+            block = bounds.get(row // 16)
+            if block is not None:
+                lo, hi = min(lo, block[0]), max(hi, block[1])
+            bounds[row // 16] = (lo, hi)
+        spans = {block: f"{lo + 1}:{hi + 1}" for block, (lo, hi) in bounds.items()}
+        letters = {
+            col: xl_col_to_name(col)
+            for col in range(self.dim_colmin, self.dim_colmax + 1)
+        }
+        # Bare cells of a column with a format take that format: the stock writer's.
+        column_formatted = {
+            col for col, info in self.col_info.items() if info.column_format is not None
+        }
+        styles: dict[int, str] = {}
+        for row in rows:
+            cells = table[row]
+            self._write_row(row, spans.get(row // 16))
+            ref = str(row + 1)
+            parts: list[str] = []
+            for col in sorted(cells):
+                cell = cells[col]
+                kind, fmt = cell.__class__, cell.format
+                if fmt is not None:
+                    style = styles.get(id(fmt))
+                    if style is None:
+                        style = styles[id(fmt)] = f' s="{fmt._get_xf_index()}"'
+                elif col not in column_formatted:
+                    style = ""
+                else:
+                    kind = None
+                if kind is CellNumberTuple:
+                    at = f'<c r="{letters[col]}{ref}"{style}'
+                    parts.append(f"{at}><v>{cell.number:.16G}</v></c>")
+                elif kind is CellStringTuple:
+                    at = f'<c r="{letters[col]}{ref}"{style}'
+                    parts.append(f'{at} t="s"><v>{cell.string}</v></c>')
+                else:
+                    write("".join(parts))
+                    parts.clear()
+                    self._write_cell(row, col, cell)
+            parts.append("</row>")
+            write("".join(parts))
 
 
 class _Writer:

@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import POOLED, abc
-from kam.analysis.result import AnalysisResult
+from kam.analysis.result import AnalysisResult, RowList, Rows
 from kam.analysis.spec import PLAN_ACCOUNT, Analysis, Parameter
 from kam.errors import InputError, MissingDataError
 
@@ -205,30 +206,41 @@ def _history(
     out: list[dict[str, object]] = []
     found = classes.summary.get("periods")
     periods = [str(p) for p in found] if isinstance(found, list) else []
+    # Every account's row of every period: read as columns, not as explained rows.
+    col = _columns(classes.rows, ("period", "account_id", "value", "class"))
     for period in [*periods, POOLED]:
-        rows = [r for r in classes.rows if r["period"] == period]
+        rows = [i for i, p in enumerate(col["period"]) if p == period]
         if account is None:
             out.append(
                 {
                     "period": period,
                     "revenue": sum(
-                        (Decimal(str(r["value"])) for r in rows), Decimal("0.00")
+                        (Decimal(str(col["value"][i])) for i in rows), Decimal("0.00")
                     ),
                     "class": None,
-                    "a_accounts": sum(r["class"] == "A" for r in rows),
+                    "a_accounts": sum(col["class"][i] == "A" for i in rows),
                 }
             )
             continue
-        mine = [r for r in rows if r["account_id"] == account]
+        mine = [i for i in rows if col["account_id"][i] == account]
         out.append(
             {
                 "period": period,
-                "revenue": mine[0]["value"] if mine else None,
-                "class": mine[0]["class"] if mine else None,
+                "revenue": col["value"][mine[0]] if mine else None,
+                "class": col["class"][mine[0]] if mine else None,
                 "a_accounts": None,
             }
         )
     return out, list(classes.warnings)
+
+
+def _columns(rows: RowList, names: tuple[str, ...]) -> dict[str, list[object]]:
+    """The columns ``names`` of ``rows``; from the Arrow table when the rows are
+    kept as one (:class:`Rows`), so that no row is built or explained."""
+    if isinstance(rows, Rows) and set(names) <= set(rows.arrow.column_names):
+        table: Any = rows.arrow
+        return {n: table.column(n).to_pylist() for n in names}
+    return {n: [r[n] for r in rows] for n in names}
 
 
 def _actual(metric: object, history: list[dict[str, object]]) -> tuple[object, str]:

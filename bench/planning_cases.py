@@ -266,3 +266,269 @@ register(
         baseline=None,
     )
 )
+
+
+# ------------------------------------------------------------------ planning load
+
+#: Accounts that get a plan in ``planning_load``, and the size of each plan.
+PLAN_ACCOUNTS = 20
+PLAN_UNITS = 40
+PLAN_TASKS = 200
+PROGRAMME_TASKS = 100
+#: Products we sell besides the generated portfolio's four (so that a division map
+#: has twelve columns).
+_EXTRA_PRODUCTS = tuple(f"module-{i:02d}" for i in range(1, 9))
+_MEMBERS = tuple(f"M{i}" for i in range(8))
+_RACI_ROLES = ("KAM", "Sales director", "Solution architect", "Sponsor", "Success")
+PLANNING_PAGES = ("plan", "timeline", "divisions", "raci", "charter")
+
+
+def _plan_tasks(prefix: str, account: str | None, n: int, rng: Any) -> list[Any]:
+    """``n`` tasks in ten parallel streams: each follows the task before it in its
+    stream (FS, one in five SS+1), one in eight also a task of another stream."""
+    rows = []
+    for i in range(n):
+        links = []
+        if i >= 10:
+            links.append(
+                f"{prefix}{i - 10:03d}" + (" SS+1" if rng.random() < 0.2 else "")
+            )
+        if i >= 20 and rng.random() < 0.125:
+            other = int(rng.integers(0, i - 10))
+            if other % 10 != i % 10:
+                links.append(f"{prefix}{other:03d}")
+        rows.append(
+            {
+                "task_id": f"{prefix}{i:03d}",
+                "account_id": account,
+                "name": f"Task {i}",
+                "phase": f"Stream {i % 10 + 1}",
+                "owner": _MEMBERS[i % len(_MEMBERS)],
+                "start": _START if i == 0 else None,
+                "duration_days": 0 if rng.random() < 0.05 else int(rng.integers(1, 11)),
+                "predecessors": "; ".join(links) or None,
+                "percent_complete": float(max(0, min(100, 100 - i * 200 // n))),
+                "baseline_finish": _START + timedelta(days=i * 2),
+            }
+        )
+    return rows
+
+
+def planning_portfolio(accounts: list[str], *, seed: int = 1) -> Any:
+    """A plan for each of ``accounts`` and the programme's.
+
+    Per account: the account plan and objectives of the demo's flagship (its
+    Charter and Objectives rows, owners spread over eight team members), a
+    division map of ``PLAN_UNITS`` units (a tree four wide) × twelve products,
+    ``PLAN_TASKS`` tasks and a twelve-activity RACI over five roles; the programme:
+    the demo's charter and objectives, ``PROGRAMME_TASKS`` tasks and a RACI.
+    """
+    from kam.demo.accounts import FLAGSHIP_ID
+    from kam.demo.charter import charter_table, objectives_table
+    from kam.model import SHEETS, Portfolio, Table, store_columns
+
+    rng = np.random.default_rng(seed)
+    products = ["starter", "business", "enterprise", "premium", *_EXTRA_PRODUCTS]
+    owners: dict[object, str] = {}
+
+    def owner(o: object) -> str | None:
+        if o is None:
+            return None
+        return owners.setdefault(o, _MEMBERS[len(owners) % len(_MEMBERS)])
+
+    demo_charter = list(charter_table().rows())
+    demo_objectives = list(objectives_table().rows())
+    charter, objectives, tasks, raci = [], [], [], []
+    units: list[dict[str, object]] = []
+    coverage: list[dict[str, object]] = []
+    for plan in [None, *accounts]:
+        template = None if plan is None else FLAGSHIP_ID
+        charter += [
+            {**r, "account_id": plan, "owner": owner(r["owner"])}
+            for r in demo_charter
+            if r["account_id"] == template
+        ]
+        objectives += [
+            {
+                **r,
+                "objective_id": f"{plan or 'PRG'}-{r['objective_id']}",
+                "account_id": plan,
+                "owner": owner(r["owner"]),
+            }
+            for r in demo_objectives
+            if r["account_id"] == template
+        ]
+        prefix = f"{plan or 'PRG'}-T"
+        size = PROGRAMME_TASKS if plan is None else PLAN_TASKS
+        tasks += _plan_tasks(prefix, plan, size, rng)
+        for a in range(12):
+            codes = [""] * len(_RACI_ROLES)
+            codes[a % len(_RACI_ROLES)] = "A/R" if a % 3 == 0 else "A"
+            for r in range(len(_RACI_ROLES)):
+                if not codes[r]:
+                    codes[r] = ("R", "C", "I", "")[(a + r) % 4]
+            raci += [
+                {
+                    "activity": f"Activity {a + 1}",
+                    "account_id": plan,
+                    "role": role,
+                    "code": code,
+                }
+                for role, code in zip(_RACI_ROLES, codes, strict=True)
+                if code
+            ]
+        if plan is None:
+            continue
+        ids = [f"{plan}-U{i:02d}" for i in range(PLAN_UNITS)]
+        units += [
+            {
+                "unit_id": uid,
+                "account_id": plan,
+                "name": f"Unit {i}",
+                "parent_unit_id": None if i == 0 else ids[(i - 1) // 4],
+                "kind": _KINDS[i % len(_KINDS)],
+            }
+            for i, uid in enumerate(ids)
+        ]
+        for uid in ids:
+            for product in products:
+                status = _STATUSES[
+                    int(rng.choice(len(_STATUSES), p=[0.3, 0.15, 0.3, 0.15, 0.1]))
+                ]
+                potential = int(rng.integers(10_000, 2_000_000))
+                current = (
+                    int(potential * rng.random())
+                    if status == "owned"
+                    else int(potential * rng.random() * 0.3)
+                    if status in ("whitespace", "competitor")
+                    else 0
+                )
+                coverage.append(
+                    {
+                        "unit_id": uid,
+                        "product": product,
+                        "status": status,
+                        "current_revenue": Decimal(current),
+                        "potential_revenue": Decimal(potential),
+                        "competitor": "Rival" if status == "competitor" else None,
+                        "probability": round(float(rng.random()), 2)
+                        if status == "pipeline"
+                        else None,
+                        "owner": _MEMBERS[len(coverage) % len(_MEMBERS)],
+                    }
+                )
+
+    def table(name: str, rows: list[dict[str, object]]) -> Table:
+        return Table.from_rows(store_columns(SHEETS[name]), rows)
+
+    return Portfolio(
+        {
+            "Team": table(
+                "Team", [{"member_id": m, "name": f"Member {m}"} for m in _MEMBERS]
+            ),
+            "Products": table(
+                "Products",
+                [
+                    {"product": p, "family": "cloud", "kind": "addon"}
+                    for p in _EXTRA_PRODUCTS
+                ],
+            ),
+            "Units": table("Units", units),
+            "Coverage": table("Coverage", coverage),
+            "Tasks": table("Tasks", tasks),
+            "Responsibilities": table("Responsibilities", raci),
+            "Charter": table("Charter", charter),
+            "Objectives": table("Objectives", objectives),
+        }
+    )
+
+
+def _planned(params: Mapping[str, str]) -> list[str]:
+    return params["plan_accounts"].split(",")
+
+
+def kam_setup_planning_load(params: Mapping[str, str]) -> None:
+    """The web_load store, plus the plans of the planned accounts and programme."""
+    from bench.load_cases import _db, kam_setup_web_load
+    from kam.store.repository import Store
+
+    kam_setup_web_load(params)
+    store = Store(f"sqlite:///{_db(params)}")
+    try:
+        store.import_portfolio(
+            planning_portfolio(_planned(params)), source="bench plans"
+        )
+    finally:
+        store.dispose()
+
+
+def kam_planning_load(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
+    """``users`` users open the planning pages of the planned accounts (and the
+    programme charter) for ``seconds``; the note also gives the server's CPU seconds
+    during the load and the load averages before and after."""
+    import asyncio
+
+    from bench.load_cases import SECONDS, USERS, _db, _load_run, _ServerCpu, _start
+
+    server, base = _start(_db(params))
+    accounts = _planned(params)
+    try:
+        users = int(params.get("users", USERS))
+        seconds = float(params.get("seconds", SECONDS))
+        measured = _ServerCpu(clock, server.pid)
+        found = asyncio.run(
+            _load_run(
+                base,
+                users,
+                seconds,
+                accounts,
+                measured,
+                pages=PLANNING_PAGES,
+                # Each plan's results are computed once per data version; the
+                # measured requests are those of people reading computed plans.
+                warm=tuple(
+                    f"/accounts/{a}/{page}"
+                    for a in accounts
+                    for page in PLANNING_PAGES
+                    if page != "charter"
+                ),
+            )
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    requests = max(1, int(found["requests"]))
+    found["server_cpu_s"] = round(measured.cpu, 2)
+    found["note"] += (
+        f"; server CPU {measured.cpu / seconds:.2f} s/s, "
+        f"{measured.cpu / requests * 1000:.1f} ms/request; "
+        f"load average {' → '.join(measured.loadavg)}"
+    )
+    return found
+
+
+def _prepare_planning_load(size: int, seed: int, data_dir: Path) -> Params:
+    from bench.load_cases import _prepare_map
+
+    params = _prepare_map(size, seed, data_dir)  # the first 20 account ids
+    accounts = params.pop("map_accounts").split(",")[:PLAN_ACCOUNTS]
+    return {**params, "plan_accounts": ",".join(accounts)}
+
+
+register(
+    Case(
+        name="planning_load",
+        description="50 signed-in users open the plan, timeline (Gantt), division "
+        f"map and RACI pages of {PLAN_ACCOUNTS} planned accounts ({PLAN_TASKS} "
+        f"tasks, {PLAN_UNITS} units × 12 products each) and the programme charter, "
+        "for 60 s (think time 0.5-1.5 s), one server process on loopback; p50/p95 "
+        "per page and the error rate in the notes",
+        unit="accounts",
+        prepare=_prepare_planning_load,
+        kam=Impl(
+            "bench.planning_cases:kam_planning_load",
+            setup="bench.planning_cases:kam_setup_planning_load",
+        ),
+        baseline=None,
+    )
+)

@@ -530,3 +530,49 @@ def test_an_account_missing_from_the_imported_accounts_is_refused(
     with pytest.raises(StoreError, match=r"MRR: account_id 'ZZ' is not an account"):
         store.import_portfolio(p)
     assert store.is_empty()
+
+
+def test_imports_larger_than_one_multi_row_insert_store_every_row(
+    store: Store,
+) -> None:
+    # 257 accounts and 3 * 257 MRR rows: several full multi-row INSERTs (fewer rows
+    # per statement for the wide Accounts sheet) plus a shorter last one.
+    ids = [f"A{i:04d}" for i in range(257)]
+    months = ("2024-01", "2024-02", "2024-03")
+    mrr = [
+        mrr_row(a, m, f"{i}.{j:02d}")
+        for i, a in enumerate(ids)
+        for j, m in enumerate(months)
+    ]
+    first = store.import_portfolio(portfolio(Accounts=accounts(*ids), MRR=mrr))
+    assert first.sheets["MRR"] == SheetCounts(created=771)
+    loaded = store.load_portfolio()
+    assert [r["account_id"] for r in loaded.tables["Accounts"].rows()] == ids
+    got = {(r["account_id"], r["month"]): r["mrr"] for r in loaded.tables["MRR"].rows()}
+    assert got == {(r["account_id"], r["month"]): r["mrr"] for r in mrr}
+    # Sum of every amount by hand: sum(i) * 3 + 257 * (0.00 + 0.01 + 0.02).
+    assert sum(got.values()) == Decimal(sum(range(257)) * 3) + Decimal("7.71")
+    # A re-import with one changed amount goes through the staging table.
+    changed = [dict(r) for r in mrr]
+    changed[400]["mrr"] = Decimal("999.99")
+    again = store.import_portfolio(portfolio(Accounts=accounts(*ids), MRR=changed))
+    assert again.sheets["MRR"] == SheetCounts(updated=1, unchanged=770)
+    row = next(
+        r
+        for r in store.load_portfolio(sheets=["MRR"]).tables["MRR"].rows()
+        if (r["account_id"], r["month"]) == ("A0133", "2024-02")
+    )
+    assert row["mrr"] == Decimal("999.99")
+
+
+def test_a_duplicate_key_in_a_later_multi_row_insert_is_named(store: Store) -> None:
+    ids = [f"A{i:04d}" for i in range(300)]
+    mrr = [mrr_row(a, "2024-01", "1.00") for a in ids]
+    mrr.append(mrr_row("A0005", "2024-01", "2.00"))
+    with pytest.raises(
+        StoreError,
+        match=r"MRR: rows 6 and 301 have the same key "
+        r"\(account_id='A0005', month='2024-01', plan='pro'\)",
+    ):
+        store.import_portfolio(portfolio(Accounts=accounts(*ids), MRR=mrr))
+    assert store.is_empty()

@@ -159,6 +159,42 @@ def test_the_timeline_marks_the_critical_path_floats_and_milestones(
     )
 
 
+def test_a_long_timeline_shows_its_first_tasks_and_links_to_every_task(
+    workspace: Workspace,
+) -> None:
+    client = _client(workspace, "kam")
+    tasks = {
+        str(r["task_id"])
+        for r in rows(workspace.portfolio, "Tasks")
+        if r["account_id"] == FLAGSHIP_ID
+    }
+    assert len(tasks) > 3
+
+    def shown(html: str) -> list[str]:
+        return re.findall(r'<tr data-edit="task:([^"]+)"', _table(html, "tasks"))
+
+    def charted(html: str) -> list[str]:
+        layout = _figure(html, "gantt-figure")["layout"]
+        assert isinstance(layout, dict)
+        return [str(y).split(" ", 1)[0] for y in layout["yaxis"]["categoryarray"]]
+
+    every = client.get(f"/accounts/{FLAGSHIP_ID}/timeline?rows=all").text
+    assert sorted(shown(every)) == sorted(tasks)
+    assert sorted(charted(every)) == sorted(tasks)
+    assert "Show all" not in every
+
+    first = client.get(f"/accounts/{FLAGSHIP_ID}/timeline?rows=3").text
+    # The first three lines of the full table, in the table and in the chart.
+    assert shown(first) == shown(every)[:3]
+    assert charted(first) == shown(every)[:3]
+    assert f"The first 3 of {len(tasks)} lines." in first
+    link = re.search(r'<a href="([^"]+)">Show all</a>', first)
+    assert link is not None
+    assert "rows=all" in link.group(1)
+    # The headline still speaks of the whole plan.
+    assert f"{len(tasks)} tasks from" in first
+
+
 def test_the_division_map_colours_the_grid_and_ranks_the_biggest_gap(
     workspace: Workspace,
 ) -> None:

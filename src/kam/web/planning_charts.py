@@ -108,15 +108,16 @@ def _baseline(row: Mapping[str, object]) -> tuple[date | None, date | None]:
     return start, base if isinstance(base, date) else None
 
 
-def gantt(result: AnalysisResult) -> str:
-    """The timeline as a Gantt chart (figure JSON).
+def gantt(result: AnalysisResult, limit: int | None = None) -> str:
+    """The timeline as a Gantt chart (figure JSON) of its first ``limit`` tasks
+    (None: every task), in the order of the task table.
 
     One bar per task from its early start to its early finish, coloured by phase;
     critical tasks in :data:`CRITICAL` (trace "critical path"); milestones as
     diamonds; a grey ghost bar per task with a baseline finish; a dashed line at
     the as-of date ("today") and a light band with the name of each phase.
     """
-    rows = result.rows
+    rows = result.rows if limit is None else result.rows[:limit]
     labels = [gantt_label(r) for r in rows]
     data: list[dict[str, object]] = []
     ghosts = [

@@ -22,7 +22,7 @@ from kam.analysis.result import AnalysisResult
 from kam.errors import MissingDataError, NotFoundError
 from kam.web import facts, planning_charts
 from kam.web.deps import Readable, User, state
-from kam.web.routes.params import analysis_params
+from kam.web.routes.params import analysis_params, row_limit
 from kam.web.templating import page
 
 __all__ = ["CODE_COLOURS", "STATUS_COLOURS", "router"]
@@ -136,8 +136,16 @@ def _timeline_page(
     result, missing = _run(request, "timeline", account, readable)
     context |= {"result": result, "missing": missing, "tab": "timeline"}
     if result is not None:
+        # A long plan shows its first tasks, in the chart and the table, with a
+        # link to every task (``rows=all``), as the other long tables do.
+        limit = row_limit(request)
+        context |= {
+            "shown": result.rows if limit is None else result.rows[:limit],
+            "total_rows": len(result.rows),
+            "all_url": str(request.url.include_query_params(rows="all")),
+        }
         context["chart"] = planning_charts.cached(
-            result, "gantt", lambda: planning_charts.gantt(result)
+            result, f"gantt:{limit}", lambda: planning_charts.gantt(result, limit)
         )
         context["labels"] = {
             str(r["task_id"]): planning_charts.gantt_label(r) for r in result.rows

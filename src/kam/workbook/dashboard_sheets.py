@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["CHARTS", "ChartWriter", "waterfall_rows"]
+__all__ = ["CHARTS", "ChartWriter", "place", "stacked_columns", "waterfall_rows"]
 
 ChartWriter = Callable[
     [Any, Any, str, Sequence[Mapping[str, object]], int, Sequence[str]], None
@@ -42,10 +42,50 @@ def _dec(value: object) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _place(ws: Any, chart: Any, row: int, col: int) -> None:
-    chart.set_legend({"position": "bottom"})
+def place(ws: Any, chart: Any, row: int, col: int, *, legend: bool = True) -> None:
+    """Put ``chart`` (720 × 360 px, its legend below or none) at (``row``, ``col``)."""
+    chart.set_legend({"position": "bottom"} if legend else {"none": True})
     chart.set_size({"width": 720, "height": 360})
     ws.insert_chart(row, col, chart)
+
+
+def stacked_columns(
+    workbook: Any,
+    ws: Any,
+    sheet: str,
+    at: tuple[int, int],
+    names: Sequence[str],
+    bars: Sequence[tuple[str, Sequence[float]]],
+    *,
+    header_format: Any = None,
+    series: Sequence[Mapping[str, Any]] = (),
+) -> Any:
+    """A stacked column chart over a block written at ``at`` (row, column).
+
+    The block's first row is ``names`` (the category column's, then each series');
+    each bar adds a row: its label, then one value per series. The chart has a
+    series per value column, named by its header cell; ``series`` (optional, one
+    per value column) adds options to each (a gap, a fill).
+    """
+    header, col0 = at
+    for j, name in enumerate(names):
+        ws.write_string(header, col0 + j, name, header_format)
+    for i, (label, values) in enumerate(bars, start=header + 1):
+        ws.write_string(i, col0, label)
+        for j, value in enumerate(values, start=1):
+            ws.write_number(i, col0 + j, value)
+    last = header + len(bars)
+    chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
+    for j in range(1, len(names)):
+        chart.add_series(
+            {
+                "name": [sheet, header, col0 + j],
+                "categories": [sheet, header + 1, col0, last, col0],
+                "values": [sheet, header + 1, col0 + j, last, col0 + j],
+                **(series[j - 1] if series else {}),
+            }
+        )
+    return chart
 
 
 def mrr_series_chart(
@@ -63,27 +103,19 @@ def mrr_series_chart(
         return
     by = {(str(r["month"]), str(r["plan"])): r["mrr"] for r in rows}
     col0 = len(columns) + 1
-    ws.write_string(header, col0, "month")
-    for j, plan in enumerate(plans, start=1):
-        ws.write_string(header, col0 + j, plan)
-    for i, month in enumerate(months, start=header + 1):
-        ws.write_string(i, col0, month)
-        for j, plan in enumerate(plans, start=1):
-            ws.write_number(i, col0 + j, float(_dec(by.get((month, plan)))))
-    last = header + len(months)
-    chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
-    for j in range(1, len(plans) + 1):
-        chart.add_series(
-            {
-                "name": [sheet, header, col0 + j],
-                "categories": [sheet, header + 1, col0, last, col0],
-                "values": [sheet, header + 1, col0 + j, last, col0 + j],
-                "gap": 50,
-            }
-        )
+    bars = [(m, [float(_dec(by.get((m, p)))) for p in plans]) for m in months]
+    chart = stacked_columns(
+        workbook,
+        ws,
+        sheet,
+        (header, col0),
+        ["month", *plans],
+        bars,
+        series=[{"gap": 50}] * len(plans),
+    )
     chart.set_title({"name": "MRR by plan"})
     chart.set_y_axis({"num_format": "#,##0"})
-    _place(ws, chart, 0, col0 + len(plans) + 2)
+    place(ws, chart, 0, col0 + len(plans) + 2)
 
 
 def waterfall_rows(
@@ -125,36 +157,25 @@ def bridge_chart(
         return
     col0 = len(columns) + 1
     names = ("bar", "base", "MRR", "up", "down")
-    for j, name in enumerate(names):
-        ws.write_string(header, col0 + j, name)
-    for i, bar in enumerate(bars, start=header + 1):
-        ws.write_string(i, col0, bar[0])
-        for j, value in enumerate(bar[1:], start=1):
-            ws.write_number(i, col0 + j, value)
-    last = header + len(bars)
-    chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
     looks: list[dict[str, Any]] = [
         {"fill": {"none": True}, "border": {"none": True}},
         {"fill": {"color": "#1F4E79"}},
         {"fill": {"color": "#2E7D32"}},
         {"fill": {"color": "#C62828"}},
     ]
-    for j, look in enumerate(looks, start=1):
-        chart.add_series(
-            {
-                "name": [sheet, header, col0 + j],
-                "categories": [sheet, header + 1, col0, last, col0],
-                "values": [sheet, header + 1, col0 + j, last, col0 + j],
-                "gap": 50,
-                **look,
-            }
-        )
+    chart = stacked_columns(
+        workbook,
+        ws,
+        sheet,
+        (header, col0),
+        names,
+        [(bar[0], bar[1:]) for bar in bars],
+        series=[{"gap": 50, **look} for look in looks],
+    )
     first, final = rows[-_MONTHS:][0]["month"], rows[-1]["month"]
     chart.set_title({"name": f"MRR bridge {first} to {final}"})
     chart.set_y_axis({"num_format": "#,##0"})
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 720, "height": 360})
-    ws.insert_chart(0, col0 + len(names) + 1, chart)
+    place(ws, chart, 0, col0 + len(names) + 1, legend=False)
 
 
 def _lines(
@@ -185,7 +206,7 @@ def _lines(
         )
     chart.set_title({"name": title})
     chart.set_y_axis({"num_format": num_format})
-    _place(ws, chart, 0, len(columns) + 1)
+    place(ws, chart, 0, len(columns) + 1)
 
 
 def retention_chart(

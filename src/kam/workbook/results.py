@@ -31,7 +31,7 @@ from xlsxwriter.worksheet import CellNumberTuple, CellStringTuple, Worksheet
 
 from kam.analysis.registry import REGISTRY
 from kam.analysis.result import AnalysisResult, jsonable
-from kam.workbook.dashboard_sheets import CHARTS
+from kam.workbook.dashboard_sheets import CHARTS, place, stacked_columns
 from kam.workbook.selection_sheets import CHARTS as SELECTION_CHARTS
 from kam.workbook.selection_sheets import derived_tables
 from kam.workbook.xlsx import (
@@ -359,11 +359,9 @@ def _pareto_chart(
     )
     chart.combine(line)
     chart.set_title({"name": "Pareto"})
-    chart.set_legend({"position": "bottom"})
     line.set_y2_axis({"min": 0, "max": 1, "num_format": "0%", "major_unit": 0.2})
     chart.set_y_axis({"num_format": "#,##0"})
-    chart.set_size({"width": 720, "height": 360})
-    ws.insert_chart(0, 4, chart)
+    place(ws, chart, 0, 4)
 
 
 def _classes_sheet(
@@ -381,27 +379,19 @@ def _classes_sheet(
     if not periods:
         return
     col0 = 8
-    ws.write_string(start, col0, "period", w.bold)
-    for j, cls in enumerate("ABC", start=1):
-        ws.write_string(start, col0 + j, f"class {cls}", w.bold)
     counts = {(str(r["period"]), str(r["class"])): r["accounts"] for r in rows}
-    for i, period in enumerate(periods, start=start + 1):
-        ws.write_string(i, col0, period)
-        for j, cls in enumerate("ABC", start=1):
-            ws.write_number(i, col0 + j, float(str(counts.get((period, cls), 0))))
-    chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
-    last = start + len(periods)
-    for j in range(1, 4):
-        chart.add_series(
-            {
-                "name": [sheet, start, col0 + j],
-                "categories": [sheet, start + 1, col0, last, col0],
-                "values": [sheet, start + 1, col0 + j, last, col0 + j],
-            }
-        )
+    chart = stacked_columns(
+        workbook,
+        ws,
+        sheet,
+        (start, col0),
+        ["period", *(f"class {cls}" for cls in "ABC")],
+        [(p, [float(str(counts.get((p, cls), 0))) for cls in "ABC"]) for p in periods],
+        header_format=w.bold,
+    )
     chart.set_title({"name": "Accounts per class"})
     chart.set_legend({"position": "bottom"})
-    ws.insert_chart(last + 2, col0, chart)
+    ws.insert_chart(start + len(periods) + 2, col0, chart)
 
 
 def _analysis_sheets(

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from kam.analysis.result import AnalysisResult
-from kam.workbook.dashboard_sheets import ChartWriter
+from kam.workbook.dashboard_sheets import ChartWriter, place
 
 __all__ = ["CHARTS", "QUADRANT_ORDER", "derived_tables"]
 
@@ -91,9 +91,7 @@ def whale_chart(
         {"name": "share of accounts", "min": 0, "max": 1, "num_format": "0%"}
     )
     chart.set_y_axis({"name": "share of profit", "num_format": "0%"})
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 720, "height": 360})
-    ws.insert_chart(0, len(columns) + 1, chart)
+    place(ws, chart, 0, len(columns) + 1, legend=False)
 
 
 #: Chart writers of the extra tables, by (analysis, table).

@@ -229,3 +229,63 @@ def test_quadrants_follow_the_cut_offs_and_the_curve_ends_at_one(
     total = sum(Decimal(str(r["profit"])) for r in result.rows)
     if total > 0:
         assert result.rows[-1]["cum_profit_share"] == pytest.approx(1.0)
+
+
+def test_classes_split_equal_profits_at_a_quartile_by_account_id(con: Any) -> None:
+    # Profits: A 50, B 30, C 30, D 30 (P1 30 + P2 0), E 10, F −5; total 145.
+    # NTILE(4) of 6 accounts: 2, 2, 1, 1 → A B | C D | E | F; B, C and D tie at
+    # 30, and account_id decides that B is class A while C and D are class B.
+    rows = [
+        ("C", "P1", 100, 100, 60, 10),
+        ("A", "P1", 100, 100, 40, 10),
+        ("D", "P1", 60, 60, 20, 10),
+        ("B", "P1", 100, 100, 50, 20),
+        ("D", "P2", 40, 40, 30, 10),
+        ("E", "P2", 50, 50, 30, 10),
+        ("F", "P2", 20, 20, 20, 5),
+    ]
+    result = profit_matrix(profit_table(con, rows))
+    got = [(r["rank"], r["account_id"], r["customer_class"]) for r in result.rows]
+    assert got == [
+        (1, "A", "A"),
+        (2, "B", "A"),
+        (3, "C", "B"),
+        (4, "D", "B"),
+        (5, "E", "C"),
+        (6, "F", "D"),
+    ]
+    # Running profit 50, 80, 110, 140, 150, 145: the peak (150) is at account 5.
+    shares = [r["cum_profit_share"] for r in result.rows]
+    assert shares == [50 / 145, 80 / 145, 110 / 145, 140 / 145, 150 / 145, 1.0]
+    assert [r["account_share"] for r in result.rows] == [k / 6 for k in range(1, 7)]
+    s = result.summary
+    assert (s["total_profit"], s["peak_profit"], s["profit_eroded"]) == (
+        "145.00",
+        "150.00",
+        "5.00",
+    )
+    assert (s["peak_accounts"], s["loss_makers"]) == (5, 1)
+    # P1: net 360, profit 140 (class 1); P2: net 110, profit 5 (class 2).
+    grid = {(g["customer_class"], g["product_class"]): g for g in result.tables["grid"]}
+    cells = {
+        k: (g["pairs"], g["net_revenue"], g["profit"])
+        for k, g in grid.items()
+        if g["pairs"]
+    }
+    assert cells == {
+        ("A", 1): (2, Decimal("200.00"), Decimal("80.00")),
+        ("B", 1): (2, Decimal("160.00"), Decimal("60.00")),
+        ("B", 2): (1, Decimal("40.00"), Decimal("0.00")),
+        ("C", 2): (1, Decimal("50.00"), Decimal("10.00")),
+        ("D", 2): (1, Decimal("20.00"), Decimal("-5.00")),
+    }
+
+
+def test_fewer_accounts_than_classes_leave_the_last_classes_empty(con: Any) -> None:
+    rows = [("A", "P1", 100, 100, 40, 10), ("B", "P1", 100, 100, 70, 10)]
+    result = profit_matrix(profit_table(con, rows))
+    assert [r["customer_class"] for r in result.rows] == ["A", "B"]
+    grid = {(g["customer_class"], g["product_class"]): g for g in result.tables["grid"]}
+    assert grid[("A", 1)]["profit"] == Decimal("50.00")
+    assert grid[("B", 1)]["profit"] == Decimal("20.00")
+    assert sum(g["pairs"] for g in grid.values()) == 2

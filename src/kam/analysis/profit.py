@@ -18,10 +18,10 @@ Per account over the range (default: the last complete fiscal year):
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -33,7 +33,8 @@ from kam.analysis.scores import ones
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.whale import (
     action_grid,
-    customer_classes,
+    class_sizes,
+    whale_columns,
     whale_summary,
 )
 from kam.errors import InputError, MissingDataError, ParameterError
@@ -142,9 +143,49 @@ def _reject_rows(rows: ir.Table) -> None:
         raise InputError("Profit: " + "; ".join(problems))
 
 
-def _median(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
+def _median(values: Any) -> float | None:
+    """Median of a float array, blanks (NaN) left out; ``None`` when all are."""
+    present = values[values == values]
+    present.sort()
+    n = len(present)
+    if not n:
+        return None
+    mid = n // 2
+    if n % 2:
+        return float(present[mid])
+    return float((present[mid - 1] + present[mid]) / 2)
+
+
+def _sum(column: Any) -> int:
+    """Sum of an integer column of a fetched table, nulls counting 0."""
+    if column.null_count:
+        return sum(int(v) for v in column.to_pylist() if v)
+    return int(column.to_numpy().sum())
+
+
+def _scale(money: ir.Value) -> int:
+    """Decimal places of a money column (2 when the backend does not say)."""
+    scale = getattr(money.type(), "scale", None)
+    return 2 if scale is None else int(scale)
+
+
+def _units(money: ir.NumericValue, scale: int) -> ir.IntegerValue:
+    """A money value as an integer count of its smallest unit (cents)."""
+    return (money * 10**scale).cast("int64")
+
+
+def _quadrant_counts(
+    npis: Any, ctss: Any, npi_cut: float | None, cts_cut: float | None
+) -> dict[str, int]:
+    """Accounts per Shapiro quadrant (arrays, NaN when blank)."""
+    if npi_cut is None or cts_cut is None:
+        return dict.fromkeys(QUADRANTS.values(), 0)
+    known = (npis == npis) & (ctss == ctss)
+    high_p, high_c = npis >= npi_cut, ctss >= cts_cut
+    return {
+        q: int((known & (high_p == p) & (high_c == c)).sum())
+        for (p, c), q in QUADRANTS.items()
+    }
 
 
 def profit_matrix(
@@ -193,9 +234,11 @@ def profit_matrix(
         no_cts=rows_t.no_cts.sum(),
         problems=(rows_t.mismatch + rows_t.neg_cogs).sum(),
     )
-    a = per_account.mutate(
+    per_account = per_account.mutate(
         profit=per_account.net_revenue - per_account.cogs - per_account.cost_to_serve
     )
+    scale = _scale(per_account.profit)
+    a = per_account
     if accounts is not None:
         names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
         a = a.left_join(names, a.account_id == names.acc_n).drop("acc_n")
@@ -210,8 +253,10 @@ def profit_matrix(
         cts_share=_ratio(a.cost_to_serve, a.net_revenue),
         margin=_ratio(a.profit, a.net_revenue),
     )
-    ranked = customer_classes(a, group="kept")
-    fetched = ranked.order_by("rank", "account_id").to_pyarrow()
+    a = a.mutate(units=_units(a.profit, scale))
+    # One sorted query; ranks, classes and the whale curve are running sums over
+    # its profit column (exact integers of the money's smallest unit).
+    fetched = a.order_by(a.profit.desc(), a.account_id.asc()).to_pyarrow()
     data = fetched.filter(fetched.column("kept"))
     excluded = sorted(
         fetched.filter(fetched.column("apart"))
@@ -219,9 +264,9 @@ def profit_matrix(
         .to_pylist(),
         key=lambda r: str(r["account_id"]),
     )
-    if any(fetched.column("problems").to_pylist()):
+    if _sum(fetched.column("problems")):
         _reject_rows(rows_t)
-    missing_cts = sum(fetched.column("no_cts").to_pylist())
+    missing_cts = _sum(fetched.column("no_cts"))
     if missing_cts:
         if not assume_zero_cts:
             raise InputError(
@@ -229,30 +274,36 @@ def profit_matrix(
                 "parts; fill them or run with assume_zero_cts=true"
             )
         warnings.append(f"cost to serve assumed zero on {missing_cts} rows")
-    npis = data.column("npi").to_pylist()
-    ctss = data.column("cts_share").to_pylist()
+    units = data.column("units").to_numpy()
+    curve, figures = whale_columns(units, scale)
+    for name, values in curve.items():
+        data = data.append_column(name, [values])
+    npis = data.column("npi").to_numpy()
+    ctss = data.column("cts_share").to_numpy()
     npi_cut = npi_cutoff if npi_cutoff is not None else _median(npis)
     cts_cut = cts_cutoff if cts_cutoff is not None else _median(ctss)
-    quadrants = [
-        None
-        if npi is None or cts is None or npi_cut is None or cts_cut is None
-        else QUADRANTS[(npi >= npi_cut, cts >= cts_cut)]
-        for npi, cts in zip(npis, ctss, strict=True)
-    ]
     rows = Rows(
         data.select([c for c, _ in OUTPUT_COLUMNS if c != "quadrant"]),
         _with_quadrant(npi_cut, cts_cut),
     )
-    grid, products = action_grid(rows_t, ranked.filter(ranked.kept), policies=policies)
-    first = data.slice(0, 1).to_pylist()
+    ids = data.column("account_id")
+    starts: list[tuple[int, str] | None] = []
+    at = 0
+    for size in class_sizes(data.num_rows)[:-1]:
+        at += size
+        fits = at < data.num_rows
+        starts.append((int(units[at]), str(ids[at].as_py())) if fits else None)
+    kept = per_account.filter(per_account.net_revenue > 0)
+    kept = kept.select("account_id", units=_units(kept.profit, scale))
+    grid, products = action_grid(rows_t, kept, starts, policies=policies)
     summary: dict[str, object] = {
         "accounts": data.num_rows,
         "excluded": len(excluded),
         "range": range_text,
         "npi_cutoff": npi_cut,
         "cts_cutoff": cts_cut,
-        "quadrants": {q: quadrants.count(q) for q in QUADRANTS.values()},
-        **whale_summary(first[0] if first else None),
+        "quadrants": _quadrant_counts(npis, ctss, npi_cut, cts_cut),
+        **whale_summary(figures),
     }
     if excluded:
         warnings.append(

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,8 @@ __all__ = [
     "DEFAULT_POLICIES",
     "PRODUCT_CLASSES",
     "action_grid",
-    "customer_classes",
+    "class_sizes",
+    "whale_columns",
     "whale_summary",
 ]
 
@@ -58,46 +59,58 @@ DEFAULT_POLICIES: dict[str, str] = {
 _MONEY = "decimal(18, 2)"
 
 
-def customer_classes(per_account: ir.Table, *, group: str | None = None) -> ir.Table:
-    """Add ``rank``, ``customer_class``, ``account_share`` and ``cum_profit_share``.
+def class_sizes(n: int) -> list[int]:
+    """Accounts in classes A–D for ``n`` accounts in profit order: quartiles as
+    ``NTILE(4)`` cuts them (the first ``n mod 4`` classes one account larger)."""
+    return [n // 4 + (1 if k < n % 4 else 0) for k in range(len(CUSTOMER_CLASSES))]
 
-    ``per_account`` needs ``account_id`` and ``profit``; with ``group`` (a column)
-    each group is ranked on its own (the accounts with net revenue > 0 apart from
-    the others, in one query). The cumulative share is null when the group's total
-    profit is not positive.
+
+def whale_columns(
+    units: Any, scale: int
+) -> tuple[dict[str, Any], dict[str, object] | None]:
+    """The whale-curve columns of accounts in profit order, and the figures
+    :func:`whale_summary` reads.
+
+    ``units``: each account's profit in units of ``10^-scale`` (an int64 array,
+    highest profit first; the fetched result's own array, this layer imports no
+    array library), so running sums are exact. Columns: ``rank`` (1…n),
+    ``customer_class``, ``account_share`` (rank / n) and ``cum_profit_share``
+    (running profit / total, null when the total is not positive).
     """
-    t = per_account
-    order = [t.profit.desc(), t.account_id.asc()]
-    by = [group] if group else []
-    running = ibis.window(group_by=by, order_by=order, rows=(None, 0))
-    whole = ibis.window(group_by=by)
-    t = t.mutate(
-        rank=ibis.row_number().over(running) + 1,
-        quartile=ibis.ntile(4).over(ibis.window(group_by=by, order_by=order)),
-        cum=t.profit.sum().over(running),
-        total=t.profit.sum().over(whole),
-        n=t.account_id.count().over(whole),
-    )
-    total = t.total.cast("float64")
-    letter = ibis.cases(*((t.quartile == i, c) for i, c in enumerate(CUSTOMER_CLASSES)))
-    zero = ibis.literal(Decimal("0.00"), type=_MONEY)
-    t = t.mutate(
-        customer_class=letter,
-        account_share=t.rank.cast("float64") / t.n.cast("float64"),
-        cum_profit_share=ibis.cases(
-            (t.total > 0, t.cum.cast("float64") / total), else_=ibis.null("float64")
-        ),
-        peak=t.cum.max().over(whole),
-        loss_makers=ibis.cases((t.profit < 0, 1), else_=0).sum().over(whole),
-        eroded=-ibis.cases((t.profit < 0, t.profit), else_=zero).sum().over(whole),
-    )
-    at_peak = ibis.cases((t.cum == t.peak, t.rank), else_=ibis.null("int64"))
-    return t.mutate(peak_accounts=at_peak.min().over(whole)).drop("quartile", "cum")
+    n = len(units)
+    if n == 0:
+        return {}, None
+    rank = (units == units).cumsum()
+    cum = units.cumsum()
+    total = int(cum[-1])
+    letters: list[str] = []
+    for letter, size in zip(CUSTOMER_CLASSES, class_sizes(n), strict=True):
+        letters += [letter] * size
+    losses = units[units < 0]
+    columns: dict[str, Any] = {
+        "rank": rank,
+        "customer_class": letters,
+        "account_share": rank / n,
+        "cum_profit_share": cum / total if total > 0 else [None] * n,
+    }
+
+    def money(value: int) -> Decimal:
+        return Decimal(int(value)).scaleb(-scale)
+
+    figures: dict[str, object] = {
+        "total": money(total),
+        "peak": money(cum.max()),
+        "eroded": money(-int(losses.sum())),
+        "n": n,
+        "loss_makers": len(losses),
+        "peak_accounts": int(cum.argmax()) + 1,
+    }
+    return columns, figures
 
 
 def whale_summary(first: Mapping[str, object] | None) -> dict[str, object]:
-    """Headline figures of the whale curve, from the window columns of any one row
-    of :func:`customer_classes` (``first``; ``None`` when there is no account).
+    """Headline figures of the whale curve, from the figures of
+    :func:`whale_columns` (``first``; ``None`` when there is no account).
 
     ``total_profit``, ``peak_profit`` (decimal strings), ``peak_share`` (height of
     the curve's peak, e.g. 1.5 = 150 %), ``peak_accounts`` (accounts up to the
@@ -146,23 +159,40 @@ def _policies(given: Mapping[str, str] | None) -> dict[str, str]:
 
 def action_grid(
     rows: ir.Table,
-    classes: ir.Table,
+    accounts: ir.Table,
+    starts: Sequence[tuple[int, str] | None],
     *,
     policies: Mapping[str, str] | None = None,
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The 16 cells of customer class × product class, and the product classes.
 
-    ``rows``: Profit rows with ``cts`` (each row's cost to serve); ``classes``:
-    :func:`customer_classes` output (``account_id, customer_class``). A blank
-    product counts as the product ``''``. Cells without pairs have zeros.
+    ``rows``: Profit rows with ``cts`` (each row's cost to serve); ``accounts``:
+    the accounts ranked (``account_id``, ``units``: profit in the units of
+    :func:`whale_columns`); ``starts``: the first account of classes B, C and D
+    (its units and account_id; ``None`` for an empty class). An account's class
+    follows from where it falls against these in the order profit descending,
+    account_id ascending, so no ranking is recomputed. A blank product counts as
+    the product ``''``. Cells without pairs have zeros.
     """
+    acc = accounts.select(acc_c="account_id", u="units")
+    letter: ir.Value = ibis.literal(CUSTOMER_CLASSES[0])
+    branches = []
+    for k in range(len(CUSTOMER_CLASSES) - 1, 0, -1):
+        start = starts[k - 1]
+        if start is None:
+            continue
+        units, account = start
+        at_or_after = (acc.u < units) | ((acc.u == units) & (acc.acc_c >= account))
+        branches.append((at_or_after, CUSTOMER_CLASSES[k]))
+    if branches:
+        letter = ibis.cases(*branches, else_=CUSTOMER_CLASSES[0])
+    cls = acc.select("acc_c", customer_class=letter)
     r = rows.mutate(
         product=ibis.coalesce(rows.product, ibis.literal("")),
         p=rows.net_revenue
         - ibis.coalesce(rows.cogs, ibis.literal(Decimal("0.00"), type=_MONEY))
         - ibis.coalesce(rows.cts, ibis.literal(Decimal("0.00"), type=_MONEY)),
     )
-    cls = classes.select(acc_c="account_id", customer_class="customer_class")
     r = r.inner_join(cls, r.account_id == cls.acc_c)
     pairs = r.group_by("account_id", "product", "customer_class").agg(
         net=r.net_revenue.sum(), p=r.p.sum()

@@ -10,10 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from kam.config import Settings
 from kam.errors import StoreError
 from kam.model import Portfolio, Row, Table
+from kam.store.db import write_connection
 from kam.store.importer import SheetCounts
 from kam.store.repository import Store
 
@@ -576,3 +578,34 @@ def test_a_duplicate_key_in_a_later_multi_row_insert_is_named(store: Store) -> N
     ):
         store.import_portfolio(portfolio(Accounts=accounts(*ids), MRR=mrr))
     assert store.is_empty()
+
+
+def foreign_keys_enforced(store: Store) -> bool:
+    with store.engine.connect() as conn:
+        return bool(conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
+
+
+def test_sqlite_connections_check_foreign_keys_again_after_an_import(
+    tmp_path: Path,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'kam.db'}")
+    try:
+        store.upgrade()
+        store.import_portfolio(base())
+        assert foreign_keys_enforced(store)
+        bad = portfolio(Accounts=accounts("A1"), MRR=[mrr_row("ZZ", "2024-01", "1")])
+        with pytest.raises(StoreError, match="account_id 'ZZ'"):
+            store.import_portfolio(bad)
+        assert foreign_keys_enforced(store)
+        # Writes other than the import still meet the database's check.
+        with (
+            pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"),
+            write_connection(store.engine) as conn,
+        ):
+            conn.exec_driver_sql(
+                "INSERT INTO mrr (row_key, account_id, month, plan, mrr) "
+                "VALUES ('k', 'nobody', '2024-01', 'pro', 1)"
+            )
+        assert store.row_counts()["MRR"] == 3
+    finally:
+        store.dispose()

@@ -7,7 +7,9 @@ stored table and applies ``INSERT ... SELECT ... ON CONFLICT (row_key) DO UPDATE
 only where a value differs (NULL-safe). With ``replace`` the stored rows whose key the
 staging table lacks are deleted. References to accounts that would break the
 ``account_id`` foreign key are found first and reported by sheet and id (ids of the
-imported Accounts sheet need no look-up).
+imported Accounts sheet need no look-up), and with ``replace`` an account still
+referenced is refused: these checks are what keeps the references whole on SQLite,
+where the import transaction skips the database's per-row foreign key check.
 
 A sheet whose table is still empty skips the staging: its rows are inserted
 directly. On SQLite the ``row_key`` is then joined by SQLite from the bound key

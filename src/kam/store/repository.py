@@ -199,7 +199,7 @@ class Store:
             try:
                 with (
                     translate_errors("the dry run failed"),
-                    write_connection(self.engine) as conn,
+                    write_connection(self.engine, foreign_keys=False) as conn,
                 ):
                     current = _data_version(conn, lock=True)
                     counts = apply_portfolio(conn, portfolio, replace=replace)
@@ -222,7 +222,8 @@ class Store:
                 )
         with (
             translate_errors("the import was rolled back"),
-            write_connection(self.engine) as conn,
+            # apply_portfolio checks every account reference itself, set-based.
+            write_connection(self.engine, foreign_keys=False) as conn,
         ):
             # Locking the version row first makes concurrent imports on PostgreSQL
             # take turns (SQLite's BEGIN IMMEDIATE already does), so none is lost.

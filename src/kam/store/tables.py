@@ -24,7 +24,9 @@ a database constraint can express: ``Products`` references apply only when that 
 exists (``Ref.when_present``), trees (parent account, parent unit, reports_to) refer
 to rows of the same sheet, and owners may name team members that a partial import
 has not brought yet. The account is the unit of access control, so its integrity is
-the one the database guards.
+the one the database guards. (The import checks these references itself, set-based,
+and writes with SQLite's per-row check switched off: see
+:func:`kam.store.db.write_connection`.)
 
 Indexes are kept to what is needed: the ``row_key`` primary key (the upsert target),
 the unique ``accounts.account_id`` the foreign keys point at, and ``account_id`` on

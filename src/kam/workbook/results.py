@@ -166,15 +166,15 @@ class ResultsSheet(Worksheet):  # type: ignore[misc]
                 lo, hi = min(lo, block[0]), max(hi, block[1])
             bounds[row // 16] = (lo, hi)
         spans = {block: f"{lo + 1}:{hi + 1}" for block, (lo, hi) in bounds.items()}
-        letters = {
-            col: xl_col_to_name(col)
-            for col in range(self.dim_colmin, self.dim_colmax + 1)
-        }
+        # A cell is its head (``<c r="B``), its row number, the tail of its kind and
+        # format (`` s="3" t="s"><v>``), its value, ``</v></c>``.
+        heads = [f'<c r="{xl_col_to_name(c)}' for c in range(self.dim_colmax + 1)]
+        bare = ('"><v>', '" t="s"><v>')
+        tails: dict[int, tuple[str, str]] = {}
         # Bare cells of a column with a format take that format: the stock writer's.
         column_formatted = {
             col for col, info in self.col_info.items() if info.column_format is not None
         }
-        styles: dict[int, str] = {}
         for row in rows:
             cells = table[row]
             self._write_row(row, spans.get(row // 16))
@@ -182,21 +182,22 @@ class ResultsSheet(Worksheet):  # type: ignore[misc]
             parts: list[str] = []
             for col in sorted(cells):
                 cell = cells[col]
-                kind, fmt = cell.__class__, cell.format
+                fmt = cell.format
+                tail: tuple[str, str] | None
                 if fmt is not None:
-                    style = styles.get(id(fmt))
-                    if style is None:
-                        style = styles[id(fmt)] = f' s="{fmt._get_xf_index()}"'
-                elif col not in column_formatted:
-                    style = ""
+                    tail = tails.get(id(fmt))
+                    if tail is None:
+                        s = f' s="{fmt._get_xf_index()}"'
+                        tail = tails[id(fmt)] = (f'"{s}><v>', f'"{s} t="s"><v>')
                 else:
-                    kind = None
-                if kind is CellNumberTuple:
-                    at = f'<c r="{letters[col]}{ref}"{style}'
-                    parts.append(f"{at}><v>{cell.number:.16G}</v></c>")
-                elif kind is CellStringTuple:
-                    at = f'<c r="{letters[col]}{ref}"{style}'
-                    parts.append(f'{at} t="s"><v>{cell.string}</v></c>')
+                    tail = None if col in column_formatted else bare
+                kind = cell.__class__
+                if tail is not None and kind is CellNumberTuple:
+                    parts.append(
+                        f"{heads[col]}{ref}{tail[0]}{cell.number:.16G}</v></c>"
+                    )
+                elif tail is not None and kind is CellStringTuple:
+                    parts.append(f"{heads[col]}{ref}{tail[1]}{cell.string}</v></c>")
                 else:
                     write("".join(parts))
                     parts.clear()

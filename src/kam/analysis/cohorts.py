@@ -22,7 +22,12 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
-from kam.analysis.movements import dec, index_label, period_values
+from kam.analysis.movements import (
+    MRR_COHORT_CELLS,
+    dec,
+    index_label,
+    period_values,
+)
 from kam.analysis.periods import Grain
 from kam.analysis.preagg import MRR_MOVEMENTS
 from kam.analysis.result import AnalysisResult
@@ -85,7 +90,17 @@ def cohorts(
     )
     chosen = period_bounds(periods, used, period_from, period_to, fiscal_year_start)
     last = periods[-1]
-    if metric == "mrr" and used == "month" and MRR_MOVEMENTS in tables:
+    monthly = metric == "mrr" and used == "month"
+    if monthly and MRR_COHORT_CELLS in tables:
+        # The engine's cells (whole portfolio): the sums below, made once per data
+        # version.
+        cc = tables[MRR_COHORT_CELLS]
+        cc = cc.filter(cc.cohort.between(chosen[0], chosen[-1]) & (cc.pidx <= last))
+        cc = cc.mutate(age=cc.pidx - cc.cohort)
+        if max_age is not None:
+            cc = cc.filter(cc.age <= max_age)
+        cells = cc.select("cohort", "age", "accounts", "value").to_pyarrow().to_pylist()
+    elif monthly and MRR_MOVEMENTS in tables:
         # The engine's monthly events carry each account's cohort: its months with
         # MRR are the events with an end value (the churns end at zero).
         mv = tables[MRR_MOVEMENTS]
@@ -94,16 +109,17 @@ def cohorts(
     else:
         w = ibis.window(group_by=values.account_id)
         t = values.mutate(cohort=values.pidx.min().over(w))
-    t = t.filter(t.cohort.between(chosen[0], chosen[-1]))
-    t = t.mutate(age=t.pidx - t.cohort)
-    if max_age is not None:
-        t = t.filter(t.age <= max_age)
-    cells = (
-        t.group_by(["cohort", "age"])
-        .agg(accounts=t.count(), value=t.value.sum())
-        .to_pyarrow()
-        .to_pylist()
-    )
+    if not (monthly and MRR_COHORT_CELLS in tables):
+        t = t.filter(t.cohort.between(chosen[0], chosen[-1]))
+        t = t.mutate(age=t.pidx - t.cohort)
+        if max_age is not None:
+            t = t.filter(t.age <= max_age)
+        cells = (
+            t.group_by(["cohort", "age"])
+            .agg(accounts=t.count(), value=t.value.sum())
+            .to_pyarrow()
+            .to_pylist()
+        )
     got = {(int(c["cohort"]), int(c["age"])): c for c in cells}
     oldest = max(last - chosen[0], 0)
     if max_age is not None:

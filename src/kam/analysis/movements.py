@@ -53,8 +53,10 @@ from kam.errors import MissingDataError
 __all__ = [
     "KINDS",
     "MONEY",
+    "MRR_COHORT_CELLS",
     "account_months",
     "closing_months",
+    "cohort_cells",
     "dec",
     "grain_index",
     "index_label",
@@ -82,6 +84,8 @@ KINDS: tuple[str, ...] = (
 )
 #: Sums of money keep two decimals on every backend.
 MONEY = "decimal(38, 2)"
+#: Derived table name of the monthly cohort cells (:func:`cohort_cells`).
+MRR_COHORT_CELLS = "_mrr_cohort_cells"
 
 
 def _zero() -> ir.Scalar:
@@ -374,3 +378,15 @@ def dec(value: object) -> Decimal:
     if value is None:
         return Decimal("0.00")
     return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def cohort_cells(events: ir.Table) -> ir.Table:
+    """``cohort, pidx, accounts, value`` of the monthly events of
+    :func:`mrr_movements`: per cohort (first month with MRR) and month, the accounts
+    with MRR and their MRR. The engine keeps them per data version for the whole
+    portfolio (:data:`MRR_COHORT_CELLS`; no ``account_id``, so never for a
+    restricted reader), and the monthly MRR cohorts read those few rows."""
+    held = events.filter(events.end > 0)
+    return held.group_by(["cohort", "pidx"]).agg(
+        accounts=held.count(), value=held.end.sum()
+    )

@@ -90,6 +90,7 @@ EVENTS = (
     "_mrr_plan_movements",
     "_mrr_plan_months",
     "_mrr_month_totals",
+    "_mrr_cohort_cells",
 )
 #: The analyses that read the :data:`EVENTS` tables; the engine builds those tables
 #: when the first of them runs on a data version.
@@ -133,6 +134,9 @@ def derive_events(
       ``_mrr_month_totals`` (``month, mrr, accounts``): the monthly sums of
       :mod:`kam.analysis.mrr`. Without ``account_id``, the sums hold only for the
       whole portfolio: :meth:`Engine.tables` leaves them out for a restricted reader.
+    - ``_mrr_cohort_cells`` (``cohort, pidx, accounts, value``): the monthly cohort
+      cells (:func:`kam.analysis.movements.cohort_cells`; summed from the
+      materialised events like the movement sums, whole portfolio only).
     """
     from kam.analysis.movements import mrr_month_range, mrr_movements, plan_movements
     from kam.analysis.mrr import month_totals, plan_month_sums
@@ -240,7 +244,7 @@ class Engine:
         loaded = self._current()
         if self._events_built:
             return
-        from kam.analysis.movements import summed_events
+        from kam.analysis.movements import cohort_cells, summed_events
 
         derived = self._derived
         for name, expr in derive_events(loaded.tables, derived).items():
@@ -255,6 +259,12 @@ class Engine:
                 loaded.backend,
                 "_mrr_movement_sums",
                 summed_events(derived["_mrr_movements"]),
+            )
+        if "_mrr_movements" in derived and "_mrr_cohort_cells" not in derived:
+            derived["_mrr_cohort_cells"] = self._materialise(
+                loaded.backend,
+                "_mrr_cohort_cells",
+                cohort_cells(derived["_mrr_movements"]),
             )
         self._events_built = True
 

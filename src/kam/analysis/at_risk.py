@@ -85,8 +85,8 @@ def at_risk_queue(
             "renewal_window_days", f"{renewal_window_days!r} is not a number ≥ 0"
         )
     day = as_of or date.today()
-    chosen = resolve_month(mrr, month, as_of)
-    per = month_mrr(mrr, chosen)
+    chosen = resolve_month(mrr, month, as_of, tables)
+    per = month_mrr(mrr, chosen, tables=tables)
     classes, abc_range, warnings = account_classes(
         tables if tables is not None else {"mrr": mrr},
         cutoffs=cutoffs,

@@ -122,6 +122,15 @@ def slipping(
         previous_class=ibis.cases((before, cls["class"])).max(),
         now_class=ibis.cases((now, cls["class"])).max(),
     )
+    risks = _risks(tables)
+    if risks:
+        # Accounts with an open risk, joined (a literal list of thousands of ids
+        # costs more to compile than the whole query takes to run).
+        reg = tables["risks"]
+        flagged = (
+            reg.filter(reg.resolved_on.isnull()).select(r_id=reg.account_id).distinct()
+        )
+        per = per.left_join(flagged, per.account_id == flagged.r_id)
     fall = per.previous - per.current
     dropped = (per.previous > 0) & (
         fall.cast("float64") >= per.previous.cast("float64") * threshold
@@ -131,11 +140,12 @@ def slipping(
         & per.now_class.notnull()
         & (per.now_class > per.previous_class)
     )
-    risks = _risks(tables)
     keep = dropped | down
     if risks:
-        keep = keep | per.account_id.isin(sorted(risks))
+        keep = keep | per.r_id.notnull()
     listed = per.filter(keep)
+    if risks:
+        listed = listed.drop("r_id")
     listed = listed.mutate(value_drop=dropped, downgrade=down)
     accounts = tables.get("accounts")
     if accounts is not None:

@@ -25,7 +25,13 @@ import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import check_cutoffs, classified
 from kam.analysis.pareto import percent
-from kam.analysis.preagg import metric_values, scoped_values
+from kam.analysis.preagg import (
+    MRR_BY_MONTH,
+    MRR_PLAN_MOVEMENTS,
+    distinct_periods,
+    metric_values,
+    scoped_values,
+)
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.scores import ones
 from kam.analysis.spec import Analysis, Parameter
@@ -61,13 +67,33 @@ def need(tables: Mapping[str, ir.Table], table: str, sheet: str, tool: str) -> i
     return tables[table]
 
 
-def resolve_month(mrr: ir.Table, month: str | None, as_of: date | None) -> str:
-    """``month`` checked, or the last month with MRR rows (not after ``as_of``)."""
+def resolve_month(
+    mrr: ir.Table,
+    month: str | None,
+    as_of: date | None,
+    tables: Mapping[str, ir.Table] | None = None,
+) -> str:
+    """``month`` checked, or the last month with MRR rows (not after ``as_of``).
+
+    With ``tables`` holding the engine's per-account × month totals
+    (:data:`~kam.analysis.preagg.MRR_BY_MONTH`, a row for every account and month of
+    the MRR rows), their months are read from what the engine learnt of them when it
+    built them, without a query."""
     if month is not None:
         text = str(month).strip()
         if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
             raise InputError(f"month {month!r} is not a month (YYYY-MM)")
         return text
+    if tables is not None and MRR_BY_MONTH in tables:
+        limit = f"{as_of.year:04d}-{as_of.month:02d}" if as_of is not None else None
+        months = [
+            p.text
+            for p in distinct_periods(metric_values(tables, "mrr"), sheet="MRR")
+            if p.grain == "month" and (limit is None or p.text <= limit)
+        ]
+        if not months:
+            raise MissingDataError("the MRR sheet has no rows (up to as_of)")
+        return max(months)
     t = mrr
     if as_of is not None:
         t = t.filter(t.month <= f"{as_of.year:04d}-{as_of.month:02d}")
@@ -78,10 +104,24 @@ def resolve_month(mrr: ir.Table, month: str | None, as_of: date | None) -> str:
 
 
 def month_mrr(
-    mrr: ir.Table, month: str, premium_plans: Sequence[str] | None = None
+    mrr: ir.Table,
+    month: str,
+    premium_plans: Sequence[str] | None = None,
+    tables: Mapping[str, ir.Table] | None = None,
 ) -> ir.Table:
-    """``account_id, mrr, premium_mrr`` of the accounts with MRR > 0 in ``month``."""
-    t = mrr.filter(mrr.month == month)
+    """``account_id, mrr, premium_mrr`` of the accounts with MRR > 0 in ``month``.
+
+    With ``tables`` holding the engine's monthly events per account and plan
+    (:data:`~kam.analysis.preagg.MRR_PLAN_MOVEMENTS`, stored in month order), the
+    month's plan values are their ``end`` (MRR is never negative, so leaving out the
+    zero rows changes no sum) instead of a scan of the whole MRR table."""
+    if tables is not None and MRR_PLAN_MOVEMENTS in tables and _is_month(month):
+        ev = tables[MRR_PLAN_MOVEMENTS]
+        index = int(month[:4]) * 12 + int(month[5:7]) - 1
+        ev = ev.filter((ev.pidx == index) & (ev.end > 0))
+        t = ev.select("account_id", "plan", mrr=ev.end)
+    else:
+        t = mrr.filter(mrr.month == month).select("account_id", "plan", "mrr")
     plans = list(premium_plans or [])
     zero = ibis.literal(_ZERO, type=_MONEY)
     on_premium = t.plan.isin(plans) if plans else ibis.literal(False)
@@ -90,6 +130,15 @@ def month_mrr(
         mrr=t.mrr.sum().cast(_MONEY), premium_mrr=premium.sum().cast(_MONEY)
     )
     return per.filter(per.mrr > 0)
+
+
+def _is_month(text: str) -> bool:
+    return (
+        len(text) == 7
+        and text[4] == "-"
+        and (text[:4] + text[5:]).isdigit()
+        and 1 <= int(text[5:]) <= 12
+    )
 
 
 def account_classes(
@@ -153,8 +202,8 @@ def premium_upsell(
     candidates, candidates_mrr, headline.
     """
     plans = premium_plans(products)
-    chosen = resolve_month(mrr, month, as_of)
-    per = month_mrr(mrr, chosen, plans)
+    chosen = resolve_month(mrr, month, as_of, tables)
+    per = month_mrr(mrr, chosen, plans, tables)
     classes, abc_range, warnings = account_classes(
         tables if tables is not None else {"mrr": mrr},
         cutoffs=cutoffs,

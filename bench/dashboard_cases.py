@@ -11,10 +11,14 @@ in cents and the counts of new and churned accounts; cohorts: accounts per cohor
 and age) and the harness flags a row whose digests disagree.
 
 The ``dashboard`` case runs every dashboard analysis of the registry (those
-registered; an analysis whose sheets the generated portfolio lacks is skipped and
-named in the result) through the engine, as the dashboard page does. Its time is the
-cold run (the first after a data version, every result computed); the note adds the
-warm one (the same page again, answered from the engine's result cache).
+registered; an analysis whose sheets the portfolio lacks is skipped and named in the
+result) through the engine, as the dashboard page does, after the pre-aggregation.
+Its portfolio adds the account-health sheets of :mod:`bench.generate_health`
+(Surveys, Onboarding, Signals, HealthModel, Risks, Settings with ``as_of``, and
+owners and renewal dates on the accounts), so that onboarding, satisfaction, health
+and the at-risk queue run on realistic data too. Its time is the cold run (the first
+after a data version, every result computed); the note adds the warm one (the same
+page again, answered from the engine's result cache).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 
 from bench.analysis_baselines import digest, timed
 from bench.analysis_cases import _ledger, _prepare, kam_setup_preaggregated
-from bench.harness import Case, Clock, Impl, register
+from bench.harness import Case, Clock, Impl, Params, register
 
 _HERE = "bench.dashboard_cases"
 _MOVES = ("new", "expansion", "reactivation", "contraction", "churn")
@@ -58,6 +62,32 @@ def _bridge_digest(rows: Mapping[str, Mapping[str, Any]]) -> str:
             for m, r in rows.items()
         }
     )
+
+
+def _prepare_dashboard(size: int, seed: int, data_dir: Path) -> Params:
+    """The portfolio of :func:`_prepare` and its account-health sheets."""
+    from bench.generate_health import generate_health
+
+    params = dict(_prepare(size, seed, data_dir))
+    sheets = Path(params["parquet"])
+    health = generate_health(
+        sheets / "Accounts.parquet", sheets.parent / "health", seed=seed
+    )
+    return {**params, "health": str(health)}
+
+
+def kam_setup_dashboard(params: Mapping[str, str]) -> None:
+    """The ledger with the health sheets (their Accounts replacing the generated
+    one), then the derived tables beside it."""
+    from bench.generate_health import SHEETS
+
+    ledger = _ledger(params)
+    for name in SHEETS:
+        link = ledger / f"{name}.parquet"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(Path(params["health"]) / f"{name}.parquet")
+    kam_setup_preaggregated(params)
 
 
 # --------------------------------------------------------------------------- kam
@@ -143,7 +173,9 @@ def kam_dashboard(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
 
     info: dict[str, Any] = {}
     engine = open_engine(f"parquet:{_ledger(params)}")
-    engine.tables()
+    # The sheets and every pre-aggregate (the MRR movement events and sums, built
+    # once per data version: the dashboard_preaggregate case) are loaded first.
+    engine.analysis_tables("mrr_bridge")
     names = [n for n in DASHBOARD if n in REGISTRY]
     ran: list[str] = []
     skipped: list[str] = []
@@ -399,8 +431,8 @@ register(
         description="every registered dashboard analysis through the engine, as "
         "the dashboard page runs them",
         unit="accounts",
-        prepare=_prepare,
-        kam=Impl(f"{_HERE}:kam_dashboard", setup=_SETUP),
+        prepare=_prepare_dashboard,
+        kam=Impl(f"{_HERE}:kam_dashboard", setup=f"{_HERE}:kam_setup_dashboard"),
         baseline=None,
     )
 )

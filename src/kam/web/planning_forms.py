@@ -112,6 +112,15 @@ PARTS: dict[str, Part] = {
             accounts_only=True,
         ),
         Part(
+            "unit",
+            "Units",
+            "unit",
+            "divisions",
+            ("unit_id",),
+            ("name", "parent_unit_id", "kind"),
+            accounts_only=True,
+        ),
+        Part(
             "raci",
             "Responsibilities",
             "RACI cell",

@@ -16,6 +16,7 @@ reimport                   the same into a store that already holds it (a    acc
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -63,11 +64,28 @@ def _info(portfolio: Any) -> dict[str, Any]:
     return info
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children (the xlsx parser)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def kam_read_validate(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
-    """``load_workbook(path)`` on an xlsx file or a CSV folder."""
+    """``load_workbook(path)`` on an xlsx file or a CSV folder.
+
+    Records the CPU time (this process and the parser child) and the load averages
+    besides the wall time, since the machine may be shared.
+    """
+    load_before = _loadavg()
+    started = _cpu_seconds()
     with clock("read_validate"):
         portfolio = _load(Path(params["path"]))
-    return _info(portfolio)
+    return {
+        **_info(portfolio),
+        "cpu_seconds": {"read_validate": round(_cpu_seconds() - started, 2)},
+        "loadavg": {"before": load_before, "after": _loadavg()},
+    }
 
 
 def _summary(summary: Any) -> dict[str, Any]:

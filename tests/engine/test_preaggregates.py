@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -66,13 +67,50 @@ def test_write_derived_sums_revenue_per_account_and_period(tmp_path: Path) -> No
         [("A", "2024", "1.10"), ("A", "2024", "2.20"), ("B", "2024", "5")],
     )
     written = write_derived(folder, derive)
-    assert [p.name for p in written] == ["_revenue_by_period.parquet"]
-    sums = pq.read_table(written[0]).sort_by("account_id").to_pylist()
-    assert [(r["account_id"], r["value"]) for r in sums] == [
-        ("A", Decimal("3.30")),
-        ("B", Decimal("5.00")),
+    assert [p.name for p in written] == [
+        "_revenue_by_period.parquet",
+        "_revenue_by_year.parquet",
     ]
+    for path in written:
+        sums = pq.read_table(path).sort_by("account_id").to_pylist()
+        assert [(r["account_id"], r["period"], r["value"]) for r in sums] == [
+            ("A", "2024", Decimal("3.30")),
+            ("B", "2024", Decimal("5.00")),
+        ]
     assert _pareto_total(folder) == "8.30"
+
+
+def test_write_derived_sums_months_into_years(tmp_path: Path) -> None:
+    folder = _ledger(
+        tmp_path / "l",
+        [
+            ("A", "2023-12", "1.00"),
+            ("A", "2024-01", "2.00"),
+            ("A", "2024-01", "0.50"),
+            ("A", "2024-11", "4.00"),
+            ("B", "2024-06", "7.25"),
+        ],
+    )
+    written = write_derived(folder, derive)
+    years = pq.read_table(folder / "_revenue_by_year.parquet")
+    rows = sorted((r["account_id"], r["period"], r["value"]) for r in years.to_pylist())
+    assert rows == [
+        ("A", "2023", Decimal("1.00")),
+        ("A", "2024", Decimal("6.50")),
+        ("B", "2024", Decimal("7.25")),
+    ]
+    assert folder / "_revenue_by_year.parquet" in written
+
+
+def test_a_year_file_beside_a_stale_period_file_is_not_read(tmp_path: Path) -> None:
+    # A year file that disagrees with the sheet, kept beside no (fresh) period file:
+    # the engine sums the years again from the sheet.
+    folder = _ledger(tmp_path / "l", [("A", "2024-03", "1"), ("B", "2024-04", "2")])
+    _write_values(
+        folder / "_revenue_by_year.parquet",
+        [("A", "2024", "100"), ("B", "2024", "200")],
+    )
+    assert _pareto_total(folder) == "3.00"
 
 
 def test_a_newer_derived_file_is_read_instead_of_the_sheet(tmp_path: Path) -> None:
@@ -108,6 +146,134 @@ def test_negative_revenue_outside_the_range_does_not_matter(tmp_path: Path) -> N
         tmp_path / "l", [("A", "2024", "5"), ("B", "2024", "3"), ("B", "2023", "-1")]
     )
     assert _pareto_total(folder) == "8.00"
+
+
+def test_whole_years_are_read_from_the_year_file(tmp_path: Path) -> None:
+    # The year file says 100 + 200 for 2024, the period file 1 + 2: a Pareto over
+    # the whole year reads the year file, one over part of it the period file.
+    folder = _ledger(tmp_path / "l", [("A", "2024-03", "1"), ("B", "2024-04", "2")])
+    _write_values(
+        folder / "_revenue_by_period.parquet",
+        [("A", "2024-03", "1"), ("B", "2024-04", "2")],
+    )
+    _write_values(
+        folder / "_revenue_by_year.parquet",
+        [("A", "2024", "100"), ("B", "2024", "200")],
+    )
+    assert _pareto_total(folder) == "300.00"
+    engine = open_engine(f"parquet:{folder}")
+    try:
+        part = engine.run("pareto", {"period_from": "2024-01", "period_to": "2024-03"})
+        assert part.summary["total"] == "1.00"
+    finally:
+        engine.close()
+
+
+def _monthly_rows() -> list[tuple[str, str, str]]:
+    # Five accounts over 2023-01 … 2025-12, several rows per month for some, gaps,
+    # ties and cents; the values follow a fixed pattern (no randomness).
+    rows: list[tuple[str, str, str]] = []
+    for i, account in enumerate("ABCDE"):
+        for m in range(36):
+            if (m + i) % 7 == 3:
+                continue  # a month without revenue
+            year, month = 2023 + m // 12, m % 12 + 1
+            cents = ((i + 1) * 1_000 + ((m * (i + 3)) % 11) * 137) * (5 - i)
+            rows.append((account, f"{year}-{month:02d}", f"{cents / 100:.2f}"))
+            if i == 2 and m % 5 == 0:
+                rows.append((account, f"{year}-{month:02d}", "0.07"))
+    return rows
+
+
+def _reference(
+    rows: list[tuple[str, str, str]], first: str, last: str, label: Callable[[str], str]
+) -> dict[tuple[str, str], Decimal]:
+    sums: dict[tuple[str, str], Decimal] = {}
+    for account, period, amount in rows:
+        if first <= period <= last:
+            key = (account, label(period))
+            sums[key] = sums.get(key, Decimal("0")) + Decimal(amount)
+    return sums
+
+
+def _fiscal_year(start: int) -> Callable[[str], str]:
+    def label(period: str) -> str:
+        year, month = int(period[:4]), int(period[5:])
+        return str(year + 1 if start > 1 and month >= start else year)
+
+    return label
+
+
+def _quarter(period: str) -> str:
+    return f"{period[:4]}-Q{(int(period[5:]) - 1) // 3 + 1}"
+
+
+@pytest.mark.parametrize(
+    ("options", "first", "last", "label"),
+    [
+        (
+            {"period_from": "2023-01", "period_to": "2025-12"},
+            "2023-01",
+            "2025-12",
+            "fy1",
+        ),
+        (
+            {"period_from": "2023-04", "period_to": "2025-09"},
+            "2023-04",
+            "2025-09",
+            "fy1",
+        ),
+        (
+            {"period_from": "2023-07", "period_to": "2025-06", "fiscal_year_start": 7},
+            "2023-07",
+            "2025-06",
+            "fy7",
+        ),
+        (
+            {"period_from": "2024-01", "period_to": "2025-12", "grain": "quarter"},
+            "2024-01",
+            "2025-12",
+            "quarter",
+        ),
+    ],
+)
+def test_sums_with_the_year_file_equal_sums_of_the_sheet(
+    tmp_path: Path,
+    options: dict[str, object],
+    first: str,
+    last: str,
+    label: str,
+) -> None:
+    rows = _monthly_rows()
+    folder = _ledger(tmp_path / "l", rows)
+    write_derived(folder, derive)
+    labels = {"fy1": _fiscal_year(1), "fy7": _fiscal_year(7), "quarter": _quarter}
+    expected = _reference(rows, first, last, labels[label])
+    per_account: dict[str, Decimal] = {}
+    for (account, _), value in expected.items():
+        per_account[account] = per_account.get(account, Decimal("0")) + value
+    engine = open_engine(f"parquet:{folder}")
+    try:
+        abc = engine.run("abc", options)
+        got = {
+            (r["account_id"], r["period"]): Decimal(str(r["value"]))
+            for r in abc.rows
+            if r["period"] != "pooled"
+        }
+        assert got == {k: v for k, v in expected.items() if v > 0}
+        pooled = {
+            r["account_id"]: Decimal(str(r["value"]))
+            for r in abc.rows
+            if r["period"] == "pooled"
+        }
+        assert pooled == per_account
+        pareto_options = {k: v for k, v in options.items() if k != "grain"}
+        pareto = engine.run("pareto", pareto_options)
+        assert {
+            r["account_id"]: Decimal(str(r["value"])) for r in pareto.rows
+        } == per_account
+    finally:
+        engine.close()
 
 
 # ----------------------------------------------------------- MRR movement tables

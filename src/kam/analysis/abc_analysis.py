@@ -2,11 +2,12 @@
 
 Classes per grain period and for the pooled range are one Ibis expression (window
 functions partitioned by period), and so are each account's classes in the
-neighbouring periods (:func:`kam.analysis.migration.with_neighbours`). That table is
-built once (a temporary table); the rows are fetched from it as Arrow, and the class
-summary, the migration matrices and the lists of moves are counted by the backend
-from it (:mod:`kam.analysis.migration`). Each row's explanation is written only when
-the row is read.
+neighbouring periods (:func:`kam.analysis.migration.with_neighbours`). The rows are
+fetched once, as Arrow (one query), and the class summary, the migration matrices
+and the lists of moves are counted from that table (:mod:`kam.analysis.migration`).
+The values are read through :func:`kam.analysis.preagg.period_sums`, which takes
+whole years from the yearly rollup when the engine has one. Each row's explanation
+is written only when the row is read.
 
 Rules (``c1 < c2`` are the cut-offs, default 0.80 and 0.95):
 
@@ -39,11 +40,17 @@ from kam.analysis.migration import (
     changes,
     class_summary,
     migration_matrix,
+    with_moves,
     with_neighbours,
 )
 from kam.analysis.pareto import percent
 from kam.analysis.periods import GRAINS, Grain, grain_labels, grain_span, label_for
-from kam.analysis.preagg import METRIC_WORDS, metric_values, relabel, scoped_values
+from kam.analysis.preagg import (
+    METRIC_WORDS,
+    metric_values,
+    period_sums,
+    scoped_values,
+)
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.xyz import xyz_classes
 from kam.errors import ParameterError
@@ -88,6 +95,16 @@ _FETCHED: tuple[str, ...] = (
     "tie_first",
     "measure_before",
     "measure",
+)
+#: The columns fetched besides, that migration counts (:mod:`kam.analysis.migration`).
+_NEIGHBOURS: tuple[str, ...] = (
+    "pidx",
+    "prev_class",
+    "prev_value",
+    "next_class",
+    "move",
+    "steps",
+    "biggest",
 )
 
 
@@ -278,12 +295,9 @@ def abc_classes(
             )
 
     kept = scope.values
-    # relabel keeps exactly the periods of the scope (the keys of ``labels``): from
-    # ``values`` it filters once, where from ``kept`` it would filter again.
-    by_period = relabel(values, labels)
-    by_period = by_period.group_by("account_id", "period").agg(
-        value=by_period.value.sum()
-    )
+    # From ``values``, not ``kept``: period_sums filters to the scope's periods
+    # itself (reading rollups where they hold the same sums).
+    by_period = period_sums(values, list(labels), labels)
     # The grain periods hold every kept row, so the pooled sums add up their far
     # fewer rows instead of the whole range again (exact: decimal sums).
     pooled = by_period.group_by("account_id").agg(value=by_period.value.sum())
@@ -303,16 +317,18 @@ def abc_classes(
         )
     else:
         result = result.mutate(name=ibis.null("string"))
-    # The classified rows feed the rows, the class summary and the migration: build
-    # them once (a temporary table, or a cached Spark frame) for the four queries.
-    cached = result.cache()
-    try:
-        data = cached.select(*_FETCHED, "pidx").order_by("pidx", "rank").to_pyarrow()
-        classes = class_summary(cached, [*periods, POOLED])
-        migration = migration_matrix(cached, periods)
-        ups, downs = changes(cached, periods)
-    finally:
-        cached.release()
+    # One query: the rows, with what the class summary, the migration matrices and
+    # the lists of moves are counted from. Arrow orders them by period and rank (two
+    # integer keys) for less than the backend takes to sort the wide rows.
+    result = with_moves(result, periods)
+    data = (
+        result.select(*_FETCHED, *_NEIGHBOURS)
+        .to_pyarrow()
+        .sort_by([("pidx", "ascending"), ("rank", "ascending")])
+    )
+    classes = class_summary(data, [*periods, POOLED])
+    migration = migration_matrix(data, periods)
+    ups, downs = changes(data, periods)
     counted = dict.fromkeys(periods, 0)
     for r in classes:
         if r["period"] != POOLED:

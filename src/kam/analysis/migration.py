@@ -1,11 +1,14 @@
 """ABC class summary per period and class migration between consecutive periods.
 
-Everything here is an Ibis expression over the classified rows extended by
-:func:`with_neighbours`: besides their own ``pidx`` (position of the period),
-``class`` and ``value``, they carry the class and value of the same account in the
-previous grain period (``prev_class``, ``prev_value``) and its class in the next one
-(``next_class``). The backend counts and sums; only the small
-matrices and the lists of moves are fetched.
+The classified rows are extended by :func:`with_neighbours` (an Ibis expression):
+besides their own ``pidx`` (position of the period), ``class`` and ``value``, they
+carry the class and value of the same account in the previous grain period
+(``prev_class``, ``prev_value``), its class in the next one (``next_class``) and, for
+an account that moved between classes, the kind and size of the move (``move``,
+``steps``, ``biggest``). The analysis fetches those rows once, as Arrow, ordered by
+period and rank; the class summary, the migration matrices and the lists of moves
+are counted from that one table with Arrow's own group-by, take and sort (no second
+query, and nothing here imports Arrow).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 import ibis
 import ibis.expr.types as ir
@@ -20,6 +24,7 @@ import ibis.expr.types as ir
 from kam.analysis.result import Rows
 
 __all__ = [
+    "CHANGE_COLUMNS",
     "CLASSES",
     "FROM_STATES",
     "POOLED",
@@ -29,6 +34,7 @@ __all__ = [
     "consecutive",
     "migration_matrix",
     "moves",
+    "with_moves",
     "with_neighbours",
 ]
 
@@ -41,6 +47,14 @@ FROM_STATES: tuple[str, ...] = (*CLASSES, "new")
 TO_STATES: tuple[str, ...] = (*CLASSES, "lost")
 
 _ZERO = Decimal("0.00")
+
+
+class Move(NamedTuple):
+    """One cell of a migration matrix."""
+
+    accounts: int
+    value_before: Decimal
+    value_after: Decimal
 
 
 def _money(value: object) -> Decimal:
@@ -86,20 +100,19 @@ def with_neighbours(classes: ir.Table, periods: Sequence[str]) -> ir.Table:
     ).drop("lag_idx", "lag_class", "lag_value", "lead_idx", "lead_class")
 
 
-def class_summary(data: ir.Table, periods: Sequence[str]) -> list[dict[str, object]]:
+def class_summary(data: Any, periods: Sequence[str]) -> list[dict[str, object]]:
     """Per period of ``periods`` and class A, B, C: accounts, account_share, value,
     value_share.
 
+    ``data``: the fetched rows (an Arrow table with ``period``, ``class``, ``value``).
     Shares are of the accounts with a class in the period and of their total value; a
     class with no account has zeros (the template's two-sided chart wants all three).
     """
-    grouped = (
-        data.group_by("period", "class")
-        .agg(accounts=data.account_id.count(), value=data.value.sum())
-        .to_pyarrow()
+    grouped = data.group_by(["period", "class"]).aggregate(
+        [("period", "count"), ("value", "sum")]
     )
     found = {
-        (r["period"], r["class"]): (int(r["accounts"]), _money(r["value"]))
+        (r["period"], r["class"]): (int(r["period_count"]), _money(r["value_sum"]))
         for r in grouped.to_pylist()
     }
     out: list[dict[str, object]] = []
@@ -121,34 +134,38 @@ def class_summary(data: ir.Table, periods: Sequence[str]) -> list[dict[str, obje
     return out
 
 
-def moves(data: ir.Table, periods: Sequence[str]) -> ir.Table:
-    """One row per account and consecutive pair of grain ``periods`` in which it has
-    a class on either side: ``pair`` (position of the later period), ``from_class``
-    ({A, B, C, new}), ``to_class`` ({A, B, C, lost}), ``value_before``,
-    ``value_after``."""
+def moves(data: Any, periods: Sequence[str]) -> dict[tuple[int, str, str], Move]:
+    """The accounts of each consecutive pair of grain ``periods`` in which they have
+    a class on either side, counted per cell: ``(pair, from_class, to_class)`` →
+    (accounts, value_before, value_after). ``pair`` is the position of the later
+    period, ``from_class`` one of {A, B, C, new}, ``to_class`` one of {A, B, C,
+    lost}."""
     last = len(periods) - 1
-    money = data.value.type()
-    zero = ibis.literal(_ZERO, type=money)
-    arrived = data.filter((data.pidx > 0) & (data.pidx <= last))
-    arrivals = arrived.select(
-        pair=arrived.pidx,
-        from_class=arrived.prev_class.fill_null("new"),
-        to_class=arrived["class"],
-        value_before=arrived.prev_value.fill_null(zero),
-        value_after=arrived.value,
+    out: dict[tuple[int, str, str], Move] = {}
+    # Arrivals: every class of periods 1 … last, with where the account came from.
+    arrivals = data.group_by(["pidx", "prev_class", "class"]).aggregate(
+        [("pidx", "count"), ("prev_value", "sum"), ("value", "sum")]
     )
-    left = data.filter((data.pidx < last) & data.next_class.isnull())
-    departures = left.select(
-        pair=left.pidx + 1,
-        from_class=left["class"],
-        to_class=ibis.literal("lost"),
-        value_before=left.value,
-        value_after=zero,
+    for r in arrivals.to_pylist():
+        if 0 < r["pidx"] <= last:
+            key = (int(r["pidx"]), r["prev_class"] or "new", str(r["class"]))
+            out[key] = Move(
+                int(r["pidx_count"]),
+                _money(r["prev_value_sum"]),
+                _money(r["value_sum"]),
+            )
+    # Departures: a class of periods 0 … last − 1 without a class in the next one.
+    departures = data.group_by(["pidx", "class", "next_class"]).aggregate(
+        [("pidx", "count"), ("value", "sum")]
     )
-    return arrivals.union(departures)
+    for r in departures.to_pylist():
+        if r["pidx"] < last and r["next_class"] is None:
+            key = (int(r["pidx"]) + 1, str(r["class"]), "lost")
+            out[key] = Move(int(r["pidx_count"]), _money(r["value_sum"]), _ZERO)
+    return out
 
 
-def migration_matrix(data: ir.Table, periods: Sequence[str]) -> list[dict[str, object]]:
+def migration_matrix(data: Any, periods: Sequence[str]) -> list[dict[str, object]]:
     """The migration matrices between consecutive grain ``periods``.
 
     One row per pair and (from, to) cell, states from {A, B, C, new} to {A, B, C,
@@ -158,33 +175,21 @@ def migration_matrix(data: ir.Table, periods: Sequence[str]) -> list[dict[str, o
     """
     if len(periods) < 2:
         return []
-    m = moves(data, periods)
-    grouped = (
-        m.group_by("pair", "from_class", "to_class")
-        .agg(
-            accounts=m.pair.count(),
-            value_before=m.value_before.sum(),
-            value_after=m.value_after.sum(),
-        )
-        .to_pyarrow()
-    )
-    found = {
-        (r["pair"], r["from_class"], r["to_class"]): r for r in grouped.to_pylist()
-    }
+    found = moves(data, periods)
     out: list[dict[str, object]] = []
     for pair, (a, b) in enumerate(consecutive(periods), 1):
         for f in FROM_STATES:
             for t in TO_STATES:
-                r = found.get((pair, f, t))
+                cell = found.get((pair, f, t), Move(0, _ZERO, _ZERO))
                 out.append(
                     {
                         "period_from": a,
                         "period_to": b,
                         "from_class": f,
                         "to_class": t,
-                        "accounts": int(r["accounts"]) if r else 0,
-                        "value_before": _money(r["value_before"] if r else None),
-                        "value_after": _money(r["value_after"] if r else None),
+                        "accounts": cell.accounts,
+                        "value_before": cell.value_before,
+                        "value_after": cell.value_after,
                     }
                 )
     return out
@@ -194,48 +199,112 @@ def _class_number(column: ir.StringValue) -> ir.IntegerValue:
     return ibis.cases((column == "A", 0), (column == "B", 1), else_=2)
 
 
-def changes(data: ir.Table, periods: Sequence[str]) -> tuple[Rows, Rows]:
+def with_moves(t: ir.Table, periods: Sequence[str]) -> ir.Table:
+    """Rows of :func:`with_neighbours` with ``move`` (``'up'`` or ``'down'`` for an
+    account whose class changed from the previous grain period, else null),
+    ``steps`` (how many classes it moved) and ``biggest`` (the larger of its two
+    values), which order the lists of :func:`changes`."""
+    moved = (
+        (t.pidx > 0)
+        & (t.pidx < len(periods))
+        & t.prev_class.notnull()
+        & (t.prev_class != t["class"])
+    )
+    to_num = _class_number(t["class"])
+    from_num = _class_number(t.prev_class)
+    return t.mutate(
+        move=ibis.cases(
+            (moved & (to_num < from_num), "up"),
+            (moved, "down"),
+            else_=ibis.null("string"),
+        ),
+        steps=(to_num - from_num).abs(),
+        biggest=ibis.greatest(t.prev_value, t.value),
+    )
+
+
+#: The columns of a row of the upgrades and downgrades lists.
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "period_from",
+    "period_to",
+    "account_id",
+    "name",
+    "from_class",
+    "to_class",
+    "value_before",
+    "value_after",
+)
+
+
+def changes(data: Any, periods: Sequence[str]) -> tuple[Rows, Rows]:
     """(upgrades, downgrades) between consecutive grain ``periods``.
 
-    Only moves between classes count (``B → A`` is an upgrade, ``A → C`` a downgrade);
-    ``new`` and ``lost`` are in the matrix, not in these lists. Per pair of periods
-    (chronological), ordered by the size of the move, then by the larger of the two
-    values, then by account_id. Columns: period_from, period_to, account_id, name,
-    from_class, to_class, value_before, value_after.
+    ``data``: the fetched rows (with the columns of :func:`with_moves`), ordered by
+    ``pidx`` and ``rank`` (ranks 1 … n in each period). Only moves between classes
+    count (``B → A`` is an upgrade, ``A → C`` a downgrade); ``new`` and ``lost`` are in
+    the matrix, not in these lists. Per pair of periods (chronological), ordered by
+    the size of the move, then by the larger of the two values, then by account_id.
+    Columns: :data:`CHANGE_COLUMNS`.
     """
-    moved = data.filter(
-        (data.pidx > 0)
-        & (data.pidx < len(periods))
-        & data.prev_class.notnull()
-        & (data.prev_class != data["class"])
-    )
-    labels = {str(i): label for i, label in enumerate(periods)}
-    pair = moved.pidx.cast("string")
-    to_num = _class_number(moved["class"])
-    from_num = _class_number(moved.prev_class)
-    table = moved.select(
-        period_from=(moved.pidx - 1).cast("string").substitute(labels),
-        period_to=pair.substitute(labels),
-        account_id=moved.account_id,
-        name=moved.name,
-        from_class=moved.prev_class,
-        to_class=moved["class"],
-        value_before=moved.prev_value,
-        value_after=moved.value,
-        _pair=moved.pidx,
-        _steps=(to_num - from_num).abs(),
-        _biggest=ibis.greatest(moved.prev_value, moved.value),
-        _up=to_num < from_num,
-    )
-    shown = [c for c in table.columns if not c.startswith("_")]
+    counts = data.group_by("pidx").aggregate([("pidx", "count")]).to_pylist()
+    size = {int(r["pidx"]): int(r["pidx_count"]) for r in counts}
+    offset: dict[int, int] = {}
+    start = 0
+    for pidx in sorted(size):
+        offset[pidx] = start
+        start += size[pidx]
+    where = data.group_by("move").aggregate([("pidx", "list"), ("rank", "list")])
+    found = {r["move"]: r for r in where.to_pylist() if r["move"] is not None}
 
-    def fetch(up: bool) -> Rows:
-        part = table.filter(table._up == up).order_by(
-            table._pair, table._steps.desc(), table._biggest.desc(), table.account_id
+    def convert(r: dict[str, object]) -> dict[str, object]:
+        pidx = int(str(r["pidx"]))
+        return {
+            "period_from": periods[pidx - 1],
+            "period_to": periods[pidx],
+            "account_id": r["account_id"],
+            "name": r["name"],
+            "from_class": r["prev_class"],
+            "to_class": r["class"],
+            "value_before": r["prev_value"],
+            "value_after": r["value"],
+        }
+
+    def fetch(move: str) -> Rows:
+        r = found.get(move)
+        rows = (
+            []
+            if r is None
+            else [
+                offset[p] + k - 1
+                for p, k in zip(r["pidx_list"], r["rank_list"], strict=True)
+            ]
         )
-        return Rows(part.select(shown).to_pyarrow())
+        # An empty take would have no type: slice instead.
+        part = data.take(rows) if rows else data.slice(0, 0)
+        part = part.sort_by(
+            [
+                ("pidx", "ascending"),
+                ("steps", "descending"),
+                ("biggest", "descending"),
+                ("account_id", "ascending"),
+            ]
+        )
+        return Rows(
+            part.select(
+                [
+                    "pidx",
+                    "account_id",
+                    "name",
+                    "prev_class",
+                    "class",
+                    "prev_value",
+                    "value",
+                ]
+            ),
+            convert,
+        )
 
-    return fetch(True), fetch(False)
+    return fetch("up"), fetch("down")
 
 
 def consecutive(periods: Sequence[str]) -> list[tuple[str, str]]:

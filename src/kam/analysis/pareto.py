@@ -1,8 +1,10 @@
 """Pareto: how concentrated a metric is, and who the vital few are (analyses.md §1).
 
-The ranking, running totals and shares are one Ibis expression (window functions,
-group-bys and joins only, so it runs on DuckDB, PostgreSQL and Spark); the vital-few
-cut and the concentration figures are computed from the fetched, ranked rows.
+The ranking, running totals, shares, the vital-few cut and the concentration
+figures are one Ibis expression (window functions, group-bys and joins only, so it
+runs on DuckDB, PostgreSQL and Spark), fetched as Arrow in one query and put in rank
+order there. The per-account sums come from :func:`kam.analysis.preagg.period_sums`
+(the yearly rollup for whole years, when the engine has one).
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
-from kam.analysis.preagg import METRIC_WORDS, metric_values, scoped_values, zero_like
+from kam.analysis.preagg import (
+    METRIC_WORDS,
+    metric_values,
+    period_sums,
+    scoped_values,
+    zero_like,
+)
 from kam.analysis.result import AnalysisResult, Rows
 from kam.errors import InputError, ParameterError
 
@@ -87,7 +95,8 @@ def _check_threshold(threshold: float) -> float:
 
 
 def ranked_accounts(per_account: ir.Table, accounts: ir.Table | None) -> ir.Table:
-    """Rank ``account_id, value`` rows: rank, cumulative value, total, shares, name."""
+    """Rank ``account_id, value`` rows: rank, cumulative value, total, shares, name
+    (the rows in no particular order: sort by ``rank``)."""
     order = [per_account.value.desc(), per_account.account_id.asc()]
     running = ibis.window(order_by=order, rows=(None, 0))
     whole = ibis.window()
@@ -113,7 +122,7 @@ def ranked_accounts(per_account: ir.Table, accounts: ir.Table | None) -> ir.Tabl
         ranked = ranked.left_join(names, ranked.account_id == names.acc_id).drop(
             "acc_id"
         )
-    return ranked.order_by("rank")
+    return ranked
 
 
 def concentration(ranked: ir.Table, threshold: float) -> ir.Table:
@@ -122,7 +131,8 @@ def concentration(ranked: ir.Table, threshold: float) -> ir.Table:
     Each row carries the same ``k`` (first rank whose cumulative share reaches
     ``threshold``, at most ``n``), ``hhi`` (Σ share²), ``gini`` (see :func:`gini`) and
     ``top1``/``top5``/``top10`` (cumulative share at rank min(m, n)), plus its own
-    ``vital_few`` flag, so that one query answers the whole analysis.
+    ``vital_few`` flag, so that one query answers the whole analysis (unordered: sort
+    by ``rank``).
     """
     whole = ibis.window()
     value = ranked.value.cast("float64")
@@ -150,7 +160,7 @@ def concentration(ranked: ir.Table, threshold: float) -> ir.Table:
         vital_few=t.rank <= t.k,
         gini=gini_value,
         value=t.value.cast(_MONEY),
-    ).order_by("rank")
+    )
 
 
 def pareto_curve(
@@ -191,8 +201,7 @@ def pareto_curve(
         fiscal_year_start=fiscal_year_start,
         as_of=as_of,
     )
-    kept = scope.values
-    per_account = kept.group_by("account_id").agg(value=kept.value.sum())
+    per_account = period_sums(values, [p.text for p in scope.periods])
     if include_zero and accounts is not None:
         active = accounts.filter(
             accounts.status.isnull() | (accounts.status == "active")
@@ -201,7 +210,13 @@ def pareto_curve(
         per_account = per_account.union(
             missing.mutate(value=zero_like(per_account.value))
         )
-    data = concentration(ranked_accounts(per_account, accounts), threshold).to_pyarrow()
+    # Arrow puts the rows in rank order (one integer key) for less than the backend
+    # takes to sort the wide rows again after the running sums.
+    data = (
+        concentration(ranked_accounts(per_account, accounts), threshold)
+        .to_pyarrow()
+        .sort_by("rank")
+    )
     n = data.num_rows
     word = METRIC_WORDS[metric]
     first = data.slice(0, 1).to_pylist()[0] if n else {}

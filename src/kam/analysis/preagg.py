@@ -11,7 +11,16 @@ Derived tables:
 
 - :func:`revenue_by_period` — ``account_id, period, value``: revenue summed over
   products (and, with a ``grain``, relabelled to fiscal years, quarters or months).
+- :func:`by_year` of it (:data:`REVENUE_BY_YEAR`) — ``account_id, period, value``:
+  the same summed per account and ``'YYYY'`` (the first four characters of the
+  period), a **rollup**: a year of data is one row per account instead of twelve.
 - :func:`mrr_by_month` — ``account_id, month, value``: MRR summed over plans.
+
+Whoever materialises a values table once per data version registers what it knows
+of it with :func:`learn_facts` (its periods, those holding a negative value, and its
+rollups). :func:`period_sums` then reads a rollup row wherever the periods it sums
+are all among those asked for and share one label, and the values table only for
+the rest; without facts it reads the values table alone (same sums).
 
 The engine hands an analysis the canonical tables under their store names and the
 derived ones under their own (:data:`REVENUE_BY_PERIOD`, :data:`MRR_BY_MONTH`, and the
@@ -21,12 +30,13 @@ when it is there and falls back to the canonical one (a raw backend, a test).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from kam.analysis.periods import (
@@ -50,13 +60,16 @@ __all__ = [
     "MRR_MOVEMENT_SUMS",
     "MRR_PLAN_MOVEMENTS",
     "REVENUE_BY_PERIOD",
+    "REVENUE_BY_YEAR",
     "Facts",
+    "by_year",
     "distinct_periods",
     "forget_facts",
     "learn_facts",
     "metric_values",
     "mrr_by_month",
     "negative_rows",
+    "period_sums",
     "reject_negative",
     "relabel",
     "revenue_by_period",
@@ -84,6 +97,8 @@ _MONEY = "decimal(18, 2)"
 
 #: Names of the derived tables among an analysis's tables (never a store table name).
 REVENUE_BY_PERIOD = "_revenue_by_period"
+#: :data:`REVENUE_BY_PERIOD` summed per account and year (:func:`by_year`).
+REVENUE_BY_YEAR = "_revenue_by_year"
 MRR_BY_MONTH = "_mrr_by_month"
 #: Movement events per account × month (:func:`kam.analysis.movements.mrr_movements`).
 MRR_MOVEMENTS = "_mrr_movements"
@@ -102,12 +117,36 @@ def zero_like(column: ir.Column) -> ir.Scalar:
 
 
 @dataclass(frozen=True)
+class Rollup:
+    """A table of a values table's rows summed per account and coarser label:
+    ``groups`` maps each label of ``table`` to the periods of the values table its
+    rows sum."""
+
+    table: ir.Table
+    groups: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
 class Facts:
     """What is known of a materialised values table without querying it again: its
-    distinct periods and those holding a negative value."""
+    distinct periods, those holding a negative value, and its rollups (coarsest
+    first)."""
 
     periods: tuple[str | None, ...]
     negative: frozenset[str]
+    rollups: tuple[Rollup, ...] = ()
+
+
+#: How each kind of rollup labels a period of the values table.
+_ROLLUP_LABELS = {"year": lambda text: text[:4]}
+
+
+def by_year(values: ir.Table) -> ir.Table:
+    """A values table summed per account and ``'YYYY'`` (the first four characters of
+    each period: the year of a month or quarter, a year row's own label), a rollup
+    of kind ``year`` for :func:`learn_facts`."""
+    t = values.mutate(period=values.period.left(4))
+    return t.group_by("account_id", "period").agg(value=t.value.sum())
 
 
 # Facts of materialised values tables, keyed by their expression's operation (equal
@@ -117,25 +156,36 @@ _FACTS: dict[object, Facts] = {}
 _FACTS_LIMIT = 64
 
 
-def learn_facts(values: ir.Table) -> Facts:
+def learn_facts(
+    values: ir.Table, *, rollups: Mapping[str, ir.Table] | None = None
+) -> Facts:
     """Query the periods (and which of them hold a negative value) of a values table
-    that will not change, and remember them for :func:`scoped_values`.
+    that will not change, and remember them for :func:`scoped_values` and
+    :func:`period_sums`.
 
-    Only for tables materialised once per data version (the engine's derived tables):
-    a table that changes in place would be answered from stale facts.
+    ``rollups``: materialised rollups of ``values`` by kind (``'year'``: the table
+    :func:`by_year` builds from ``values``), which :func:`period_sums` reads instead
+    of the values table where they hold the same sums. Only for tables materialised
+    once per data version (the engine's derived tables): a table that changes in
+    place would be answered from stale facts.
     """
     stats = values.group_by("period").agg(low=values.value.min()).to_pyarrow()
+    periods = stats.column("period").to_pylist()
+    known: list[Rollup] = []
+    for kind, table in (rollups or {}).items():
+        groups: dict[str, list[str]] = {}
+        for text in periods:
+            if text is not None:
+                groups.setdefault(_ROLLUP_LABELS[kind](text), []).append(text)
+        known.append(Rollup(table, {k: tuple(v) for k, v in groups.items()}))
     facts = Facts(
-        tuple(stats.column("period").to_pylist()),
+        tuple(periods),
         frozenset(
             str(p)
-            for p, low in zip(
-                stats.column("period").to_pylist(),
-                stats.column("low").to_pylist(),
-                strict=True,
-            )
+            for p, low in zip(periods, stats.column("low").to_pylist(), strict=True)
             if p is not None and low is not None and low < 0
         ),
+        tuple(known),
     )
     if len(_FACTS) >= _FACTS_LIMIT:
         _FACTS.pop(next(iter(_FACTS)))
@@ -171,7 +221,13 @@ def relabel(values: ir.Table, labels: Mapping[str, str]) -> ir.Table:
     Compiles to ``IN (...)`` and a prefix (``'2024-05'`` → ``'2024'``) or ``CASE``,
     which every backend runs.
     """
-    kept = values.filter(values.period.isin(list(labels)))
+    return renamed(values.filter(values.period.isin(list(labels))), labels)
+
+
+def renamed(values: ir.Table, labels: Mapping[str, str]) -> ir.Table:
+    """Rename the periods of ``values`` (every one a key of ``labels``) to their
+    labels, without filtering (see :func:`relabel`)."""
+    kept = values
     if all(label == text for text, label in labels.items()):
         return kept
     lengths = {len(label) for label in labels.values()}
@@ -344,3 +400,62 @@ def scoped_values(
     if known is None or any(p.text in known.negative for p in chosen):
         reject_negative(kept, metric=metric, sheet=sheet)
     return Scope(kept, chosen, rng, warnings, sheet)
+
+
+def period_sums(
+    values: ir.Table,
+    periods: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+) -> ir.Table:
+    """The values of ``periods`` summed per account (``labels=None``: columns
+    ``account_id, value``) or per account and label (``labels`` maps each period to
+    its label: columns ``account_id, period, value``).
+
+    Exact decimal sums whatever is read: with facts learnt (:func:`learn_facts`), a
+    rollup row stands for the periods it sums when they are all in ``periods`` and
+    share one label, and the values table is read for the other periods only (without
+    a period filter when they are all its periods); without facts the values table
+    is filtered and summed.
+    """
+    wanted = list(dict.fromkeys(periods))
+    target: Mapping[str, str] = (
+        labels if labels is not None else dict.fromkeys(wanted, "")
+    )
+    facts = _FACTS.get(values.op())
+    left = set(wanted)
+    # (table, its periods to read → label, whether that is every period it holds,
+    # whether the table holds one row per account and period)
+    parts: list[tuple[ir.Table, dict[str, str], bool, bool]] = []
+    if facts is not None:
+        for rollup in facts.rollups:
+            usable: dict[str, str] = {}
+            for label, members in rollup.groups.items():
+                if left.issuperset(members) and len({target[m] for m in members}) == 1:
+                    usable[label] = target[members[0]]
+                    left.difference_update(members)
+            if usable:
+                whole = len(usable) == len(rollup.groups)
+                parts.append((rollup.table, usable, whole, True))
+    if left or not parts:
+        whole = facts is not None and left == {p for p in facts.periods if p}
+        parts.append(
+            (values, {p: target[p] for p in wanted if p in left}, whole, False)
+        )
+    pieces: list[ir.Table] = []
+    for table, mapping, whole, _ in parts:
+        t = table if whole else table.filter(table.period.isin(list(mapping)))
+        if labels is None:
+            pieces.append(t.select("account_id", "value"))
+        else:
+            pieces.append(renamed(t, mapping).select("account_id", "period", "value"))
+    money = {p.value.type() for p in pieces}
+    if len(money) > 1:
+        scale = max(getattr(m, "scale", 0) or 0 for m in money)
+        pieces = [p.mutate(value=p.value.cast(dt.Decimal(38, scale))) for p in pieces]
+    combined = pieces[0] if len(pieces) == 1 else ibis.union(*pieces)
+    keys = ["account_id"] if labels is None else ["account_id", "period"]
+    _, mapping, _, one_row_each = parts[0]
+    # One rollup whose labels map one-to-one: its rows are the sums already.
+    if len(parts) == 1 and one_row_each and len(set(mapping.values())) == len(mapping):
+        return combined
+    return combined.group_by(keys).agg(value=combined.value.sum())

@@ -80,9 +80,12 @@ def one_data_version() -> Iterator[None]:
 
 
 #: Reserved names of the derived tables (never a sheet name: they start with ``_``).
-DERIVED = ("_revenue_by_period", "_mrr_by_month")
+DERIVED = ("_revenue_by_period", "_revenue_by_year", "_mrr_by_month")
 #: The sheet each derived table sums.
 _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
+#: The derived tables summed from another one (rollups): name → (the table it sums,
+#: the kind of rollup, see :func:`kam.analysis.preagg.learn_facts`).
+_ROLLUP_OF = {"_revenue_by_year": ("_revenue_by_period", "year")}
 #: Reserved names of the tables built from the derived ones (:func:`derive_events`).
 EVENTS = (
     "_mrr_movements",
@@ -103,14 +106,19 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
     - ``_revenue_by_period``: ``account_id, period, value`` — Revenue summed over
       products, each row at its own period
       (:func:`kam.analysis.preagg.revenue_by_period`);
+    - ``_revenue_by_year``: ``account_id, period, value`` — that summed per account
+      and year (:func:`kam.analysis.preagg.by_year`), which a Pareto or ABC over
+      whole years reads instead of twelve monthly rows per account; the engine
+      sums it from the materialised ``_revenue_by_period``;
     - ``_mrr_by_month``: ``account_id, month, value`` — MRR summed over plans
       (:func:`kam.analysis.preagg.mrr_by_month`).
     """
-    from kam.analysis.preagg import mrr_by_month, revenue_by_period
+    from kam.analysis.preagg import by_year, mrr_by_month, revenue_by_period
 
     out: dict[str, ibis.Table] = {}
     if "Revenue" in tables:
         out["_revenue_by_period"] = revenue_by_period(tables["Revenue"])
+        out["_revenue_by_year"] = by_year(out["_revenue_by_period"])
     if "MRR" in tables:
         out["_mrr_by_month"] = mrr_by_month(tables["MRR"])
     return out
@@ -223,8 +231,9 @@ class Engine:
             _guard(loaded.backend, self._lock)
         derived = dict(loaded.derived)
         for name, expr in derive(loaded.tables).items():
-            if name not in derived:
+            if name not in derived and name not in _ROLLUP_OF:
                 derived[name] = self._materialise(loaded.backend, name, expr)
+        self._rollups(loaded, derived)
         self._learn(derived)
         self._loaded, self._derived, self._defaults = loaded, derived, None
         self._events_built = False
@@ -268,6 +277,19 @@ class Engine:
             )
         self._events_built = True
 
+    def _rollups(self, loaded: Loaded, derived: dict[str, ibis.Table]) -> None:
+        """Sum the rollups (:data:`_ROLLUP_OF`) from the materialised tables they
+        sum, unless the source kept one beside the very table it sums."""
+        from kam.analysis.preagg import by_year
+
+        for name, (base, _) in _ROLLUP_OF.items():
+            if base not in derived:
+                derived.pop(name, None)
+            elif name not in loaded.derived or base not in loaded.derived:
+                derived[name] = self._materialise(
+                    loaded.backend, name, by_year(derived[base])
+                )
+
     def _metric_tables(self, derived: Mapping[str, ibis.Table]) -> list[ibis.Table]:
         """The values tables Pareto and ABC read from the derived tables."""
         from kam.analysis.preagg import metric_values
@@ -282,10 +304,18 @@ class Engine:
     def _learn(self, derived: Mapping[str, ibis.Table]) -> None:
         # Periods and negative values of the derived tables, queried once per data
         # version, so that each analysis skips those two scans.
-        from kam.analysis.preagg import learn_facts
+        from kam.analysis.preagg import learn_facts, metric_values
 
-        for values in self._metric_tables(derived):
-            learn_facts(values)
+        for sheet, name in _DERIVED_FOR.items():
+            if name not in derived:
+                continue
+            metric = SHEETS[sheet].table
+            rollups = {
+                kind: derived[rollup]
+                for rollup, (base, kind) in _ROLLUP_OF.items()
+                if base == name and rollup in derived
+            }
+            learn_facts(metric_values({metric: derived[name]}, metric), rollups=rollups)
 
     def _release(self) -> None:
         """Drop the cached derived tables while their connection is still open.

@@ -9,9 +9,13 @@ retention sheets get theirs from :mod:`kam.workbook.dashboard_sheets`; the profi
 matrix adds a quadrants sheet and a whale-curve sheet with its XY chart
 (:mod:`kam.workbook.selection_sheets`).
 
-Formula-safe: the workbook is opened with kam's safe options, every text goes
-through ``write_string``, and text starting with ``= + - @`` or a control character
+Formula-safe: the workbook is opened with kam's safe options, every text is a
+string cell (``write_string``, or the same record stored a column at a time by
+:class:`ResultsSheet`), and text starting with ``= + - @`` or a control character
 carries a quote prefix (:mod:`kam.workbook.xlsx`).
+
+Fast: a 10k-account Pareto + ABC (half a million cells) is written in about 1.5 s
+of CPU; :class:`ResultsSheet` says how.
 """
 
 from __future__ import annotations

@@ -131,3 +131,32 @@ def test_kpi_actuals_come_from_revenue_and_the_abc_class() -> None:
     history = {h["period"]: h for h in result.tables["history"]}
     assert history["2024"]["revenue"] == Decimal("300.00")
     assert history["2025"]["class"] == "B"  # before: 6000 / 6400 = 0.94
+
+
+def test_new_revenue_data_is_classified_afresh() -> None:
+    """Plans remember the ABC classes of the tables they were given: a plan over new
+    tables (new data) must not show the classes of the old ones."""
+    first = plans(account="K01")
+    assert {h["period"]: h["class"] for h in first.tables["history"]}["2025"] == "B"
+    grown = [
+        r if r[:2] != ("K01", "2025") else ("K01", "2025", "P1", 9000) for r in REVENUE
+    ]
+    tables = {
+        "charter": make_table(CON, "charter", CHARTER),
+        "objectives": make_table(CON, "objectives", OBJECTIVES),
+        "revenue": make_table(CON, "revenue", grown),
+    }
+    again = run("plans", tables, {"as_of": "2026-06-30", "account": "K01"})
+    history = {h["period"]: h for h in again.tables["history"]}
+    # 2025: K01 9000 is the largest of 15000 (K03 5000, K02 1000) → A.
+    assert history["2025"]["revenue"] == Decimal("9000.00")
+    assert history["2025"]["class"] == "A"
+    # Pooled 2023–2025: K01 9400 of 16400, first → A.
+    objectives = {o["objective_id"]: o for o in again.tables["objectives"]}
+    assert objectives["O2"]["actual"] == "A"
+    # The same tables again (the programme's plan): the same classes, counted
+    # over every account: 2025 revenue 9000 + 1000 + 5000.
+    programme = run("plans", tables, {"as_of": "2026-06-30"})
+    totals = {h["period"]: h for h in programme.tables["history"]}
+    assert totals["2025"]["revenue"] == Decimal("15000.00")
+    assert totals["2023"]["revenue"] == Decimal("1000.00")

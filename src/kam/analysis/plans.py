@@ -11,9 +11,11 @@ complete (1) when the data holds rows for the account.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from threading import Lock
 from typing import Any
 
 import ibis.expr.types as ir
@@ -192,6 +194,39 @@ def _objectives(
     return rows
 
 
+#: Recent ABC classifications, by the identity of the tables they were computed
+#: from (kept alive here, so an id is not reused while remembered) and the as-of
+#: date. The engine hands out the same table objects for one data version and
+#: scope, so the plans of twenty accounts classify the portfolio once, not twenty
+#: times; new data comes as new table objects and is classified afresh.
+_CLASSES: OrderedDict[
+    tuple[tuple[tuple[str, int], ...], date],
+    tuple[tuple[ir.Table, ...], AnalysisResult],
+] = OrderedDict()
+_CLASSES_SIZE = 4
+_CLASSES_LOCK = Lock()
+
+
+def _classes(tables: Mapping[str, ir.Table], status: date) -> AnalysisResult:
+    """:func:`abc` of ``tables`` as of ``status``, remembered (see _CLASSES)."""
+    names = sorted(tables)
+    held = tuple(tables[n] for n in names)
+    key = (tuple((n, id(t)) for n, t in zip(names, held, strict=True)), status)
+    with _CLASSES_LOCK:
+        found = _CLASSES.get(key)
+        if found is not None and all(
+            a is b for a, b in zip(found[0], held, strict=True)
+        ):
+            _CLASSES.move_to_end(key)
+            return found[1]
+    result = abc(tables, as_of=status)
+    with _CLASSES_LOCK:
+        _CLASSES[key] = (held, result)
+        while len(_CLASSES) > _CLASSES_SIZE:
+            _CLASSES.popitem(last=False)
+    return result
+
+
 def _history(
     tables: Mapping[str, ir.Table], account: str | None, status: date
 ) -> tuple[list[dict[str, object]], list[str]]:
@@ -200,7 +235,7 @@ def _history(
     if "revenue" not in tables:
         return [], ["no Revenue sheet: revenue and ABC class actuals are not shown"]
     try:
-        classes = abc(tables, as_of=status)
+        classes = _classes(tables, status)
     except InputError as exc:
         return [], [f"revenue and ABC class actuals are not shown: {exc}"]
     out: list[dict[str, object]] = []

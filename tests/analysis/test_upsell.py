@@ -102,3 +102,57 @@ def test_upsell_names_the_missing_sheet() -> None:
     mrr = [("M1", "2024-01", "BASE", 10)]
     with pytest.raises(MissingDataError, match="Products"):
         run("upsell", _tables({"mrr": mrr}))
+
+
+def test_upsell_reads_the_engines_monthly_tables_with_the_same_result() -> None:
+    """With the per-account totals and the per-plan events the engine keeps, the
+    month and its MRR come from them; the figures are those of the MRR sheet."""
+    from kam.analysis.movements import plan_movements
+    from kam.analysis.preagg import MRR_BY_MONTH, MRR_PLAN_MOVEMENTS, mrr_by_month
+
+    mrr = [
+        ("U1", "2024-03", "BASE", 100),
+        ("U1", "2024-03", "PREM", 25),
+        ("U2", "2024-03", "PLUS", 80),
+        ("U3", "2024-03", "BASE", 60),
+        ("U3", "2024-03", "PREM2", 15),
+        ("U3", "2024-02", "PREM2", 70),  # another month
+        ("U4", "2024-03", "BASE", 40),
+        ("U4", "2024-03", "PREM", 0),  # a zero premium row: not premium
+        ("U5", "2024-03", "BASE", 0),  # a zero row: not active
+    ]
+    tables = _tables({"mrr": mrr, "products": PRODUCTS})
+    last = 2024 * 12 + 3 - 1
+    tables[MRR_BY_MONTH] = mrr_by_month(tables["mrr"])
+    tables[MRR_PLAN_MOVEMENTS] = plan_movements(tables["mrr"], last)
+    s = run("upsell", tables, {"as_of": "2024-12-31"}).summary
+    # The last month with rows is 2024-03. Active U1, U2, U3, U4 (MRR 125, 80, 75,
+    # 40 = 320); premium U1 (25) and U3 (15): 2 of 4, premium MRR 40.
+    assert s["month"] == "2024-03"
+    assert (s["active_accounts"], s["premium_accounts"]) == (4, 2)
+    assert (s["premium_mrr"], s["total_mrr"]) == ("40.00", "320.00")
+    # February, asked for: only U3's 70 on a premium plan.
+    s = run("upsell", tables, {"month": "2024-02"}).summary
+    assert (s["active_accounts"], s["premium_accounts"]) == (1, 1)
+    assert (s["premium_mrr"], s["total_mrr"]) == ("70.00", "70.00")
+    # as_of in February: the last month up to it is February.
+    s = run("upsell", tables, {"as_of": "2024-02-29"}).summary
+    assert s["month"] == "2024-02"
+
+
+def test_upsell_month_is_the_last_with_rows_even_if_only_zero_ones() -> None:
+    from kam.analysis.movements import plan_movements
+    from kam.analysis.preagg import MRR_BY_MONTH, MRR_PLAN_MOVEMENTS, mrr_by_month
+
+    mrr = [
+        ("U1", "2024-03", "BASE", 100),
+        ("U1", "2024-04", "BASE", 0),  # April has rows, all zero
+    ]
+    for derived in (False, True):
+        tables = _tables({"mrr": mrr, "products": PRODUCTS})
+        if derived:
+            tables[MRR_BY_MONTH] = mrr_by_month(tables["mrr"])
+            tables[MRR_PLAN_MOVEMENTS] = plan_movements(tables["mrr"], 2024 * 12 + 3)
+        s = run("upsell", tables, {"as_of": "2024-12-31"}).summary
+        assert s["month"] == "2024-04", derived
+        assert (s["active_accounts"], s["total_mrr"]) == (0, "0.00"), derived

@@ -23,7 +23,7 @@ from kam.errors import MissingDataError, NotFoundError
 from kam.web import facts, planning_charts
 from kam.web.deps import Readable, User, state
 from kam.web.routes.params import analysis_params, row_limit
-from kam.web.templating import page
+from kam.web.templating import cached_fragment, page
 
 __all__ = ["CODE_COLOURS", "STATUS_COLOURS", "router"]
 
@@ -204,12 +204,35 @@ def divisions_page(
         "colours": STATUS_COLOURS,
     }
     if result is not None:
-        context["products"], context["units"] = grid(result)
-        context["treemap"] = planning_charts.cached(
-            result, "treemap", lambda: planning_charts.units_treemap(result)
+        done = result
+
+        def body() -> dict[str, Any]:
+            products, units = grid(done)
+            return {
+                "result": done,
+                "products": products,
+                "units": units,
+                "unit_names": {
+                    str(u["unit_id"]): u["unit_name"] for u in done.tables["units"]
+                },
+                "treemap": planning_charts.units_treemap(done),
+                "colours": STATUS_COLOURS,
+                "currency": state(request).settings.currency,
+                "account_id": account_id,
+                "base": context["base"],
+                # The edit links depend on the role only (the key says so).
+                "user": {"role": user.role},
+            }
+
+        # Hundreds of cells, each with its edit link: rendered once per result
+        # (one per data version and readable accounts) and role, not per request.
+        context["body"] = cached_fragment(
+            request,
+            result,
+            ("divisions", account_id, readable, user.role),
+            "planning/_divisions_body.html",
+            body,
         )
-        names = {str(u["unit_id"]): u["unit_name"] for u in result.tables["units"]}
-        context["unit_names"] = names
     return page(request, "planning/divisions.html", context)
 
 

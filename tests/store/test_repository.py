@@ -609,3 +609,26 @@ def test_sqlite_connections_check_foreign_keys_again_after_an_import(
         assert store.row_counts()["MRR"] == 3
     finally:
         store.dispose()
+
+
+def test_a_first_import_with_columns_blank_throughout(store: Store) -> None:
+    # Product (part of the Revenue key) and currency are blank in every row.
+    revenue = [
+        {"account_id": "A1", "period": "2024-01", "amount": Decimal("3.00")},
+        {"account_id": "A2", "period": "2024-Q1", "amount": Decimal("4.50")},
+    ]
+    p = portfolio(Accounts=accounts("A1", "A2"), Revenue=revenue)
+    assert store.import_portfolio(p).sheets["Revenue"] == SheetCounts(created=2)
+    # Keys by hand: a blank part is \x1e.
+    assert stored_row_keys(store, "revenue") == {
+        "A1\x1f2024-01\x1f\x1e",
+        "A2\x1f2024-Q1\x1f\x1e",
+    }
+    stored = store.load_portfolio(sheets=["Revenue"]).tables["Revenue"]
+    assert [(r["product"], r["currency"], r["amount"]) for r in stored.rows()] == [
+        (None, None, Decimal("3.00")),
+        (None, None, Decimal("4.50")),
+    ]
+    again = store.import_portfolio(p)
+    assert not again.changed
+    assert again.sheets["Revenue"] == SheetCounts(unchanged=2)

@@ -185,9 +185,16 @@ def _load_new(conn: Connection, s: Sheet, table: Table, *, into: str) -> None:
         _refuse_duplicates(s, table, keys)
         _load(conn, s, table, keys, into=into)
         return
-    names = [n for n, _ in column_kinds(s)]
-    if not any(table.data[EXTRA]):
-        names.remove(EXTRA)  # a column left out of the INSERT is NULL
+    if not len(table):
+        return
+    # A column left out of the INSERT is NULL: leave out the columns without any
+    # value (often optional ones, and extra when there are no extra columns), which
+    # spares binding a NULL per row.
+    names = [
+        n
+        for n, _ in column_kinds(s)
+        if (any(table.data[n]) if n == EXTRA else _has_values(table.data[n]))
+    ]
     try:
         key_sql = _sql_row_key(s, table, names)
         if key_sql is None:
@@ -206,16 +213,24 @@ def _load_new(conn: Connection, s: Sheet, table: Table, *, into: str) -> None:
         raise
 
 
+def _has_values(values: list[object]) -> bool:
+    return bool(values) and (values[0] is not None or values.count(None) != len(values))
+
+
 def _sql_row_key(s: Sheet, table: Table, names: list[str]) -> str | None:
     """The SQL computing ``row_key`` from the bound columns ``names`` (``?N``), or None.
 
     None when some key value is not text that :func:`encode_part` keeps as it is
-    (then Python builds the keys). Blank key values become ``NULL_PART`` in SQL.
+    (then Python builds the keys). Blank key values become ``NULL_PART`` in SQL; a
+    key column left out of ``names`` (blank throughout) is ``NULL_PART`` itself.
     """
     if s.key is None:
         return None
     parts: list[str] = []
     for k in s.key:
+        if k not in names:
+            parts.append(f"'{NULL_PART}'")
+            continue
         distinct = set(table.data[k])
         nullable = None in distinct
         distinct.discard(None)

@@ -195,7 +195,8 @@ def account_matrix(
         aggs[x_column(i)] = value.mean()
         aggs[f"low_{i}"] = value.min()
         aggs[f"high_{i}"] = value.max()
-        aggs[f"rows_{i}"] = ones(here).sum()
+        # Scores given (a blank score is refused as out of range anyway).
+        aggs[f"rows_{i}"] = value.count()
         aggs[f"first_{i}"] = who.min()
         aggs[f"last_{i}"] = who.max()
     bad = ones(s.score.isnull() | (s.score < 1) | (s.score > 10))

@@ -33,7 +33,7 @@ Columns = Callable[[str], Any]
 def ranks(scores: Any) -> Any:
     """Rank of each score of the array ``scores`` (no NaN), descending: 1 + the
     number of higher scores, so equal scores share the smallest rank (1, 1, 3)."""
-    order = scores.argsort(kind="stable")
+    order = scores.argsort()
     ordered = scores[order]
     # Searching the sorted values themselves walks the array once.
     found = len(scores) - ordered.searchsorted(ordered, side="right") + 1
@@ -44,7 +44,7 @@ def ranks(scores: Any) -> Any:
 
 def tie_counts(scores: Any) -> Any:
     """How many scores of the array equal each one (1 when it is not tied)."""
-    order = scores.argsort(kind="stable")
+    order = scores.argsort()
     ordered = scores[order]
     found = ordered.searchsorted(ordered, side="right") - ordered.searchsorted(
         ordered, side="left"

@@ -289,3 +289,14 @@ def test_fewer_accounts_than_classes_leave_the_last_classes_empty(con: Any) -> N
     assert grid[("A", 1)]["profit"] == Decimal("50.00")
     assert grid[("B", 1)]["profit"] == Decimal("20.00")
     assert sum(g["pairs"] for g in grid.values()) == 2
+
+
+def test_no_account_with_net_revenue_gives_an_empty_curve(con: Any) -> None:
+    rows = [("A", "P1", 10, 0, 1, 1), ("B", "P2", 5, 0, 0, 0)]
+    result = profit_matrix(profit_table(con, rows))
+    assert list(result.rows) == []
+    assert [r["account_id"] for r in result.tables["excluded"]] == ["A", "B"]
+    s = result.summary
+    assert (s["accounts"], s["total_profit"], s["peak_accounts"]) == (0, "0.00", 0)
+    assert s["peak_share"] is None
+    assert sum(g["pairs"] for g in result.tables["grid"]) == 0

@@ -78,11 +78,9 @@ def whale_columns(
     (running profit / total, null when the total is not positive).
     """
     n = len(units)
-    if n == 0:
-        return {}, None
     rank = (units == units).cumsum()
     cum = units.cumsum()
-    total = int(cum[-1])
+    total = int(cum[-1]) if n else 0
     letters: list[str] = []
     for letter, size in zip(CUSTOMER_CLASSES, class_sizes(n), strict=True):
         letters += [letter] * size
@@ -90,9 +88,11 @@ def whale_columns(
     columns: dict[str, Any] = {
         "rank": rank,
         "customer_class": letters,
-        "account_share": rank / n,
+        "account_share": rank / max(n, 1),
         "cum_profit_share": cum / total if total > 0 else [None] * n,
     }
+    if n == 0:
+        return columns, None
 
     def money(value: int) -> Decimal:
         return Decimal(int(value)).scaleb(-scale)

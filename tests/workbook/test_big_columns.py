@@ -201,3 +201,14 @@ def test_key_codes_find_a_duplicate_among_distinct_rows() -> None:
     assert all_distinct([accounts, months])
     assert not all_distinct([accounts, ["2024-01", "2024-01", "2024-02", "2024-01"]])
     assert not all_distinct([["A1", None, None], ["x", "y", "y"]])
+
+
+def test_dictionary_codes_are_read_from_the_arrow_buffer_past_an_offset() -> None:
+    import pyarrow as pa
+
+    from kam.workbook.csv_fast import _codes
+
+    # Dictionary in order of first appearance: x=0, b=1, a=2; the slice drops "x".
+    indices = pa.array(["x", "b", "a", "b", "x"]).dictionary_encode().indices
+    assert _codes(indices).tolist() == [0, 1, 2, 1, 0]
+    assert _codes(indices.slice(1, 3)).tolist() == [1, 2, 1]

@@ -12,8 +12,10 @@ an empty slot from ``planning/_edit.html`` where the edit link goes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import ibis.expr.types as ir
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -25,7 +27,7 @@ from kam.web.deps import Readable, User, state
 from kam.web.routes.params import analysis_params, row_limit
 from kam.web.templating import cached_fragment, page
 
-__all__ = ["CODE_COLOURS", "STATUS_COLOURS", "router"]
+__all__ = ["CODE_COLOURS", "STATUS_COLOURS", "plan_rows", "router"]
 
 router = APIRouter()
 
@@ -79,18 +81,41 @@ def _plan(
     return {"account_id": account, "plan_name": name, "base": f"/accounts/{account}"}
 
 
+def plan_rows(
+    request: Request,
+    readable: frozenset[str] | None,
+    sheet: str,
+    account: str | None,
+    *,
+    where: Callable[[ir.Table], ir.BooleanValue] | None = None,
+    order: Sequence[str] = (),
+    columns: Sequence[str] = (),
+) -> list[dict[str, object]]:
+    """The readable rows of ``sheet`` on one plan: the account's (``account``) or
+    the programme's (None: a blank account), filtered further by ``where``, in
+    ``order``, only ``columns`` (all when empty); none when the data lacks the
+    sheet."""
+    st = state(request)
+    with st.lock:
+        tables = st.engine.tables(accounts=readable)
+        if sheet not in tables:
+            return []
+        t = tables[sheet]
+        mine = t.account_id.isnull() if account is None else t.account_id == account
+        expr = t.filter(mine if where is None else mine & where(t))
+        if order:
+            expr = expr.order_by(list(order))
+        if columns:
+            expr = expr.select(*columns)
+        found: list[dict[str, object]] = expr.to_pyarrow().to_pylist()
+    return found
+
+
 def _charter_rows(
     request: Request, readable: frozenset[str] | None, account: str | None
 ) -> dict[str, list[dict[str, object]]]:
     """The Charter sheet's fields of the plan, by section."""
-    st = state(request)
-    with st.lock:
-        tables = st.engine.tables(accounts=readable)
-        if "Charter" not in tables:
-            return {}
-        t = tables["Charter"]
-        mine = t.account_id.isnull() if account is None else t.account_id == account
-        rows = t.filter(mine).order_by(["section", "field"]).to_pyarrow().to_pylist()
+    rows = plan_rows(request, readable, "Charter", account, order=("section", "field"))
     out: dict[str, list[dict[str, object]]] = {}
     for r in rows:
         out.setdefault(str(r["section"]), []).append(r)

@@ -59,6 +59,7 @@ from kam.web.planning_forms import page_url as _page_url
 from kam.web.planning_forms import part_of as _part
 from kam.web.planning_forms import service_key as _service_key
 from kam.web.planning_forms import text as _text
+from kam.web.routes.planning import plan_rows
 from kam.web.sessions import SignedIn
 from kam.web.templating import page
 
@@ -176,20 +177,13 @@ def _row_form(
 def _plan_tasks(
     request: Request, readable: frozenset[str] | None, account: str | None
 ) -> list[dict[str, object]]:
-    st = state(request)
-    with st.lock:
-        tables = st.engine.tables(accounts=readable)
-        if "Tasks" not in tables:
-            return []
-        t = tables["Tasks"]
-        mine = t.account_id.isnull() if account is None else t.account_id == account
-        found: list[dict[str, object]] = (
-            t.filter(mine)
-            .select("task_id", "duration_days", "predecessors")
-            .to_pyarrow()
-            .to_pylist()
-        )
-    return found
+    return plan_rows(
+        request,
+        readable,
+        "Tasks",
+        account,
+        columns=("task_id", "duration_days", "predecessors"),
+    )
 
 
 # -- saving --------------------------------------------------------------------
@@ -361,19 +355,14 @@ def _section_page(
     section = request.query_params.get("section", "").strip()
     if not section:
         raise NotFoundError("name a section")
-    st = state(request)
-    with st.lock:
-        tables = st.engine.tables(accounts=readable)
-        rows: list[dict[str, object]] = []
-        if "Charter" in tables:
-            t = tables["Charter"]
-            mine = t.account_id.isnull() if account is None else t.account_id == account
-            rows = (
-                t.filter(mine & (t.section == section))
-                .order_by("field")
-                .to_pyarrow()
-                .to_pylist()
-            )
+    rows = plan_rows(
+        request,
+        readable,
+        "Charter",
+        account,
+        where=lambda t: t.section == section,
+        order=("field",),
+    )
     base = base_url(account)
     fields = [
         {

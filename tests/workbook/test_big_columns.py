@@ -212,3 +212,17 @@ def test_dictionary_codes_are_read_from_the_arrow_buffer_past_an_offset() -> Non
     indices = pa.array(["x", "b", "a", "b", "x"]).dictionary_encode().indices
     assert _codes(indices).tolist() == [0, 1, 2, 1, 0]
     assert _codes(indices.slice(1, 3)).tolist() == [1, 2, 1]
+
+
+def test_each_column_of_a_validated_table_is_its_own_list(tmp_path: Path) -> None:
+    # Accounts has many optional columns absent from the file, blank in every row.
+    portfolio = load_workbook(_portfolio_folder(tmp_path))
+    for table in portfolio.tables.values():
+        lists = [table.data[c] for c in table.columns]
+        assert len({id(values) for values in lists}) == len(lists)
+    accounts = portfolio.table("Accounts")
+    accounts.append({"account_id": "A3", "name": "Initech"})
+    assert accounts.column("account_id") == ["A1", "A2", "A3"]
+    assert accounts.column("name") == ["Acme Inc", "Globex", "Initech"]
+    assert accounts.column("industry") == [None, None, None]
+    assert len(accounts) == 3

@@ -169,6 +169,36 @@ def test_whole_years_are_read_from_the_year_file(tmp_path: Path) -> None:
         engine.close()
 
 
+def test_a_range_mixes_whole_years_and_months_of_other_types(tmp_path: Path) -> None:
+    # 2023 is whole in the range (read from the year file: 100.25, not 1 + 2), 2024
+    # only up to March (its February row from the period file, not June's); the year
+    # file holds decimal(38, 2), the period file decimal(18, 2).
+    rows = [("A", "2023-05", "1"), ("A", "2023-09", "2"), ("A", "2024-02", "0.50")]
+    rows.append(("A", "2024-06", "7"))
+    folder = _ledger(tmp_path / "l", rows)
+    _write_values(folder / "_revenue_by_period.parquet", rows)
+    pq.write_table(
+        pa.table(
+            {
+                "account_id": ["A", "A"],
+                "period": ["2023", "2024"],
+                "value": pa.array(
+                    [Decimal("100.25"), Decimal("300.00")], pa.decimal128(38, 2)
+                ),
+            }
+        ),
+        folder / "_revenue_by_year.parquet",
+    )
+    engine = open_engine(f"parquet:{folder}")
+    try:
+        result = engine.run(
+            "pareto", {"period_from": "2023-01", "period_to": "2024-03"}
+        )
+        assert result.summary["total"] == "100.75"
+    finally:
+        engine.close()
+
+
 def _monthly_rows() -> list[tuple[str, str, str]]:
     # Five accounts over 2023-01 … 2025-12, several rows per month for some, gaps,
     # ties and cents; the values follow a fixed pattern (no randomness).

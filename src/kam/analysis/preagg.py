@@ -448,10 +448,13 @@ def period_sums(
             pieces.append(t.select("account_id", "value"))
         else:
             pieces.append(renamed(t, mapping).select("account_id", "period", "value"))
-    money = {p.value.type() for p in pieces}
-    if len(money) > 1:
-        scale = max(getattr(m, "scale", 0) or 0 for m in money)
-        pieces = [p.mutate(value=p.value.cast(dt.Decimal(38, scale))) for p in pieces]
+    if len({p.value.type() for p in pieces}) > 1:
+        # A union wants one type: the values table's own (a rollup sums values of
+        # that type, so its scale holds them), widened to 38 digits when known.
+        money = values.value.type()
+        if money.is_decimal() and money.scale is not None:
+            money = dt.Decimal(38, money.scale)
+        pieces = [p.mutate(value=p.value.cast(money)) for p in pieces]
     combined = pieces[0] if len(pieces) == 1 else ibis.union(*pieces)
     keys = ["account_id"] if labels is None else ["account_id", "period"]
     _, mapping, _, one_row_each = parts[0]

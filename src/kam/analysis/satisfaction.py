@@ -21,7 +21,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from kam.analysis.result import AnalysisResult
+from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.scores import ones
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.upsell import need
@@ -131,11 +131,30 @@ def satisfaction_scores(
         per = per.left_join(names, per.account_id == names.acc_n).drop("acc_n")
     else:
         per = per.mutate(name=ibis.null("string"))
-    fetched = per.order_by("account_id").to_pyarrow().to_pylist()
-    rows: list[dict[str, object]] = [
-        {"account_id": r["account_id"], "name": r["name"], **_figures(r, min_n)}
-        for r in fetched
-    ]
+    # The accounts' figures are worked out by the backend (the same float
+    # operations as :func:`nps` and :func:`csat`), and stay an Arrow table.
+    n, c = per.nps_n, per.csat_n
+    fetched = (
+        per.mutate(
+            nps=ibis.cases(
+                (n > 0, (per.promoters - per.detractors).cast("float64") * 100.0 / n),
+                else_=ibis.null("float64"),
+            ),
+            passives=n - per.promoters - per.detractors,
+            csat=ibis.cases(
+                (c > 0, per.satisfied.cast("float64") / c.cast("float64")),
+                else_=ibis.null("float64"),
+            ),
+            csat_mean=ibis.cases(
+                (c > 0, per.csat_total.cast("float64") / c.cast("float64")),
+                else_=ibis.null("float64"),
+            ),
+            low_n=((n > 0) & (n < min_n)) | ((c > 0) & (c < min_n)),
+        )
+        .order_by("account_id")
+        .to_pyarrow()
+    )
+    rows = Rows(fetched.select([name for name, _ in OUTPUT_COLUMNS]))
     year, month = upto.answered_on.year(), upto.answered_on.month()
     step = month if grain == "month" else (month - 1) // 3 + 1
     by_period = _counts(upto.mutate(y=year, p=step), ["y", "p"])
@@ -153,7 +172,7 @@ def satisfaction_scores(
         for r in by_period.order_by("y", "p").to_pyarrow().to_pylist()
     ]
     keys = ("nps_n", "promoters", "detractors", "csat_n", "satisfied", "csat_total")
-    whole = {k: sum(int(str(r[k])) for r in fetched) for k in keys}
+    whole = {k: sum(int(str(v)) for v in fetched.column(k).to_pylist()) for k in keys}
     portfolio = _figures(dict(whole), min_n)
     warnings: list[str] = []
     for label, n in (("NPS", portfolio["nps_n"]), ("CSAT", portfolio["csat_n"])):
@@ -161,7 +180,7 @@ def satisfaction_scores(
             warnings.append(
                 f"portfolio {label} rests on {n} answers (fewer than {min_n})"
             )
-    low = sum(1 for r in rows if r["low_n"])
+    low = sum(1 for x in fetched.column("low_n").to_pylist() if x)
     if low:
         warnings.append(
             f"{low} accounts have a score on fewer than {min_n} answers (low_n)"

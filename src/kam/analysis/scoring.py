@@ -253,9 +253,9 @@ def scoring_matrix(
         scores, crits, weights, aggregate=aggregate_raters, disagreement=disagreement
     )
     t = wide.filter(wide.overall.notnull())
-    t = t.mutate(score=t.overall.round(SCALE))
-    for s in SECTIONS:
-        t = t.mutate(**{s: t[s].round(SCALE)})
+    t = t.mutate(
+        score=t.overall.round(SCALE), **{s: t[s].round(SCALE) for s in SECTIONS}
+    )
     classes = account_classes(
         tables or {},
         period_from=period_from,

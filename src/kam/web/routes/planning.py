@@ -172,9 +172,13 @@ def _timeline_page(
         context["chart"] = planning_charts.cached(
             result, f"gantt:{limit}", lambda: planning_charts.gantt(result, limit)
         )
-        context["labels"] = {
-            str(r["task_id"]): planning_charts.gantt_label(r) for r in result.rows
-        }
+        context["labels"] = planning_charts.cached(
+            result,
+            "labels",
+            lambda: {
+                str(r["task_id"]): planning_charts.gantt_label(r) for r in result.rows
+            },
+        )
     return page(request, "planning/timeline.html", context)
 
 

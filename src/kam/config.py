@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         "", description="deck colours, comma-separated hex (see docs/deck.md)"
     )
     deck_logo: Path | None = Field(None, description="logo image on every slide")
+    result_cache_size: int = Field(
+        256,
+        ge=1,
+        description="analysis results an engine keeps per process (least recently "
+        "used out); a page of 20 account plans with their 4 tools needs about 80",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -191,7 +191,9 @@ class Engine:
         self._defaults: dict[str, Any] | None = None
         self._lock = RLock()
         #: Results of :meth:`run` by data version, analysis, parameters and accounts.
-        self.results: ResultCache[AnalysisResult] = ResultCache()
+        self.results: ResultCache[AnalysisResult] = ResultCache(
+            self.settings.result_cache_size
+        )
 
     # ------------------------------------------------------------------ loading
 

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -206,8 +205,7 @@ def _load_new(conn: Connection, s: Sheet, table: Table, *, into: str) -> None:
                 f"INSERT INTO {into} ({ROW_KEY}, {', '.join(q(n) for n in names)}) "
                 f"VALUES ({key_sql}, {marks})"
             )
-            rows = _columns(s, table, "sqlite", names)
-            _executemany(conn, sql, rows, width=len(names))
+            _executemany(conn, sql, _columns(s, table, "sqlite", names))
     except sqlite3.IntegrityError:
         _refuse_duplicates(s, table, list(row_keys(s, table)))
         raise
@@ -241,39 +239,46 @@ def _sql_row_key(s: Sheet, table: Table, names: list[str]) -> str | None:
     return f" || '{KEY_SEPARATOR}' || ".join(parts)
 
 
-def _executemany(
-    conn: Connection, sql: str, rows: Iterator[tuple[Any, ...]], *, width: int
-) -> None:
-    """Run ``sql`` (``INSERT ... VALUES (row)`` with ``?N`` parameters) for ``rows``.
+def _executemany(conn: Connection, sql: str, columns: list[Sequence[object]]) -> None:
+    """Run ``sql`` (``INSERT ... VALUES (row)`` with ``?N`` parameters) for each row.
 
-    ``row`` binds the ``width`` values of one row as ``?1`` to ``?{width}``. The rows
-    go in as multi-row ``VALUES`` lists of up to :data:`ROWS_PER_INSERT` rows: one
-    statement step per hundred rows instead of one per row halves SQLite's and the
-    driver's per-row cost, and the parameters are taken from ``rows`` as they go
-    (no chunk of row tuples is held).
+    ``row`` binds one value of each of the equally long ``columns`` as ``?1`` to
+    ``?{len(columns)}``. The rows go in as multi-row ``VALUES`` lists of up to
+    :data:`ROWS_PER_INSERT` rows: one statement step per hundred rows instead of
+    one per row halves SQLite's and the driver's per-row cost. The parameters of a
+    statement are laid out by slice assignment, one per column, into one reused
+    list (the driver copies bound values, so reusing it is safe).
     """
     head, sep, row = sql.partition(" VALUES ")
     if not sep:
         raise ValueError(f"not an INSERT ... VALUES statement: {sql!r}")
+    width = len(columns)
+    n = len(columns[0]) if columns else 0
+    if any(len(c) != n for c in columns):
+        raise ValueError("columns of a bulk insert must have equal lengths")
+    if not n:
+        return
     raw: Any = conn.connection.driver_connection
     limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per = max(1, min(ROWS_PER_INSERT, limit // width))
-    statements: dict[int, str] = {}
 
-    def statement(n: int) -> str:
-        if n not in statements:
-            values = ", ".join(_shift(row, i * width) for i in range(n))
-            statements[n] = f"{head} VALUES {values}"
-        return statements[n]
+    def statement(rows: int) -> str:
+        values = ", ".join(_shift(row, i * width) for i in range(rows))
+        return f"{head} VALUES {values}"
 
-    flat = chain.from_iterable(rows)
-    size = per * width
     cursor = raw.cursor()
     try:
-        while params := list(islice(flat, size)):
-            if len(params) % width:
-                raise ValueError(f"a row does not have {width} values")
-            cursor.execute(statement(len(params) // width), params)
+        start = 0
+        while start < n:
+            rows = min(per, n - start)
+            if start == 0 or rows < per:
+                sql_rows = statement(rows)
+                params: list[object] = [None] * (rows * width)
+            stop = start + rows
+            for j, column in enumerate(columns):
+                params[j::width] = column[start:stop]
+            cursor.execute(sql_rows, params)
+            start = stop
     finally:
         cursor.close()
 
@@ -285,21 +290,15 @@ def _shift(row: str, offset: int) -> str:
     return _PARAM.sub(lambda m: f"?{int(m[1]) + offset}", row)
 
 
-def _rows(
-    s: Sheet, table: Table, keys: list[str], dialect: str
-) -> Iterator[tuple[Any, ...]]:
-    return _columns(s, table, dialect, [n for n, _ in column_kinds(s)], keys)
-
-
 def _columns(
     s: Sheet,
     table: Table,
     dialect: str,
     names: list[str],
     keys: list[str] | None = None,
-) -> Iterator[tuple[Any, ...]]:
-    """Rows of the store columns ``names`` (after ``keys`` when given) for a load."""
-    columns: list[Iterable[object]] = [] if keys is None else [keys]
+) -> list[Sequence[object]]:
+    """The store columns ``names`` (after ``keys`` when given) as loaded, in order."""
+    columns: list[Sequence[object]] = [] if keys is None else [keys]
     for name, kind in column_kinds(s):
         if name not in names:
             continue
@@ -310,25 +309,24 @@ def _columns(
         elif kind is None:
             # Extra columns: usually none at all, then every stored value is NULL.
             columns.append(
-                map(convert, values) if any(values) else repeat(None, len(values))
+                list(map(convert, values)) if any(values) else [None] * len(values)
             )
         else:
             # Amounts, dates and flags repeat: convert each distinct value once.
             memo = {v: convert(v) for v in set(values)}
-            columns.append(map(memo.__getitem__, values))
-    return zip(*columns, strict=True)
+            columns.append(list(map(memo.__getitem__, values)))
+    return columns
 
 
 def _load(
     conn: Connection, s: Sheet, table: Table, keys: list[str], *, into: str
 ) -> None:
     dialect = conn.dialect.name
-    rows = _rows(s, table, keys, dialect)
+    columns = _columns(s, table, dialect, [n for n, _ in column_kinds(s)], keys)
     names = [ROW_KEY, *(n for n, _ in column_kinds(s))]
     if dialect == "sqlite":
         marks = ", ".join(f"?{i}" for i in range(1, len(names) + 1))
-        sql = f"INSERT INTO {into} VALUES ({marks})"
-        _executemany(conn, sql, rows, width=len(names))
+        _executemany(conn, f"INSERT INTO {into} VALUES ({marks})", columns)
         return
     raw: Any = conn.connection.driver_connection
     q = conn.dialect.identifier_preparer.quote
@@ -338,7 +336,7 @@ def _load(
             f"COPY {into} ({', '.join(q(n) for n in names)}) FROM STDIN"
         ) as copy,
     ):
-        for row in rows:
+        for row in zip(*columns, strict=True):
             copy.write_row(row)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from kam.errors import WorkbookError
 from kam.model import SHEETS
+from kam.workbook import columns as columns_module
 from kam.workbook import load_workbook, read_workbook
 from kam.workbook.columns import NO_EXTRA, LineNumbers, all_distinct
 from kam.workbook.convert import convert_column
@@ -226,3 +227,35 @@ def test_each_column_of_a_validated_table_is_its_own_list(tmp_path: Path) -> Non
     assert accounts.column("name") == ["Acme Inc", "Globex", "Initech"]
     assert accounts.column("industry") == [None, None, None]
     assert len(accounts) == 3
+
+
+@pytest.mark.parametrize("flags_per_row", [0, 8, 1000])
+def test_key_codes_with_a_constant_column_by_sort_or_by_flags(
+    monkeypatch: pytest.MonkeyPatch, flags_per_row: int
+) -> None:
+    # 0: always the sort; 1000: always one flag per combination.
+    monkeypatch.setattr(columns_module, "_FLAGS_PER_ROW", flags_per_row)
+    accounts = ["A1", "A1", "A2", "A2", "A3"]
+    blank = [None] * 5  # one value throughout: adds nothing to the key
+    assert all_distinct([accounts, ["x", "y", "x", "y", "x"], blank])
+    assert not all_distinct([accounts, ["x", "y", "x", "x", "y"], blank])
+    assert not all_distinct([accounts, blank, ["p", "q", "p", "p", "q"]])
+    assert all_distinct([["A1"], [None]])
+    assert not all_distinct([["A1", "A1"], [None, None]])
+
+
+def test_key_checks_leave_the_garbage_collector_as_they_found_it(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    folder = _portfolio_folder(tmp_path)
+    assert gc.isenabled()
+    assert load_workbook(folder).table("MRR").column("month")[2] == "2024-02"
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_workbook(folder)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

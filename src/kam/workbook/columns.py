@@ -102,7 +102,10 @@ def all_distinct(columns: Sequence[Sequence[object]]) -> bool:
     """True when no two rows share a key; False when some may (then checked fully).
 
     Each key column becomes integer codes of its distinct values, combined into one
-    int64 per row, so that millions of rows need no key tuples.
+    int64 per row, so that millions of rows need no key tuples. A column holding
+    one value throughout (often a blank optional key part) adds nothing and is
+    skipped. When the combinations are few enough, one flag per combination
+    finds a repeat in one pass; otherwise a sort puts repeats side by side.
     """
     import numpy as np  # only big sheets need it; small workbooks load faster
 
@@ -110,12 +113,23 @@ def all_distinct(columns: Sequence[Sequence[object]]) -> bool:
     combined = np.zeros(n, dtype=np.int64)
     span = 1
     for column in columns:
-        codes = {v: k for k, v in enumerate(set(column))}
-        span *= max(len(codes), 1)
+        distinct = set(column)
+        if len(distinct) <= 1:
+            continue
+        codes = {v: k for k, v in enumerate(distinct)}
+        span *= len(codes)
         if span >= 2**62:
             return False  # too many combinations for int64: use the tuple path
         combined *= len(codes)
         combined += np.fromiter(map(codes.__getitem__, column), np.int64, n)
+    if span <= _FLAGS_PER_ROW * n:
+        seen = np.zeros(span, dtype=np.bool_)
+        seen[combined] = True
+        return int(np.count_nonzero(seen)) == n
     # A sort then a neighbour comparison: far faster than np.unique here.
     combined.sort()
     return not bool((combined[1:] == combined[:-1]).any())
+
+
+#: Flags allowed per row (one byte each) before all_distinct sorts instead.
+_FLAGS_PER_ROW = 8

@@ -205,6 +205,9 @@ def duckdb_preaggregate(params: Mapping[str, str], clock: Clock) -> dict[str, An
     return {**info, "check": digest(rows)}
 
 
+# k counts the running shares below the threshold with sum(CASE ...) OVER (): DuckDB
+# 1.5 evaluates a FILTER clause on a whole-frame window aggregate row by row, which
+# makes ``count(*) FILTER (...) OVER ()`` quadratic (7 s at 100k accounts, hours at 1M).
 PARETO_SQL = """
 WITH sums AS (
     SELECT account_id, sum(amount) AS value FROM revenue
@@ -224,7 +227,7 @@ WITH sums AS (
     WINDOW w AS (ORDER BY value DESC, account_id ROWS UNBOUNDED PRECEDING)
 )
 SELECT r.*, a.name,
-    least(count(*) FILTER (WHERE cum_share < ?) OVER () + 1, n) AS k,
+    least(sum(CASE WHEN cum_share < ? THEN 1 ELSE 0 END) OVER () + 1, n) AS k,
     sum(share * share) OVER () AS hhi
 FROM ranked r LEFT JOIN accounts a USING (account_id)
 ORDER BY rank

@@ -34,6 +34,7 @@ __all__ = [
     "pareto",
     "pareto_curve",
     "percent",
+    "with_accounts",
 ]
 
 #: The columns of a Pareto row, with their meaning.
@@ -96,7 +97,8 @@ def _check_threshold(threshold: float) -> float:
 
 def ranked_accounts(per_account: ir.Table, accounts: ir.Table | None) -> ir.Table:
     """Rank ``account_id, value`` rows: rank, cumulative value, total, shares, name
-    (the rows in no particular order: sort by ``rank``)."""
+    (joined from ``accounts`` unless the rows carry it already, see
+    :func:`with_accounts`), in no particular order: sort by ``rank``."""
     order = [per_account.value.desc(), per_account.account_id.asc()]
     running = ibis.window(order_by=order, rows=(None, 0))
     whole = ibis.window()
@@ -115,14 +117,37 @@ def ranked_accounts(per_account: ir.Table, accounts: ir.Table | None) -> ir.Tabl
         cum_share=ranked.cum_value.cast("float64") / denominator,
         rank_pct=ranked.rank.cast("float64") / ranked.n.cast("float64"),
     )
+    if "name" in per_account.columns:
+        return ranked
     if accounts is None:
-        ranked = ranked.mutate(name=ibis.null("string"))
-    else:
+        return ranked.mutate(name=ibis.null("string"))
+    names = accounts.select(acc_id=accounts.account_id, name=accounts.name)
+    return ranked.left_join(names, ranked.account_id == names.acc_id).drop("acc_id")
+
+
+def with_accounts(
+    per_account: ir.Table, accounts: ir.Table, *, include_zero: bool = True
+) -> ir.Table:
+    """``account_id, value`` rows with each account's ``name`` and, with
+    ``include_zero``, the active accounts (status blank or ``active``) without a row
+    at value 0, in one join of the Accounts table (an outer join when adding zeros).
+    """
+    if not include_zero:
         names = accounts.select(acc_id=accounts.account_id, name=accounts.name)
-        ranked = ranked.left_join(names, ranked.account_id == names.acc_id).drop(
-            "acc_id"
-        )
-    return ranked
+        joined = per_account.left_join(names, per_account.account_id == names.acc_id)
+        return joined.select("account_id", "value", "name")
+    acc = accounts.select(
+        acc_id=accounts.account_id,
+        name=accounts.name,
+        active=accounts.status.isnull() | (accounts.status == "active"),
+    )
+    joined = per_account.outer_join(acc, per_account.account_id == acc.acc_id)
+    joined = joined.filter(joined.account_id.notnull() | joined.active)
+    return joined.select(
+        account_id=ibis.coalesce(joined.account_id, joined.acc_id),
+        value=ibis.coalesce(joined.value, zero_like(per_account.value)),
+        name=joined.name,
+    )
 
 
 def concentration(ranked: ir.Table, threshold: float) -> ir.Table:
@@ -202,14 +227,8 @@ def pareto_curve(
         as_of=as_of,
     )
     per_account = period_sums(values, [p.text for p in scope.periods])
-    if include_zero and accounts is not None:
-        active = accounts.filter(
-            accounts.status.isnull() | (accounts.status == "active")
-        ).select("account_id")
-        missing = active.anti_join(per_account, "account_id")
-        per_account = per_account.union(
-            missing.mutate(value=zero_like(per_account.value))
-        )
+    if accounts is not None:
+        per_account = with_accounts(per_account, accounts, include_zero=include_zero)
     # Arrow puts the rows in rank order (one integer key) for less than the backend
     # takes to sort the wide rows again after the running sums.
     data = (

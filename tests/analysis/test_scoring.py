@@ -13,18 +13,45 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kam.analysis.registry import run
-from kam.analysis.scoring import scoring_matrix
+from kam.analysis.registry import run as _run
+from kam.analysis.scores import SCORES_BY_CRITERION, scores_by_criterion
+from kam.analysis.scoring import scoring_matrix as _scoring_matrix
 from kam.errors import InputError, MissingDataError, ParameterError
 
 GROWTH = [("g1", 0.15), ("g2", 0.35), ("g3", 0.20), ("g4", 0.30)]
 
 
-@pytest.fixture
-def con() -> Iterator[Any]:
+#: Whether the running test reads the scores through their pre-aggregate.
+_PAIRS = {"on": False}
+
+
+@pytest.fixture(params=["raw", "pairs"])
+def con(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A DuckDB connection; every test runs twice: on the raw Scores rows, and with
+    the scores' per-pair pre-aggregate (the engine's derived table) beside them."""
+    _PAIRS["on"] = request.param == "pairs"
     c = ibis.duckdb.connect()
     yield c
+    _PAIRS["on"] = False
     c.disconnect()
+
+
+def _pairs(scores: Any) -> Any:
+    backend = scores.get_backend()
+    name = f"pairs_{len(backend.list_tables())}"
+    return backend.create_table(name, scores_by_criterion(scores))
+
+
+def scoring_matrix(criteria: Any, scores: Any, **options: Any) -> Any:
+    if _PAIRS["on"]:
+        options.setdefault("pairs", _pairs(scores))
+    return _scoring_matrix(criteria, scores, **options)
+
+
+def run(analysis: str, tables: dict[str, Any], *args: Any, **options: Any) -> Any:
+    if _PAIRS["on"] and "scores" in tables:
+        tables = {**tables, SCORES_BY_CRITERION: _pairs(tables["scores"])}
+    return _run(analysis, tables, *args, **options)
 
 
 def criteria(con: Any, rows: Sequence[tuple[str, str, float]]) -> Any:

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from kam.analysis.criteria import SECTIONS, Criterion
@@ -19,6 +21,7 @@ from kam.errors import InputError
 
 __all__ = [
     "SCALE",
+    "SCORES_BY_CRITERION",
     "account_matrix",
     "account_scores",
     "criteria_table",
@@ -28,8 +31,13 @@ __all__ = [
     "disagreement_rows",
     "ones",
     "reject_bad_scores",
+    "scores_by_criterion",
     "x_column",
 ]
+
+#: Name of the derived table of :func:`scores_by_criterion` (built by the engine
+#: once per data version).
+SCORES_BY_CRITERION = "_scores_by_criterion"
 
 #: Decimals kept in every score; ties are judged at this precision.
 SCALE = 6
@@ -118,6 +126,45 @@ def criterion_scores(
     )
 
 
+def scores_by_criterion(scores: ir.Table) -> ir.Table:
+    """The raters' scores of each (account, criterion) pair, summed once per data
+    version (the derived table :data:`SCORES_BY_CRITERION`): what the mean scoring
+    needs, whatever the Criteria sheet and the parameters.
+
+    Columns: ``account_id, criterion_id``; ``x`` (mean of the scores given),
+    ``low``, ``high`` (lowest and highest score), ``raters`` (scores given),
+    ``dups`` (1 when two scores come from one rater), ``multi`` (1 for more than two
+    scores, to be checked exactly) and ``bad`` (scores outside 1–10 or blank), each
+    as :func:`account_matrix` computes them from the raw rows.
+    """
+    rater = ibis.coalesce(scores.rater.cast("string"), ibis.literal(""))
+    # Doubles whatever the backend stores (PostgreSQL averages a numeric column
+    # to a numeric).
+    score = scores.score.cast("float64")
+    s = scores.select("account_id", "criterion_id", score=score, rater=rater)
+    bad = ones(s.score.isnull() | (s.score < 1) | (s.score > 10))
+    pc = s.group_by("account_id", "criterion_id").agg(
+        x=s.score.mean(),
+        low=s.score.min(),
+        high=s.score.max(),
+        raters=s.score.count(),
+        first_rater=s.rater.min(),
+        last_rater=s.rater.max(),
+        bad=bad.sum(),
+    )
+    return pc.select(
+        "account_id",
+        "criterion_id",
+        "x",
+        "low",
+        "high",
+        "raters",
+        dups=ones((pc.raters == 2) & (pc.first_rater == pc.last_rater)),
+        multi=ones(pc.raters > 2),
+        bad=pc.bad,
+    )
+
+
 def account_scores(
     per_criterion: ir.Table,
     criteria: Sequence[Criterion],
@@ -168,9 +215,11 @@ def account_matrix(
     *,
     aggregate: str = "mean",
     disagreement: float = 3.0,
+    pairs: ir.Table | None = None,
 ) -> ir.Table:
     """The wide per-account table of :func:`account_scores` (``wide=True``) straight
-    from the Scores rows.
+    from the Scores rows, or from their pre-aggregate ``pairs``
+    (:func:`scores_by_criterion`) when given with ``aggregate='mean'``.
 
     With ``aggregate='mean'`` this is one GROUP BY account over the raw rows, each
     criterion's figures being conditional aggregates (mean, lowest and highest
@@ -184,10 +233,12 @@ def account_matrix(
             scores, criteria, aggregate=aggregate, disagreement=disagreement
         )
         return account_scores(pc, criteria, section_weights, wide=True)
-    rater = ibis.coalesce(scores.rater.cast("string"), ibis.literal(""))
-    s = scores.select("account_id", "criterion_id", "score", rater=rater)
     ids = [c.criterion_id for c in criteria]
     aggs: dict[str, ir.Value] = {}
+    if pairs is not None:
+        return _pairs_matrix(pairs, criteria, section_weights, disagreement)
+    rater = ibis.coalesce(scores.rater.cast("string"), ibis.literal(""))
+    s = scores.select("account_id", "criterion_id", "score", rater=rater)
     for i, cid in enumerate(ids):
         here = s.criterion_id == cid
         value = ibis.cases((here, s.score), else_=ibis.null("float64"))
@@ -206,19 +257,64 @@ def account_matrix(
         bad=bad.sum(),
         **aggs,
     )
-    zero: ir.IntegerValue = ibis.literal(0)
-    scored, flagged, dups, multi = zero, zero, zero, zero
-    per: dict[str, ir.Value] = {}
+    return _matrix(
+        g,
+        criteria,
+        section_weights,
+        disagreement,
+        spread=lambda i: g[f"high_{i}"] - g[f"low_{i}"],
+        dup=lambda i: ones((g[f"rows_{i}"] == 2) & (g[f"first_{i}"] == g[f"last_{i}"])),
+    )
+
+
+def _pairs_matrix(
+    pairs: ir.Table,
+    criteria: Sequence[Criterion],
+    section_weights: Mapping[str, Decimal],
+    disagreement: float,
+) -> ir.Table:
+    """:func:`account_matrix` from the pre-aggregated pairs: each criterion's
+    number (``idx``) is looked up once per pair, and only the score and the flag
+    are spread into columns; the counts are sums over the account's pairs."""
+    ids = [c.criterion_id for c in criteria]
+    idx = _lookup(pairs.criterion_id, {cid: i for i, cid in enumerate(ids)}, "int64")
+    p = pairs.select(
+        "account_id",
+        "x",
+        "raters",
+        "dups",
+        "bad",
+        idx=idx,
+        flag=ones((pairs.high - pairs.low) > disagreement),
+    )
+    known = p.idx.notnull()
+    aggs: dict[str, ir.Value] = {}
+    for i in range(len(ids)):
+        here = p.idx == i
+        aggs[x_column(i)] = ibis.cases((here, p.x), else_=ibis.null("float64")).max()
+        aggs[f"flag_{i}"] = ibis.cases((here, p.flag), else_=0).max()
+    g = p.group_by("account_id").agg(
+        unknown=ones(~known).sum(),
+        bad=p.bad.sum(),
+        criteria_scored=ones(known & (p.raters > 0)).sum(),
+        disagreements=ibis.cases((known, p.flag), else_=0).sum(),
+        dups=ibis.cases((known, p.dups), else_=0).sum(),
+        multi=ones(known & (p.raters > 2)).sum(),
+        **aggs,
+    )
+    return _with_overall(
+        g.mutate(**_section_sums(g, criteria)), criteria, section_weights
+    )
+
+
+def _section_sums(g: ir.Table, criteria: Sequence[Criterion]) -> dict[str, ir.Value]:
+    """``num_<s>`` (Σ w x) and ``den_<s>`` (Σ w) over the criteria of each section
+    the account has a score for (``x_<i>`` columns of ``g``); null when it has none
+    in the section, as SUM over no rows."""
     nums: dict[str, ir.FloatingValue] = {}
     dens: dict[str, ir.FloatingValue] = {}
     for i, c in enumerate(criteria):
-        x, n = g[x_column(i)], g[f"rows_{i}"]
-        flag = ones((g[f"high_{i}"] - g[f"low_{i}"]) > disagreement)
-        per[f"flag_{i}"] = flag
-        scored = scored + ones(n > 0)
-        flagged = flagged + flag
-        dups = dups + ones((n == 2) & (g[f"first_{i}"] == g[f"last_{i}"]))
-        multi = multi + ones(n > 2)
+        x = g[x_column(i)]
         w = float(c.share)
         nums[c.section] = nums.get(c.section, ibis.literal(0.0)) + ibis.cases(
             (x.notnull(), x * w), else_=0.0
@@ -228,15 +324,44 @@ def account_matrix(
         )
     sums: dict[str, ir.Value] = {}
     for sec in SECTIONS:
-        # Null when the account has no score in the section (as SUM over no rows).
         den = dens.get(sec, ibis.literal(0.0))
         some = ibis.literal(False)
         for i, c in enumerate(criteria):
             if c.section == sec:
                 some = some | g[x_column(i)].notnull()
         nothing = ibis.null("float64")
-        sums[f"num_{sec}"] = ibis.cases((some, nums.get(sec, 0.0)), else_=nothing)
-        sums[f"den_{sec}"] = ibis.cases((some, den), else_=nothing)
+        # Doubles on every backend (PostgreSQL reads a literal 0.0 as numeric).
+        num = ibis.cases((some, nums.get(sec, 0.0)), else_=nothing)
+        sums[f"num_{sec}"] = _double(num)
+        sums[f"den_{sec}"] = _double(ibis.cases((some, den), else_=nothing))
+    return sums
+
+
+def _matrix(
+    g: ir.Table,
+    criteria: Sequence[Criterion],
+    section_weights: Mapping[str, Decimal],
+    disagreement: float,
+    *,
+    spread: Callable[[int], ir.FloatingValue],
+    dup: Callable[[int], ir.IntegerValue],
+) -> ir.Table:
+    """The wide per-account table from ``g``: one row per account with ``x_<i>``
+    and ``rows_<i>`` per criterion, ``unknown`` and ``bad``; ``spread(i)`` is the
+    gap between the criterion's lowest and highest rater, ``dup(i)`` 1 when one
+    rater scored it twice."""
+    zero: ir.IntegerValue = ibis.literal(0)
+    scored, flagged, dups, multi = zero, zero, zero, zero
+    per: dict[str, ir.Value] = {}
+    for i in range(len(criteria)):
+        n = g[f"rows_{i}"]
+        flag = ones(spread(i) > disagreement)
+        per[f"flag_{i}"] = flag
+        scored = scored + ones(n > 0)
+        flagged = flagged + flag
+        dups = dups + dup(i)
+        multi = multi + ones(n > 2)
+    sums = _section_sums(g, criteria)
     t = g.select(
         "account_id",
         "unknown",
@@ -250,6 +375,14 @@ def account_matrix(
         **sums,
     )
     return _with_overall(t, criteria, section_weights)
+
+
+def _double(value: ir.Value) -> ir.FloatingValue:
+    """``value`` cast to a double in the SQL itself: Ibis drops a cast to the type
+    it already infers, but a backend may compute a sum of literals as a decimal
+    (PostgreSQL and DuckDB read ``0.0`` as one) and hand the column back so."""
+    expr: ir.FloatingValue = ops.Cast(value, to=dt.float64).to_expr()
+    return expr
 
 
 def _with_overall(
@@ -267,7 +400,7 @@ def _with_overall(
         if s in used and v > 0:
             num = num + ibis.coalesce(score, 0.0) * v
             den = den + ibis.cases((score.notnull(), v), else_=0.0)
-    t = t.mutate(**sections, weight_sum=den)
+    t = t.mutate(**sections, weight_sum=_double(den))
     return t.mutate(overall=num / t.weight_sum.nullif(0.0))
 
 

@@ -26,6 +26,7 @@ from kam.analysis.criteria import SECTIONS, Criterion, read_criteria
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.scores import (
     SCALE,
+    SCORES_BY_CRITERION,
     account_matrix,
     criteria_table,
     criterion_scores,
@@ -206,6 +207,7 @@ def scoring_matrix(
     *,
     accounts: ir.Table | None = None,
     tables: Mapping[str, ir.Table] | None = None,
+    pairs: ir.Table | None = None,
     growth_weight: float = 1.0,
     harmony_weight: float = 1.0,
     value_creation_weight: float = 1.0,
@@ -226,7 +228,11 @@ def scoring_matrix(
     ``criteria``, ``scores``: the Criteria and Scores tables; ``accounts``: names;
     ``tables``: the canonical tables, whose ``revenue`` gives the revenue and pooled
     ABC class over ``period_from``…``period_to`` (default: the last complete fiscal
-    year) with ``cutoffs``. Section weights need not sum to anything.
+    year) with ``cutoffs``. Section weights need not sum to anything. ``pairs``:
+    the raters' scores per (account, criterion) summed once per data version
+    (:func:`~kam.analysis.scores.scores_by_criterion` of ``scores``), read instead
+    of ``scores`` for the mean of the raters; checks that need the rows (the
+    median, the accounts and rows an error names) still read ``scores``.
 
     Rows: :data:`OUTPUT_COLUMNS`, by rank then account_id. Tables: ``criteria`` (per
     criterion: criterion_id, section, name, weight, share of its section, mean score,
@@ -249,8 +255,15 @@ def scoring_matrix(
         if s not in used and weights[s] > 0:
             warnings.append(f"no criteria in section {s}: overall scores leave it out")
 
+    if aggregate_raters != "mean":
+        pairs = None
     wide = account_matrix(
-        scores, crits, weights, aggregate=aggregate_raters, disagreement=disagreement
+        scores,
+        crits,
+        weights,
+        aggregate=aggregate_raters,
+        disagreement=disagreement,
+        pairs=pairs,
     )
     t = wide.filter(wide.overall.notnull())
     t = t.mutate(
@@ -349,6 +362,8 @@ def scoring_matrix(
             criterion_scores(
                 scores, crits, aggregate=aggregate_raters, disagreement=disagreement
             )
+            if pairs is None
+            else pairs.mutate(flag=(pairs.high - pairs.low) > disagreement)
         )
     return AnalysisResult(
         "scoring",
@@ -380,6 +395,7 @@ def scoring(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult
         tables["scores"],
         accounts=tables.get("accounts"),
         tables=tables,
+        pairs=tables.get(SCORES_BY_CRITERION),
         **options,  # type: ignore[arg-type]
     )
 

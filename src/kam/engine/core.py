@@ -80,7 +80,12 @@ def one_data_version() -> Iterator[None]:
 
 
 #: Reserved names of the derived tables (never a sheet name: they start with ``_``).
-DERIVED = ("_revenue_by_period", "_revenue_by_year", "_mrr_by_month")
+DERIVED = (
+    "_revenue_by_period",
+    "_revenue_by_year",
+    "_mrr_by_month",
+    "_scores_by_criterion",
+)
 #: The sheet each derived table sums.
 _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
 #: The derived tables summed from another one (rollups): name → (the table it sums,
@@ -111,7 +116,11 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
       whole years reads instead of twelve monthly rows per account; the engine
       sums it from the materialised ``_revenue_by_period``;
     - ``_mrr_by_month``: ``account_id, month, value`` — MRR summed over plans
-      (:func:`kam.analysis.preagg.mrr_by_month`).
+      (:func:`kam.analysis.preagg.mrr_by_month`);
+    - ``_scores_by_criterion``: ``account_id, criterion_id, x, low, high, raters,
+      dups, multi, bad`` — the raters' scores of each pair
+      (:func:`kam.analysis.scores.scores_by_criterion`), which the scoring matrix
+      reads instead of the Scores rows.
     """
     from kam.analysis.preagg import by_year, mrr_by_month, revenue_by_period
 
@@ -121,6 +130,10 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
         out["_revenue_by_year"] = by_year(out["_revenue_by_period"])
     if "MRR" in tables:
         out["_mrr_by_month"] = mrr_by_month(tables["MRR"])
+    if "Scores" in tables:
+        from kam.analysis.scores import scores_by_criterion
+
+        out["_scores_by_criterion"] = scores_by_criterion(tables["Scores"])
     return out
 
 

@@ -2,8 +2,8 @@
 
 The ranking, running totals, shares, the vital-few cut and the concentration
 figures are one Ibis expression (window functions, group-bys and joins only, so it
-runs on DuckDB, PostgreSQL and Spark), fetched as Arrow in one query and put in rank
-order there. The per-account sums come from :func:`kam.analysis.preagg.period_sums`
+runs on DuckDB, PostgreSQL and Spark), fetched as Arrow in one query, in rank
+order. The per-account sums come from :func:`kam.analysis.preagg.period_sums`
 (the yearly rollup for whole years, when the engine has one).
 """
 
@@ -229,13 +229,8 @@ def pareto_curve(
     per_account = period_sums(values, [p.text for p in scope.periods])
     if accounts is not None:
         per_account = with_accounts(per_account, accounts, include_zero=include_zero)
-    # Arrow puts the rows in rank order (one integer key) for less than the backend
-    # takes to sort the wide rows again after the running sums.
-    data = (
-        concentration(ranked_accounts(per_account, accounts), threshold)
-        .to_pyarrow()
-        .sort_by("rank")
-    )
+    ranked = concentration(ranked_accounts(per_account, accounts), threshold)
+    data = ranked.order_by("rank").to_pyarrow()
     n = data.num_rows
     word = METRIC_WORDS[metric]
     first = data.slice(0, 1).to_pylist()[0] if n else {}

@@ -39,6 +39,10 @@ __all__ = [
 #: once per data version).
 SCORES_BY_CRITERION = "_scores_by_criterion"
 
+#: Most criteria whose disagreement flags the pre-aggregated scoring sums into one
+#: integer per account (exact as a double too, as a backend may divide one).
+_FLAG_BITS = 30
+
 #: Decimals kept in every score; ties are judged at this precision.
 SCALE = 6
 _TWO = Decimal("0.01")
@@ -278,6 +282,12 @@ def _pairs_matrix(
     are spread into columns; the counts are sums over the account's pairs."""
     ids = [c.criterion_id for c in criteria]
     idx = _lookup(pairs.criterion_id, {cid: i for i, cid in enumerate(ids)}, "int64")
+    bits = len(ids) <= _FLAG_BITS
+    more: dict[str, ir.Value] = {}
+    if bits:
+        more["bit"] = _lookup(
+            pairs.criterion_id, {cid: 2**i for i, cid in enumerate(ids)}, "int32"
+        )
     p = pairs.select(
         "account_id",
         "x",
@@ -286,13 +296,20 @@ def _pairs_matrix(
         "bad",
         idx=idx,
         flag=ones((pairs.high - pairs.low) > disagreement),
+        **more,
     )
     known = p.idx.notnull()
     aggs: dict[str, ir.Value] = {}
     for i in range(len(ids)):
         here = p.idx == i
         aggs[x_column(i)] = ibis.cases((here, p.x), else_=ibis.null("float64")).max()
-        aggs[f"flag_{i}"] = ibis.cases((here, p.flag), else_=0).max()
+        if not bits:
+            aggs[f"flag_{i}"] = ibis.cases((here, p.flag), else_=0).max()
+    if bits:
+        # The flags of an account in one sum of distinct powers of two (each pair
+        # once per account), spread into flag_<i> after the group-by: one
+        # aggregate instead of one per criterion, which cost more than the scores.
+        aggs["flags"] = ibis.cases((p.flag == 1, p.bit), else_=0).sum()
     g = p.group_by("account_id").agg(
         unknown=ones(~known).sum(),
         bad=p.bad.sum(),
@@ -302,6 +319,10 @@ def _pairs_matrix(
         multi=ones(known & (p.raters > 2)).sum(),
         **aggs,
     )
+    if bits:
+        g = g.mutate(
+            **{f"flag_{i}": (g.flags // 2**i) % 2 for i in range(len(ids))}
+        ).drop("flags")
     return _with_overall(
         g.mutate(**_section_sums(g, criteria)), criteria, section_weights
     )

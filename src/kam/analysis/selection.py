@@ -14,7 +14,7 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import check_cutoffs, classified
-from kam.analysis.preagg import metric_values, scoped_values
+from kam.analysis.preagg import metric_values, period_sums, scoped_values
 
 __all__ = ["AccountClasses", "account_classes"]
 
@@ -52,8 +52,9 @@ def account_classes(
             None,
             ["no Revenue sheet: the ABC class and revenue columns are blank"],
         )
+    values = metric_values(tables, "revenue")
     scope = scoped_values(
-        metric_values(tables, "revenue"),
+        values,
         metric="revenue",
         period_from=period_from,
         period_to=period_to,
@@ -61,8 +62,9 @@ def account_classes(
         as_of=as_of,
         default_years=1,
     )
-    kept = scope.values
-    pooled = kept.group_by("account_id").agg(value=kept.value.sum())
+    # Summed through period_sums (as Pareto does): a whole year in range is read
+    # from the engine's per-year table, one row per account, instead of its months.
+    pooled = period_sums(values, [p.text for p in scope.periods])
     pooled = pooled.filter(pooled.value > 0).mutate(period=ibis.literal("pooled"))
     classes = classified(pooled, cuts=cuts)
     table = classes.select(

@@ -319,12 +319,13 @@ def _pairs_matrix(
         multi=ones(known & (p.raters > 2)).sum(),
         **aggs,
     )
+    spread: dict[str, ir.Value] = {}
     if bits:
-        g = g.mutate(
-            **{f"flag_{i}": (g.flags // 2**i) % 2 for i in range(len(ids))}
-        ).drop("flags")
+        spread = {f"flag_{i}": (g.flags // 2**i) % 2 for i in range(len(ids))}
+    # One projection for the flags and the section sums (each stacked projection
+    # costs Ibis a merge when it compiles the query).
     return _with_overall(
-        g.mutate(**_section_sums(g, criteria)), criteria, section_weights
+        g.mutate(**spread, **_section_sums(g, criteria)), criteria, section_weights
     )
 
 

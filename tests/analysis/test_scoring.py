@@ -450,3 +450,39 @@ def test_rank_stability_matches_rescoring_with_each_weight_moved(con: Any) -> No
     )
     assert table["h2"]["accounts"] == 39
     assert table["h2"]["mean_score"] == expected
+
+
+@pytest.mark.parametrize("n", [30, 31, 40])
+def test_each_criterion_counts_its_own_disagreements_with_many_criteria(
+    con: Any, n: int
+) -> None:
+    # n growth criteria: weight 2 each but the first, which takes the rest of
+    # 100. Account A: raters 1 and 9 apart (8 > 3) on
+    # criteria 0 and n−1, agreeing (5, 5) elsewhere; account B: apart on criterion
+    # n−1 only (2 and 10), 6 and 6 elsewhere.
+    ids = [f"k{i:02d}" for i in range(n)]
+    weights = [100.0 - 2 * (n - 1)] + [2.0] * (n - 1)
+    crit = criteria(con, [(c, "growth", w) for c, w in zip(ids, weights, strict=True)])
+    rows: list[Any] = []
+    for i, c in enumerate(ids):
+        a = (1.0, 9.0) if i in (0, n - 1) else (5.0, 5.0)
+        b = (2.0, 10.0) if i == n - 1 else (6.0, 6.0)
+        rows += [("A", c, a[0], "r1"), ("A", c, a[1], "r2")]
+        rows += [("B", c, b[0], "r1"), ("B", c, b[1], "r2")]
+    result = scoring_matrix(crit, scores(con, rows))
+    got = by_account(result)
+    assert got["A"]["disagreements"] == 2
+    assert got["B"]["disagreements"] == 1
+    # Every criterion means 5 for A and 6 for B: the overall scores are 5 and 6.
+    assert got["A"]["score"] == Decimal("5")
+    assert got["B"]["score"] == Decimal("6")
+    table = {r["criterion_id"]: r for r in result.tables["criteria"]}
+    expected = dict.fromkeys(ids, 0)
+    expected[ids[0]] = 1
+    expected[ids[-1]] = 2
+    assert {c: table[c]["disagreements"] for c in ids} == expected
+    assert all(table[c]["accounts"] == 2 for c in ids)
+    flagged = sorted(
+        (r["account_id"], r["criterion_id"]) for r in result.tables["disagreements"]
+    )
+    assert flagged == sorted([("A", ids[0]), ("A", ids[-1]), ("B", ids[-1])])

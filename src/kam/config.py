@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         "", description="deck colours, comma-separated hex (see docs/deck.md)"
     )
     deck_logo: Path | None = Field(None, description="logo image on every slide")
+    duckdb_memory: str = Field(
+        "",
+        pattern=r"^(|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB))$",
+        description="memory the engine's DuckDB may use before it spills to disk, "
+        "e.g. 3GB (default: DuckDB's own, 80 % of the machine's memory)",
+    )
     result_cache_size: int = Field(
         256,
         ge=1,

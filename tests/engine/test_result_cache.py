@@ -1,14 +1,17 @@
-"""The engine keeps analysis results in an LRU whose size is a setting."""
+"""Engine settings: the size of its result cache and the memory of its DuckDB."""
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
+from pydantic import ValidationError
 
-from kam.config import Settings
+from kam.config import Settings, get_settings
 from kam.engine import open_engine
 from kam.engine.cache import ResultCache
 
@@ -28,7 +31,7 @@ def test_least_recently_used_result_goes_first() -> None:
     assert cache.hits == 2
 
 
-def test_engine_cache_size_follows_the_setting(tmp_path: Path) -> None:
+def _ledger(tmp_path: Path) -> None:
     pq.write_table(
         pa.table({"account_id": ["A", "B"], "name": ["Account A", "Account B"]}),
         tmp_path / "Accounts.parquet",
@@ -45,6 +48,10 @@ def test_engine_cache_size_follows_the_setting(tmp_path: Path) -> None:
         ),
         tmp_path / "Revenue.parquet",
     )
+
+
+def test_engine_cache_size_follows_the_setting(tmp_path: Path) -> None:
+    _ledger(tmp_path)
     assert Settings().result_cache_size == 256
     engine = open_engine(f"parquet:{tmp_path}", settings=Settings(result_cache_size=1))
     first = engine.run("pareto", {"threshold": "0.8"})
@@ -54,3 +61,27 @@ def test_engine_cache_size_follows_the_setting(tmp_path: Path) -> None:
     again = engine.run("pareto", {"threshold": "0.8"})
     assert again is not first
     assert [r["account_id"] for r in again.rows] == ["A", "B"]
+
+
+def test_duckdb_memory_setting_caps_the_engine_and_spills_outside_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ledger(tmp_path)
+    monkeypatch.setenv("KAM_DUCKDB_MEMORY", "300MB")
+    get_settings.cache_clear()
+    try:
+        engine = open_engine(f"parquet:{tmp_path}")
+        con = engine.backend
+        limit = con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+        spill = con.raw_sql("SELECT current_setting('temp_directory')").fetchone()[0]
+    finally:
+        get_settings.cache_clear()
+    # DuckDB reports 300 MB (10^6 bytes) in MiB: 300e6 / 2^20 = 286.1.
+    assert limit == "286.1 MiB"
+    assert Path(spill) == Path(tempfile.gettempdir()) / "kam-duckdb"
+
+
+@pytest.mark.parametrize("value", ["lots", "3 parsecs", "-1GB"])
+def test_duckdb_memory_setting_refuses_what_duckdb_would_not_read(value: str) -> None:
+    with pytest.raises(ValidationError, match="duckdb_memory"):
+        Settings(duckdb_memory=value)

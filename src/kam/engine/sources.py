@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ import ibis
 import sqlalchemy as sa
 from ibis.backends import BaseBackend
 
+from kam.config import get_settings
 from kam.engine.arrow import portfolio_to_arrow
 from kam.engine.cache import SnapshotCache
 from kam.engine.conform import conform, match_sheets
@@ -103,7 +105,19 @@ class Source(ABC):
 
 
 def _duckdb() -> BaseBackend:
-    return ibis.duckdb.connect()
+    """An in-memory DuckDB for the engine.
+
+    It spills to a folder of the system's temp directory (an in-memory DuckDB would
+    otherwise spill to ``.tmp`` in the working directory) and, when the
+    ``duckdb_memory`` setting is given, keeps to that much memory.
+    """
+    config: dict[str, str] = {
+        "temp_directory": str(Path(tempfile.gettempdir()) / "kam-duckdb")
+    }
+    limit = get_settings().duckdb_memory
+    if limit:
+        config["memory_limit"] = limit
+    return ibis.duckdb.connect(**config)
 
 
 def _register_parquet(

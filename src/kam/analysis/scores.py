@@ -279,7 +279,9 @@ def _pairs_matrix(
 ) -> ir.Table:
     """:func:`account_matrix` from the pre-aggregated pairs: each criterion's
     number (``idx``) is looked up once per pair, and only the score and the flag
-    are spread into columns; the counts are sums over the account's pairs."""
+    are spread into columns; the counts are sums over the account's pairs. With
+    at most :data:`_FLAG_BITS` criteria the table also has ``flags`` (bit ``i`` set
+    when ``flag_<i>`` is 1)."""
     ids = [c.criterion_id for c in criteria]
     idx = _lookup(pairs.criterion_id, {cid: i for i, cid in enumerate(ids)}, "int64")
     bits = len(ids) <= _FLAG_BITS
@@ -422,8 +424,11 @@ def _with_overall(
         if s in used and v > 0:
             num = num + ibis.coalesce(score, 0.0) * v
             den = den + ibis.cases((score.notnull(), v), else_=0.0)
-    t = t.mutate(**sections, weight_sum=_double(den))
-    return t.mutate(overall=num / t.weight_sum.nullif(0.0))
+    weight_sum = _double(den)
+    # One projection (Ibis would merge a second one into it when compiling).
+    return t.mutate(
+        **sections, weight_sum=weight_sum, overall=num / weight_sum.nullif(0.0)
+    )
 
 
 def decimals(values: Sequence[float | None]) -> list[Decimal | None]:

@@ -40,6 +40,7 @@ __all__ = [
     "OUTPUT_COLUMNS",
     "account_health",
     "health",
+    "latest_signals",
     "open_risks",
     "signal_scores",
 ]
@@ -85,15 +86,43 @@ def open_risks(risks: ir.Table, day: date) -> ir.Table:
     )
 
 
-def signal_scores(signals: ir.Table, model: ir.Table, day: date) -> ir.Table:
-    """Each account's latest value of each model signal on or before ``day``, scored.
+def latest_signals(signals: ir.Table, day: date | None = None) -> ir.Table:
+    """``account_id, signal, as_of, value``: each account's latest value of each
+    signal (on or before ``day`` when given; rows without a date never count).
 
-    Columns: :data:`SIGNAL_COLUMNS` except ``contribution``.
+    Without ``day`` this is the engine's pre-aggregate ``_latest_signals``, built once
+    per data version: it holds the latest values on or before any day on or after
+    its last ``as_of``, so that health reads one row per account and signal instead
+    of the whole Signals history (see :func:`signal_scores`).
     """
-    s = signals.filter(signals.as_of <= day)
+    s = signals.filter(signals.as_of.notnull() if day is None else signals.as_of <= day)
     latest = ibis.window(group_by=[s.account_id, s.signal], order_by=s.as_of.desc())
     s = s.mutate(pos=ibis.row_number().over(latest))
     s = s.filter(s.pos == 0)
+    return s.select("account_id", "signal", "as_of", "value")
+
+
+def _latest_on(tables: Mapping[str, ir.Table], day: date) -> ir.Table | None:
+    """The pre-aggregate ``_latest_signals`` when it answers for ``day`` (``day`` on
+    or after its last ``as_of``), else None (read the Signals rows)."""
+    pre = tables.get("_latest_signals")
+    if pre is None:
+        return None
+    last = pre.as_of.max().to_pyarrow().as_py()
+    return pre if last is None or last <= day else None
+
+
+def signal_scores(
+    signals: ir.Table, model: ir.Table, day: date, *, latest: ir.Table | None = None
+) -> ir.Table:
+    """Each account's latest value of each model signal on or before ``day``, scored.
+
+    ``latest``: those latest values already taken (:func:`latest_signals`), which
+    the Signals rows are then not read for.
+
+    Columns: :data:`SIGNAL_COLUMNS` except ``contribution``.
+    """
+    s = latest_signals(signals, day) if latest is None else latest
     m = model.select(
         m_signal=model.signal,
         weight=model.weight.cast("float64"),
@@ -134,8 +163,12 @@ def account_health(
     as_of: date | None = None,
     healthy_from: float = 70.0,
     watch_from: float = 40.0,
+    latest: ir.Table | None = None,
 ) -> AnalysisResult:
     """Health per account at ``as_of`` (default: today), with bands and the flag.
+
+    ``latest``: the engine's ``_latest_signals`` when it answers for ``as_of``
+    (see :func:`signal_scores`).
 
     Rows: :data:`OUTPUT_COLUMNS`, worst first (band, then health ascending, blank
     last, then account_id). Tables: ``signals`` (:data:`SIGNAL_COLUMNS`, per account
@@ -151,7 +184,7 @@ def account_health(
     day = as_of or date.today()
     bands = (healthy_from, watch_from)
     n_model = int(model.count().to_pyarrow().as_py())
-    scored = signal_scores(signals, model, day)
+    scored = signal_scores(signals, model, day, latest=latest)
     total_w = ibis.window(group_by=scored.account_id)
     scored = scored.mutate(
         contribution=ibis.cases(
@@ -296,13 +329,20 @@ def _result(
 
 
 def health(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:
-    """:func:`account_health` over the canonical tables keyed by store table name."""
+    """:func:`account_health` over the canonical tables keyed by store table name
+    (and the pre-aggregate ``_latest_signals`` when it answers for ``as_of``)."""
+    signals = need(tables, "signals", "Signals", "health")
+    model = need(tables, "health_model", "HealthModel", "health")
+    day = options.get("as_of") or date.today()
+    # A date only (a datetime does not compare with the pre-aggregate's dates).
+    latest = _latest_on(tables, day) if type(day) is date else None
     return account_health(
-        need(tables, "signals", "Signals", "health"),
-        need(tables, "health_model", "HealthModel", "health"),
+        signals,
+        model,
         risks=tables.get("risks"),
         accounts=tables.get("accounts"),
-        **options,  # type: ignore[arg-type]
+        latest=latest,
+        **{**options, "as_of": day},  # type: ignore[arg-type]
     )
 
 

@@ -85,6 +85,7 @@ DERIVED = (
     "_revenue_by_year",
     "_mrr_by_month",
     "_scores_by_criterion",
+    "_latest_signals",
 )
 #: The sheet each derived table sums.
 _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
@@ -120,7 +121,11 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
     - ``_scores_by_criterion``: ``account_id, criterion_id, x, low, high, raters,
       dups, multi, bad`` — the raters' scores of each pair
       (:func:`kam.analysis.scores.scores_by_criterion`), which the scoring matrix
-      reads instead of the Scores rows.
+      reads instead of the Scores rows;
+    - ``_latest_signals``: ``account_id, signal, as_of, value`` — each account's
+      latest value of each signal (:func:`kam.analysis.health.latest_signals`),
+      which health reads instead of the Signals history when ``as_of`` is on or
+      after its last date.
     """
     from kam.analysis.preagg import by_year, mrr_by_month, revenue_by_period
 
@@ -134,6 +139,10 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
         from kam.analysis.scores import scores_by_criterion
 
         out["_scores_by_criterion"] = scores_by_criterion(tables["Scores"])
+    if "Signals" in tables:
+        from kam.analysis.health import latest_signals
+
+        out["_latest_signals"] = latest_signals(tables["Signals"])
     return out
 
 

@@ -210,3 +210,35 @@ def test_health_stays_within_0_and_100_and_ignores_row_order(
         other = dict(again[account])
         assert other.pop("health") == pytest.approx(row["health"], abs=1e-9)
         assert other == {k: v for k, v in row.items() if k != "health"}
+
+
+def test_latest_signals_pre_aggregate_answers_only_on_or_after_its_last_date() -> None:
+    from kam.engine.core import derive
+
+    # A (good 20, poor 4): X 20 on 30 Apr, 8 on 31 May, 4 on 31 Jul; Y 12 on 31 May.
+    signals = _t(
+        "signals",
+        [
+            ("X", date(2024, 4, 30), "A", 20.0),
+            ("X", date(2024, 7, 31), "A", 4.0),
+            ("Y", date(2024, 5, 31), "A", 12.0),
+            ("X", date(2024, 5, 31), "A", 8.0),
+        ],
+    )
+    model = _t("health_model", [("A", 1.0, 20.0, 4.0)])
+    latest = derive({"Signals": signals})["_latest_signals"]
+    got = latest.order_by("account_id").to_pyarrow().to_pylist()
+    assert [(r["account_id"], r["as_of"], r["value"]) for r in got] == [
+        ("X", date(2024, 7, 31), 4.0),
+        ("Y", date(2024, 5, 31), 12.0),
+    ]
+    tables = {"signals": signals, "health_model": model, "_latest_signals": latest}
+
+    def healths(day: date) -> dict[str, object]:
+        result = run("health", tables, {"as_of": day})
+        return {str(r["account_id"]): r["health"] for r in result.rows}
+
+    # After the last date: X's 4 is at poor (0), Y's 12 is half-way (50).
+    assert healths(date(2024, 8, 31)) == {"X": 0.0, "Y": 50.0}
+    # Before it, X's value of 31 May counts: (8 − 4) / 16 = 25.
+    assert healths(DAY) == {"X": pytest.approx(25.0), "Y": pytest.approx(50.0)}

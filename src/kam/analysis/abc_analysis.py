@@ -92,7 +92,6 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
 _FETCHED: tuple[str, ...] = (
     *(name for name, _ in OUTPUT_COLUMNS if name not in ("why", "cv", "xyz")),
     "tie_rank",
-    "tie_first",
     "measure_before",
     "measure",
 )
@@ -144,42 +143,50 @@ def classified(
     t = per_period
     order = [t.value.desc(), t.account_id.asc()]
     running = ibis.window(group_by=t.period, order_by=order, rows=(None, 0))
+    # Equal values are peers: ``tie_rank`` is the rank of the first of them. The
+    # same partition and leading order as ``running``, so the backend sorts once.
+    peers = ibis.window(group_by=t.period, order_by=t.value.desc())
     whole = ibis.window(group_by=t.period)
     t = t.mutate(
         rank=ibis.row_number().over(running) + 1,
+        tie_rank=ibis.rank().over(peers) + 1,
         cum_value=t.value.sum().over(running),
         total=t.value.sum().over(whole),
         n=t.account_id.count().over(whole),
     )
     total = t.total.cast("float64")
+    # The first of the tie group comes ``rank - tie_rank`` rows before this one,
+    # each with the same value: its running sum before it, exactly (decimals).
+    first_before = t.cum_value - t.value * (t.rank - t.tie_rank + 1)
     t = t.mutate(
         share=t.value.cast("float64") / total,
         cum_share=t.cum_value.cast("float64") / total,
         cum_share_before=(t.cum_value - t.value).cast("float64") / total,
+        first_before=first_before.cast("float64") / total,
+        first_including=(first_before + t.value).cast("float64") / total,
     )
     if basis == "value":
         before, including = t.cum_share_before, t.cum_share
+        first, first_in = t.first_before, t.first_including
     else:
         n = t.n.cast("float64")
         before, including = (t.rank - 1).cast("float64") / n, t.rank.cast("float64") / n
+        first = (t.tie_rank - 1).cast("float64") / n
+        first_in = t.tie_rank.cast("float64") / n
     c1, c2 = cuts
+    # Classes only improve towards rank 1, so every account of a tie group takes
+    # the class of its first (the smallest account_id), computed from its shares.
     if boundary == "upper":
-        raw = ibis.cases((before < c1, "A"), (before < c2, "B"), else_="C")
+        cls = ibis.cases((first < c1, "A"), (first < c2, "B"), else_="C")
     else:
-        raw = ibis.cases(
-            (t.rank == 1, "A"),
-            (including <= c1, "A"),
-            (including <= c2, "B"),
+        cls = ibis.cases(
+            (t.tie_rank == 1, "A"),
+            (first_in <= c1, "A"),
+            (first_in <= c2, "B"),
             else_="C",
         )
-    t = t.mutate(raw_class=raw, measure_before=before, measure=including)
-    # Classes only improve towards rank 1, so the first of equal values has the
-    # smallest letter and the smallest id of the tie group.
-    ties = ibis.window(group_by=[t.period, t.value])
-    return t.mutate(
-        **{"class": t.raw_class.min().over(ties)},
-        tie_first=t.account_id.min().over(ties),
-        tie_rank=t.rank.min().over(ties),
+    return t.mutate(**{"class": cls}, measure_before=before, measure=including).drop(
+        "first_before", "first_including"
     )
 
 
@@ -346,7 +353,20 @@ def abc_classes(
         )
         warnings += xyz_warnings
 
+    # The rows are ordered by period and rank (1 … n in each period): the first of a
+    # tie group is found from its rank, for the rows that explain a tie.
+    sizes = data.group_by("pidx").aggregate([("pidx", "count")]).to_pylist()
+    starts: dict[int, int] = {}
+    start = 0
+    for size in sorted(sizes, key=lambda s: int(s["pidx"])):
+        starts[int(size["pidx"])] = start
+        start += int(size["pidx_count"])
+    ids = data.column("account_id")
+
     def shown(r: dict[str, object]) -> dict[str, object]:
+        if r["tie_rank"] != r["rank"]:
+            at = starts[int(str(r["pidx"]))] + int(str(r["tie_rank"])) - 1
+            r = {**r, "tie_first": ids[at].as_py()}
         cv = cv_map.get(str(r["account_id"])) if r["period"] == POOLED else None
         return {
             "period": r["period"],

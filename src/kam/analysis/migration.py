@@ -73,8 +73,9 @@ def with_neighbours(classes: ir.Table, periods: Sequence[str]) -> ir.Table:
     """
     positions = {label: str(i) for i, label in enumerate([*periods, POOLED])}
     t = classes.mutate(pidx=classes.period.substitute(positions).cast("int64"))
-    # Pooled rows are their own chain, so that they never pass for a next period.
-    chain = ibis.window(group_by=[t.account_id, t.period == POOLED], order_by=t.pidx)
+    # Each account's rows in order, its pooled row last: the pooled row never passes
+    # for a neighbour (it is no grain period, and it follows the last one).
+    chain = ibis.window(group_by=t.account_id, order_by=t.pidx)
     t = t.mutate(
         lag_idx=t.pidx.lag().over(chain),
         lag_class=t["class"].lag().over(chain),
@@ -88,7 +89,7 @@ def with_neighbours(classes: ir.Table, periods: Sequence[str]) -> ir.Table:
         prev_class=ibis.cases((follows, t.lag_class), else_=ibis.null("string")),
         prev_value=ibis.cases((follows, t.lag_value), else_=ibis.null(t.value.type())),
         next_class=ibis.cases(
-            (grain & (t.lead_idx == t.pidx + 1), t.lead_class),
+            ((t.lead_idx == t.pidx + 1) & (t.pidx < len(periods) - 1), t.lead_class),
             else_=ibis.null("string"),
         ),
     )

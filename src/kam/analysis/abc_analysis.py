@@ -95,6 +95,12 @@ _FETCHED: tuple[str, ...] = (
     "measure_before",
     "measure",
 )
+#: Per basis, the columns that hold the share before and including an account: on
+#: value they are the cumulative shares themselves, which are not fetched twice.
+_MEASURES: dict[str, tuple[str, str]] = {
+    "value": ("cum_share_before", "cum_share"),
+    "count": ("measure_before", "measure"),
+}
 #: The columns fetched besides, that migration counts (:mod:`kam.analysis.migration`).
 _NEIGHBOURS: tuple[str, ...] = (
     "pidx",
@@ -200,7 +206,7 @@ def _why(
         return f"same value as {row['tie_first']} (rank {row['tie_rank']}) → {cls}"
     c1, c2 = cuts
     if boundary == "upper":
-        x = float(str(row["measure_before"]))
+        x = float(str(row[_MEASURES[basis][0]]))
         what = (
             "cumulative share before this account"
             if basis == "value"
@@ -213,7 +219,7 @@ def _why(
         else:
             rule = f"{_pct(x, c2)} ≥ {_cut(c2)}"
     else:
-        x = float(str(row["measure"]))
+        x = float(str(row[_MEASURES[basis][1]]))
         what = (
             "cumulative share including this account"
             if basis == "value"
@@ -328,7 +334,8 @@ def abc_classes(
     # the migration matrices and the lists of moves are counted from. (The backend
     # sorts them: Arrow's sort_by of 3.6M fetched rows costs twice its CPU.)
     result = with_moves(result, periods)
-    data = result.select(*_FETCHED, *_NEIGHBOURS).order_by("pidx", "rank").to_pyarrow()
+    fetched = [c for c in _FETCHED if basis == "count" or not c.startswith("measure")]
+    data = result.select(*fetched, *_NEIGHBOURS).order_by("pidx", "rank").to_pyarrow()
     classes = class_summary(data, [*periods, POOLED])
     migration = migration_matrix(data, periods)
     ups, downs = changes(data, periods)

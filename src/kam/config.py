@@ -59,10 +59,10 @@ class Settings(BaseSettings):
     )
     deck_logo: Path | None = Field(None, description="logo image on every slide")
     duckdb_memory: str = Field(
-        "",
+        "3GB",
         pattern=r"^(|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB))$",
-        description="memory the engine's DuckDB may use before it spills to disk, "
-        "e.g. 3GB (default: DuckDB's own, 80 % of the machine's memory)",
+        description="memory the engine's DuckDB may use before it spills to disk "
+        "(blank: DuckDB's own default, 80 % of the machine's memory)",
     )
     result_cache_size: int = Field(
         256,

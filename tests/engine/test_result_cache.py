@@ -85,3 +85,25 @@ def test_duckdb_memory_setting_caps_the_engine_and_spills_outside_the_cwd(
 def test_duckdb_memory_setting_refuses_what_duckdb_would_not_read(value: str) -> None:
     with pytest.raises(ValidationError, match="duckdb_memory"):
         Settings(duckdb_memory=value)
+
+
+def test_duckdb_memory_defaults_to_three_gigabytes_and_blank_lifts_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ledger(tmp_path)
+
+    def limit() -> str:
+        get_settings.cache_clear()
+        try:
+            con = open_engine(f"parquet:{tmp_path}").backend
+            return str(
+                con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+            )
+        finally:
+            get_settings.cache_clear()
+
+    monkeypatch.delenv("KAM_DUCKDB_MEMORY", raising=False)
+    # 3 GB = 3e9 bytes = 2.79 GiB, which DuckDB shows with one decimal.
+    assert limit() == "2.7 GiB"
+    monkeypatch.setenv("KAM_DUCKDB_MEMORY", "")
+    assert limit() != "2.7 GiB"

@@ -29,6 +29,7 @@ __all__ = [
     "check_cycles",
     "check_keys",
     "check_references",
+    "collection_paused",
     "parse_predecessors",
 ]
 
@@ -139,7 +140,7 @@ def _key_text(parts: tuple[object, ...]) -> str:
 
 
 @contextmanager
-def _collection_paused() -> Iterator[None]:
+def collection_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector inside the block (if it was running)."""
     enabled = gc.isenabled()
     gc.disable()
@@ -167,7 +168,7 @@ def check_keys(data: SheetData, c: Collector) -> None:
         return
     if not skip and len(columns) == 1 and len(set(columns[0])) == len(columns[0]):
         return  # one key column: no key tuples needed
-    with _collection_paused():
+    with collection_paused():
         # Key tuples hold no cycles; without the pause, building a few hundred
         # thousand of them sets off full collections that walk every cell list of
         # the workbook (a second for 100k accounts next to 6.5M ledger rows).

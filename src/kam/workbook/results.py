@@ -20,7 +20,6 @@ of CPU; :class:`ResultsSheet` says how.
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 import tempfile
@@ -35,6 +34,7 @@ from xlsxwriter.worksheet import CellNumberTuple, CellStringTuple, Worksheet
 
 from kam.analysis.registry import REGISTRY
 from kam.analysis.result import AnalysisResult, jsonable
+from kam.workbook.checks import collection_paused
 from kam.workbook.dashboard_sheets import CHARTS, place, stacked_columns
 from kam.workbook.selection_sheets import CHARTS as SELECTION_CHARTS
 from kam.workbook.selection_sheets import derived_tables
@@ -467,9 +467,7 @@ def write_results(results: Sequence[AnalysisResult], path: Path) -> None:
     # 10k-account ABC, none of them garbage. The cyclic collector's full passes kept
     # walking them all (a quarter of the time); it runs again once the file is
     # written.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collection_paused():
         w = _Writer(workbook)
         taken: set[str] = set()
         for result in results:
@@ -477,6 +475,3 @@ def write_results(results: Sequence[AnalysisResult], path: Path) -> None:
         if not results:
             workbook.add_worksheet("results").write_string(0, 0, "No analysis was run.")
         close_workbook(workbook, path)
-    finally:
-        if collecting:
-            gc.enable()

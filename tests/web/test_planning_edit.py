@@ -21,11 +21,12 @@ from kam.demo.accounts import FLAGSHIP_ID
 from kam.demo.team import ADDON, FLAGSHIP_KAM
 from kam.store.auth_tables import audit
 from kam.web.planning_forms import line_diff, timeline_problems
-from tests.web.conftest import Workspace, csrf_of, member_email, rows, sign_in
+from tests.web.conftest import Workspace, csrf_of, member_email, rows
 from tests.web.test_stakeholder_edit import (
     _other_kam_email,
     _team_viewer_email,
-    fresh_workspace,
+    edit_workspace,
+    signed_in,
 )
 
 BASE = f"/accounts/{FLAGSHIP_ID}"
@@ -34,16 +35,10 @@ EDIT = f"{BASE}/edit"
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    w = fresh_workspace(tmp_path_factory.mktemp("plan-edit") / "kam.db")
-    yield w
-    w.app.state.kam.engine.close()
-    w.store.dispose()
+    yield from edit_workspace(tmp_path_factory, "plan-edit")
 
 
-def _client(w: Workspace, email: str) -> TestClient:
-    client = w.client()
-    sign_in(client, email)
-    return client
+_client = signed_in
 
 
 def _owner(w: Workspace) -> TestClient:

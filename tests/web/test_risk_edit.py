@@ -22,7 +22,7 @@ from kam.demo.accounts import FLAGSHIP_ID
 from kam.demo.team import FLAGSHIP_KAM
 from kam.store.auth_tables import audit, users
 from tests.web import test_stakeholder_edit as map_edit
-from tests.web.conftest import Workspace, csrf_of, member_email, rows, sign_in
+from tests.web.conftest import Workspace, csrf_of, member_email, rows
 
 PAGE = f"/accounts/{FLAGSHIP_ID}/risks"
 FLAGGED = "2026-09-23"
@@ -31,16 +31,10 @@ REASON = "EVP & CIO neutral on the full migration; no direct contact yet"
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    w = map_edit.fresh_workspace(tmp_path_factory.mktemp("risks") / "kam.db")
-    yield w
-    w.app.state.kam.engine.close()
-    w.store.dispose()
+    yield from map_edit.edit_workspace(tmp_path_factory, "risks")
 
 
-def _client(w: Workspace, email: str) -> TestClient:
-    client = w.client()
-    sign_in(client, email)
-    return client
+_client = map_edit.signed_in
 
 
 def _owner(w: Workspace) -> TestClient:

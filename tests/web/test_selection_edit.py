@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -26,11 +25,12 @@ from kam.demo.accounts import FLAGSHIP_ID
 from kam.demo.team import FLAGSHIP_KAM
 from kam.store.auth_tables import audit
 from kam.store.tables import data_table
-from tests.web.conftest import Workspace, csrf_of, member_email, rows, sign_in
+from tests.web.conftest import Workspace, csrf_of, member_email, rows
 from tests.web.test_stakeholder_edit import (
     _other_kam_email,
     _team_viewer_email,
-    fresh_workspace,
+    edit_workspace,
+    signed_in,
 )
 
 EDITOR = f"/accounts/{FLAGSHIP_ID}/scores"
@@ -40,16 +40,10 @@ WEIGHTS = "/tools/scoring/weights"
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    w = fresh_workspace(Path(tmp_path_factory.mktemp("scores")) / "kam.db")
-    yield w
-    w.app.state.kam.engine.close()
-    w.store.dispose()
+    yield from edit_workspace(tmp_path_factory, "scores")
 
 
-def _client(w: Workspace, email: str) -> TestClient:
-    client = w.client()
-    sign_in(client, email)
-    return client
+_client = signed_in
 
 
 def _owner(w: Workspace) -> TestClient:

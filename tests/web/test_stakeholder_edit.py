@@ -52,12 +52,24 @@ def fresh_workspace(path: Path) -> Workspace:
     return w
 
 
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    w = fresh_workspace(tmp_path_factory.mktemp("edit") / "kam.db")
+def edit_workspace(factory: pytest.TempPathFactory, name: str) -> Iterator[Workspace]:
+    """A module's :func:`fresh_workspace` in a new folder ``name``, closed after."""
+    w = fresh_workspace(factory.mktemp(name) / "kam.db")
     yield w
     w.app.state.kam.engine.close()
     w.store.dispose()
+
+
+def signed_in(w: Workspace, email: str) -> TestClient:
+    """A client of ``w`` signed in as ``email``."""
+    client = w.client()
+    sign_in(client, email)
+    return client
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    yield from edit_workspace(tmp_path_factory, "edit")
 
 
 def _other_kam_email(w: Workspace) -> str:
@@ -79,10 +91,7 @@ def _team_viewer_email(w: Workspace) -> str:
     raise AssertionError("nobody else on the flagship's team")
 
 
-def _client(w: Workspace, email: str) -> TestClient:
-    client = w.client()
-    sign_in(client, email)
-    return client
+_client = signed_in
 
 
 def _owner(w: Workspace) -> TestClient:

@@ -45,11 +45,14 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.generate import default_dir, generate
 from bench.harness import Case, Clock, Impl, Params, register
 from bench.import_cases import _load
+
+if TYPE_CHECKING:
+    from kam.model import Portfolio
 
 __all__ = ["kam_setup_web_load", "kam_web_load", "serve"]
 
@@ -399,18 +402,25 @@ def _mapped(params: Mapping[str, str]) -> list[str]:
     return params["map_accounts"].split(",")
 
 
-def kam_setup_map_load(params: Mapping[str, str]) -> None:
-    """The web_load store, plus a 300-person map on each of the mapped accounts."""
+def setup_web_load_with(
+    params: Mapping[str, str], extra: Portfolio, source: str
+) -> None:
+    """The web_load store, plus ``extra`` imported on top of it."""
     from kam.store.repository import Store
 
     kam_setup_web_load(params)
     store = Store(f"sqlite:///{_db(params)}")
     try:
-        store.import_portfolio(
-            stakeholder_portfolio(_mapped(params)), source="bench stakeholders"
-        )
+        store.import_portfolio(extra, source=source)
     finally:
         store.dispose()
+
+
+def kam_setup_map_load(params: Mapping[str, str]) -> None:
+    """The web_load store, plus a 300-person map on each of the mapped accounts."""
+    setup_web_load_with(
+        params, stakeholder_portfolio(_mapped(params)), "bench stakeholders"
+    )
 
 
 def _process_cpu(pid: int) -> float:

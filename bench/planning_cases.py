@@ -459,17 +459,9 @@ def _planned(params: Mapping[str, str]) -> list[str]:
 
 def kam_setup_planning_load(params: Mapping[str, str]) -> None:
     """The web_load store, plus the plans of the planned accounts and programme."""
-    from bench.load_cases import _db, kam_setup_web_load
-    from kam.store.repository import Store
+    from bench.load_cases import setup_web_load_with
 
-    kam_setup_web_load(params)
-    store = Store(f"sqlite:///{_db(params)}")
-    try:
-        store.import_portfolio(
-            planning_portfolio(_planned(params)), source="bench plans"
-        )
-    finally:
-        store.dispose()
+    setup_web_load_with(params, planning_portfolio(_planned(params)), "bench plans")
 
 
 def kam_planning_load(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:

@@ -37,14 +37,30 @@ def _prepare(size: int, seed: int, data_dir: Path) -> Params:
     return {"parquet": str(csv.parent / "parquet")}
 
 
-def _ledger(params: Mapping[str, str]) -> Path:
-    """A folder of links to the generated sheets, where the setup adds derived files."""
+def linked_ledger(
+    params: Mapping[str, str], sources: tuple[str, ...] = ("parquet",)
+) -> Path:
+    """A folder of links to the sheets of the folders ``params[source]`` (for each of
+    ``sources``), where the setup adds derived files."""
     folder = Path(params["work"]) / "ledger"
     if not folder.exists():
         folder.mkdir(parents=True)
-        for sheet in Path(params["parquet"]).glob("*.parquet"):
-            (folder / sheet.name).symlink_to(sheet)
+        for source in sources:
+            for sheet in Path(params[source]).glob("*.parquet"):
+                (folder / sheet.name).symlink_to(sheet)
     return folder
+
+
+def preaggregated(folder: Path) -> None:
+    """Write the derived tables next to the sheets of ``folder``, as a snapshot
+    keeps them."""
+    from kam.engine.core import derive
+    from kam.engine.sources import write_derived
+
+    write_derived(folder, derive)
+
+
+_ledger = linked_ledger
 
 
 # --------------------------------------------------------------------------- kam
@@ -57,10 +73,7 @@ def kam_setup_ledger(params: Mapping[str, str]) -> None:
 
 def kam_setup_preaggregated(params: Mapping[str, str]) -> None:
     """Write the derived tables next to the sheets, as a snapshot keeps them."""
-    from kam.engine.core import derive
-    from kam.engine.sources import write_derived
-
-    write_derived(_ledger(params), derive)
+    preaggregated(_ledger(params))
 
 
 def kam_preaggregate(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:

@@ -29,9 +29,7 @@ run also reports its CPU seconds (``note``).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +37,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bench.analysis_baselines import timed
+from bench.analysis_cases import linked_ledger, preaggregated
 from bench.generate import _money, default_dir, generate
 from bench.harness import Case, Clock, Impl, Params, register
 
@@ -132,13 +132,7 @@ def _prepare(size: int, seed: int, data_dir: Path) -> Params:
 def _ledger(params: Mapping[str, str]) -> Path:
     """A folder of links to the portfolio's and the selection's sheets, where the
     setup writes the derived tables."""
-    folder = Path(params["work"]) / "ledger"
-    if not folder.exists():
-        folder.mkdir(parents=True)
-        for where in (params["portfolio"], params["selection"]):
-            for sheet in Path(where).glob("*.parquet"):
-                (folder / sheet.name).symlink_to(sheet)
-    return folder
+    return linked_ledger(params, ("portfolio", "selection"))
 
 
 def kam_setup_ledger(params: Mapping[str, str]) -> None:
@@ -148,19 +142,7 @@ def kam_setup_ledger(params: Mapping[str, str]) -> None:
 
 def kam_setup_preaggregated(params: Mapping[str, str]) -> None:
     """Write the derived tables next to the sheets, as a snapshot keeps them."""
-    from kam.engine.core import derive
-    from kam.engine.sources import write_derived
-
-    write_derived(_ledger(params), derive)
-
-
-@contextmanager
-def _timed(clock: Clock, phase: str, info: dict[str, Any]) -> Iterator[None]:
-    started = time.process_time()
-    with clock(phase):
-        yield
-    info["cpu_s"] = round(time.process_time() - started, 3)
-    info["note"] = f"cpu {info['cpu_s']:.2f} s"
+    preaggregated(_ledger(params))
 
 
 def kam_preaggregate(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
@@ -169,7 +151,7 @@ def kam_preaggregate(params: Mapping[str, str], clock: Clock) -> dict[str, Any]:
 
     info: dict[str, Any] = {}
     ledger = _ledger(params)
-    with _timed(clock, "preaggregate", info):
+    with timed(clock, "preaggregate", info):
         engine = open_engine(f"parquet:{ledger}")
         tables = engine.tables()
     derived = sorted(n for n in tables if n.startswith("_"))
@@ -189,7 +171,7 @@ def _kam_run(
 
     engine = open_engine(f"parquet:{_ledger(params)}")
     engine.tables()  # loads the pre-aggregates: once per data version, not timed
-    with _timed(clock, "analyse", info):
+    with timed(clock, "analyse", info):
         result = engine.run(analysis, dict(options))
     engine.close()
     return result

@@ -14,25 +14,33 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kam.analysis.registry import run as _run
-from kam.analysis.scores import SCORES_BY_CRITERION, scores_by_criterion
+from kam.analysis.scores import (
+    SCORES_BY_ACCOUNT,
+    SCORES_BY_CRITERION,
+    scores_by_account,
+    scores_by_criterion,
+)
 from kam.analysis.scoring import scoring_matrix as _scoring_matrix
 from kam.errors import InputError, MissingDataError, ParameterError
 
 GROWTH = [("g1", 0.15), ("g2", 0.35), ("g3", 0.20), ("g4", 0.30)]
 
 
-#: Whether the running test reads the scores through their pre-aggregate.
-_PAIRS = {"on": False}
+#: How the running test reads the scores: the raw rows, or also through their
+#: per-pair or their per-account pre-aggregate.
+_PAIRS = {"on": False, "wide": False}
 
 
-@pytest.fixture(params=["raw", "pairs"])
+@pytest.fixture(params=["raw", "pairs", "wide"])
 def con(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A DuckDB connection; every test runs twice: on the raw Scores rows, and with
-    the scores' per-pair pre-aggregate (the engine's derived table) beside them."""
-    _PAIRS["on"] = request.param == "pairs"
+    """A DuckDB connection; every test runs three times: on the raw Scores rows,
+    with the scores' per-pair pre-aggregate (the engine's derived table) beside
+    them, and with both it and the per-account one."""
+    _PAIRS["on"] = request.param in ("pairs", "wide")
+    _PAIRS["wide"] = request.param == "wide"
     c = ibis.duckdb.connect()
     yield c
-    _PAIRS["on"] = False
+    _PAIRS["on"] = _PAIRS["wide"] = False
     c.disconnect()
 
 
@@ -42,15 +50,30 @@ def _pairs(scores: Any) -> Any:
     return backend.create_table(name, scores_by_criterion(scores))
 
 
+def _wide(scores: Any, criteria: Any) -> dict[str, Any]:
+    """The per-account pre-aggregate as the engine builds it, if the sheet's ids
+    allow one (an empty Criteria sheet has none)."""
+    backend = scores.get_backend()
+    wide = scores_by_account(scores, criteria)
+    if wide is None:
+        return {}
+    return {"wide": backend.create_table(f"wide_{len(backend.list_tables())}", wide)}
+
+
 def scoring_matrix(criteria: Any, scores: Any, **options: Any) -> Any:
     if _PAIRS["on"]:
         options.setdefault("pairs", _pairs(scores))
+    if _PAIRS["wide"]:
+        options = {**_wide(scores, criteria), **options}
     return _scoring_matrix(criteria, scores, **options)
 
 
 def run(analysis: str, tables: dict[str, Any], *args: Any, **options: Any) -> Any:
     if _PAIRS["on"] and "scores" in tables:
         tables = {**tables, SCORES_BY_CRITERION: _pairs(tables["scores"])}
+    if _PAIRS["wide"] and "scores" in tables and "criteria" in tables:
+        for wide in _wide(tables["scores"], tables["criteria"]).values():
+            tables = {**tables, SCORES_BY_ACCOUNT: wide}
     return _run(analysis, tables, *args, **options)
 
 
@@ -486,3 +509,38 @@ def test_each_criterion_counts_its_own_disagreements_with_many_criteria(
         (r["account_id"], r["criterion_id"]) for r in result.tables["disagreements"]
     )
     assert flagged == sorted([("A", ids[0]), ("A", ids[-1]), ("B", ids[-1])])
+
+
+def test_the_per_account_pre_aggregate_is_read_when_it_holds_the_sheets_ids(
+    con: Any,
+) -> None:
+    # The pre-aggregate of A1's worked check (2.95) beside Scores rows that would
+    # give 5.20: the scores come from the pre-aggregate.
+    crit = growth_only(con)
+    built = scores_by_account(scores(con, one_rater({"A1": (8, 3, 2, 1)})), crit)
+    assert built is not None
+    wide = con.create_table("wide_given", built)
+    other = scores(con, one_rater({"A1": (4, 6, 8, 3)}))
+    result = _scoring_matrix(crit, other, wide=wide)
+    assert by_account(result)["A1"]["score"] == Decimal("2.95")
+    # With another sheet (one more criterion) it is not: 5.20 from the rows.
+    more = criteria(
+        con, [*((c, "growth", w) for c, w in GROWTH), ("h1", "harmony", 1.0)]
+    )
+    rows = [*one_rater({"A1": (4, 6, 8, 3)}), ("A1", "h1", 5.0, "ann")]
+    result = _scoring_matrix(more, scores(con, rows), wide=wide)
+    assert by_account(result)["A1"]["growth"] == Decimal("5.20")
+
+
+def test_ids_that_cannot_name_columns_build_no_per_account_pre_aggregate(
+    con: Any,
+) -> None:
+    rows = [("A1", "g1", 5.0, "ann")]
+    for ids in (["g 1"], ["g1", "G1"], ["g-1"], [f"k{i}" for i in range(65)]):
+        crit = criteria(con, [(c, "growth", 1.0 / len(ids)) for c in ids])
+        assert scores_by_account(scores(con, rows), crit) is None, ids
+    built = scores_by_account(scores(con, rows), growth_only(con))
+    assert built is not None
+    assert {"x__g1", "rows__g1", "spread__g1", "dup__g1", "unknown"} <= set(
+        built.columns
+    )

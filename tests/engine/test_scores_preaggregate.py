@@ -60,6 +60,12 @@ def test_engine_derives_the_scores_per_pair_and_scores_from_them(
         assert len(got) == 8
         assert got[("B", "g3")] == (8.0, 6.0, 10.0)
         assert got[("A", "g1")] == (8.0, 8.0, 8.0)
+        wide = engine.to_pyarrow(engine.tables()["_scores_by_account"]).to_pylist()
+        by_id = {r["account_id"]: r for r in wide}
+        assert len(by_id) == 2
+        assert (by_id["B"]["x__g3"], by_id["B"]["spread__g3"]) == (8.0, 4.0)
+        assert (by_id["B"]["rows__g3"], by_id["B"]["dup__g3"]) == (2, 0)
+        assert (by_id["A"]["x__g4"], by_id["A"]["unknown"]) == (1.0, 0)
         result = engine.run("scoring", {"stability": False})
     finally:
         engine.close()

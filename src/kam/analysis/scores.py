@@ -7,6 +7,7 @@ there and are rounded to :data:`SCALE` decimals before they become exact decimal
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from kam.errors import InputError
 
 __all__ = [
     "SCALE",
+    "SCORES_BY_ACCOUNT",
     "SCORES_BY_CRITERION",
     "account_matrix",
     "account_scores",
@@ -31,6 +33,7 @@ __all__ = [
     "disagreement_rows",
     "ones",
     "reject_bad_scores",
+    "scores_by_account",
     "scores_by_criterion",
     "x_column",
 ]
@@ -38,6 +41,15 @@ __all__ = [
 #: Name of the derived table of :func:`scores_by_criterion` (built by the engine
 #: once per data version).
 SCORES_BY_CRITERION = "_scores_by_criterion"
+
+#: Name of the derived table of :func:`scores_by_account` (built by the engine once
+#: per data version).
+SCORES_BY_ACCOUNT = "_scores_by_account"
+
+#: Most criteria :func:`scores_by_account` spreads into columns, and the names it
+#: accepts as column names on every backend.
+_WIDE_MOST = 64
+_NAME = re.compile(r"[A-Za-z0-9_]{1,48}")
 
 #: Most criteria whose disagreement flags the pre-aggregated scoring sums into one
 #: integer per account (exact as a double too, as a backend may divide one).
@@ -220,6 +232,7 @@ def account_matrix(
     aggregate: str = "mean",
     disagreement: float = 3.0,
     pairs: ir.Table | None = None,
+    wide: ir.Table | None = None,
 ) -> ir.Table:
     """The wide per-account table of :func:`account_scores` (``wide=True``) straight
     from the Scores rows, or from their pre-aggregate ``pairs``
@@ -230,7 +243,10 @@ def account_matrix(
     rater, rows, first and last rater), instead of a group-by per (account,
     criterion) followed by one per account: the per-pair table has as many groups
     as there are scores to combine and costs several times more. The median needs
-    the raters in order and goes through :func:`criterion_scores`.
+    the raters in order and goes through :func:`criterion_scores`. With ``wide``
+    (:func:`scores_by_account`, the same conditional aggregates built once per data
+    version) holding the criteria's ids, the mean reads it instead: one row per
+    account, no group-by.
     """
     if aggregate != "mean":
         pc = criterion_scores(
@@ -238,11 +254,47 @@ def account_matrix(
         )
         return account_scores(pc, criteria, section_weights, wide=True)
     ids = [c.criterion_id for c in criteria]
-    aggs: dict[str, ir.Value] = {}
+    if wide is not None and _wide_ids(wide) == sorted(ids):
+        g = wide.select(
+            "account_id",
+            "unknown",
+            "bad",
+            **{
+                f"{k}_{i}": wide[f"{k}__{cid}"]
+                for i, cid in enumerate(ids)
+                for k in ("x", "rows", "spread", "dup")
+            },
+        )
+        return _matrix(
+            g,
+            criteria,
+            section_weights,
+            disagreement,
+            spread=lambda i: g[f"spread_{i}"],
+            dup=lambda i: g[f"dup_{i}"],
+        )
     if pairs is not None:
         return _pairs_matrix(pairs, criteria, section_weights, disagreement)
+    g = _rater_groups(scores, ids)
+    return _matrix(
+        g,
+        criteria,
+        section_weights,
+        disagreement,
+        spread=lambda i: g[f"high_{i}"] - g[f"low_{i}"],
+        dup=lambda i: ones((g[f"rows_{i}"] == 2) & (g[f"first_{i}"] == g[f"last_{i}"])),
+    )
+
+
+def _rater_groups(scores: ir.Table, ids: Sequence[str]) -> ir.Table:
+    """One GROUP BY account over the Scores rows: per criterion number ``i`` (of
+    ``ids``) the mean ``x_<i>``, lowest and highest rater ``low_<i>``/``high_<i>``,
+    scores given ``rows_<i>`` and first and last rater ``first_<i>``/``last_<i>``;
+    ``unknown`` (rows of other criteria) and ``bad`` (scores outside 1–10 or
+    blank)."""
     rater = ibis.coalesce(scores.rater.cast("string"), ibis.literal(""))
     s = scores.select("account_id", "criterion_id", "score", rater=rater)
+    aggs: dict[str, ir.Value] = {}
     for i, cid in enumerate(ids):
         here = s.criterion_id == cid
         value = ibis.cases((here, s.score), else_=ibis.null("float64"))
@@ -255,20 +307,56 @@ def account_matrix(
         aggs[f"first_{i}"] = who.min()
         aggs[f"last_{i}"] = who.max()
     bad = ones(s.score.isnull() | (s.score < 1) | (s.score > 10))
-    g = s.group_by("account_id").agg(
+    return s.group_by("account_id").agg(
         # A blank criterion_id is unknown too (CASE sends NULL to ELSE).
         unknown=ibis.cases((s.criterion_id.isin(ids), 0), else_=1).sum(),
         bad=bad.sum(),
         **aggs,
     )
-    return _matrix(
-        g,
-        criteria,
-        section_weights,
-        disagreement,
-        spread=lambda i: g[f"high_{i}"] - g[f"low_{i}"],
-        dup=lambda i: ones((g[f"rows_{i}"] == 2) & (g[f"first_{i}"] == g[f"last_{i}"])),
-    )
+
+
+def _wide_ids(wide: ir.Table) -> list[str]:
+    """The criterion ids a :func:`scores_by_account` table holds, sorted."""
+    return sorted(c[3:] for c in wide.columns if c.startswith("x__"))
+
+
+def scores_by_account(scores: ir.Table, criteria: ir.Table) -> ir.Table | None:
+    """The raters' scores of each account spread over one column per criterion of
+    the Criteria sheet, built once per data version (the derived table
+    :data:`SCORES_BY_ACCOUNT`); ``None`` when the criterion ids cannot name
+    columns (blank, more than :data:`_WIDE_MOST`, other characters than letters,
+    digits and ``_``, or equal but for case).
+
+    Columns: ``account_id``, ``unknown`` (scores of criteria not on the sheet),
+    ``bad`` (scores outside 1–10 or blank) and per criterion id ``<cid>``:
+    ``x__<cid>`` (mean of the raters' scores), ``rows__<cid>`` (scores given),
+    ``spread__<cid>`` (highest − lowest rater) and ``dup__<cid>`` (1 when its two
+    scores come from one rater), as :func:`account_matrix` computes them from the
+    Scores rows. The scoring matrix reads it when its ids are the sheet's, whatever
+    the section weights and the disagreement threshold.
+    """
+    found = criteria.select("criterion_id").distinct().to_pyarrow()
+    ids = sorted(str(v) for v in found.column(0).to_pylist() if v is not None)
+    folded = {i.casefold() for i in ids}
+    if (
+        not ids
+        or len(ids) != found.num_rows
+        or len(ids) > _WIDE_MOST
+        or len(folded) != len(ids)
+        or not all(_NAME.fullmatch(i) for i in ids)
+    ):
+        return None
+    # Doubles whatever the backend stores, as scores_by_criterion reads them.
+    g = _rater_groups(scores.mutate(score=scores.score.cast("float64")), ids)
+    per: dict[str, ir.Value] = {}
+    for i, cid in enumerate(ids):
+        per[f"x__{cid}"] = g[x_column(i)]
+        per[f"rows__{cid}"] = g[f"rows_{i}"]
+        per[f"spread__{cid}"] = g[f"high_{i}"] - g[f"low_{i}"]
+        per[f"dup__{cid}"] = ones(
+            (g[f"rows_{i}"] == 2) & (g[f"first_{i}"] == g[f"last_{i}"])
+        )
+    return g.select("account_id", "unknown", "bad", **per)
 
 
 def _pairs_matrix(

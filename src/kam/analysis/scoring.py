@@ -26,6 +26,7 @@ from kam.analysis.criteria import SECTIONS, Criterion, read_criteria
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.scores import (
     SCALE,
+    SCORES_BY_ACCOUNT,
     SCORES_BY_CRITERION,
     account_matrix,
     criteria_table,
@@ -208,6 +209,7 @@ def scoring_matrix(
     accounts: ir.Table | None = None,
     tables: Mapping[str, ir.Table] | None = None,
     pairs: ir.Table | None = None,
+    wide: ir.Table | None = None,
     growth_weight: float = 1.0,
     harmony_weight: float = 1.0,
     value_creation_weight: float = 1.0,
@@ -232,7 +234,10 @@ def scoring_matrix(
     the raters' scores per (account, criterion) summed once per data version
     (:func:`~kam.analysis.scores.scores_by_criterion` of ``scores``), read instead
     of ``scores`` for the mean of the raters; checks that need the rows (the
-    median, the accounts and rows an error names) still read ``scores``.
+    median, the accounts and rows an error names) still read ``scores``. ``wide``:
+    the same spread over one row per account
+    (:func:`~kam.analysis.scores.scores_by_account`), read first when it holds the
+    criteria of ``criteria``.
 
     Rows: :data:`OUTPUT_COLUMNS`, by rank then account_id. Tables: ``criteria`` (per
     criterion: criterion_id, section, name, weight, share of its section, mean score,
@@ -257,18 +262,16 @@ def scoring_matrix(
 
     if aggregate_raters != "mean":
         pairs = None
-    wide = account_matrix(
+    matrix_table = account_matrix(
         scores,
         crits,
         weights,
         aggregate=aggregate_raters,
         disagreement=disagreement,
         pairs=pairs,
+        wide=wide,
     )
-    t = wide.filter(wide.overall.notnull())
-    t = t.mutate(
-        score=t.overall.round(SCALE), **{s: t[s].round(SCALE) for s in SECTIONS}
-    )
+    t = matrix_table.filter(matrix_table.overall.notnull())
     classes = account_classes(
         tables or {},
         period_from=period_from,
@@ -278,12 +281,17 @@ def scoring_matrix(
         as_of=as_of,
     )
     warnings += classes.warnings
+    # One chain of joins and one projection over it (each stacked projection
+    # costs Ibis a merge when it compiles the query): the right keys are renamed
+    # and left out of the projection instead of dropped.
+    joined: ir.Table = t
     if classes.table is not None:
         c = classes.table.rename(acc_c="account_id")
-        t = t.left_join(c, t.account_id == c.acc_c).drop("acc_c")
+        joined = joined.left_join(c, t.account_id == c.acc_c)
     if accounts is not None:
         names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
-        t = t.left_join(names, t.account_id == names.acc_n).drop("acc_n")
+        joined = joined.left_join(names, t.account_id == names.acc_n)
+    rounded = {"score": t.overall, **{s: t[s] for s in SECTIONS}}
     keep = [
         "account_id", "score", *SECTIONS, "criteria_scored", "disagreements",
     ]  # fmt: skip
@@ -294,12 +302,16 @@ def scoring_matrix(
     if stability:
         matrix += ["overall", "weight_sum"]
         matrix += [f"{k}_{s}" for s in SECTIONS for k in ("num", "den")]
+    plain = [k for k in (*keep, *checks, *matrix) if k not in rounded]
     # One query; ranks, ties, rank stability and the criterion figures are
-    # computed on its columns (vectorised, no per-account Python).
+    # computed on its columns (vectorised, no per-account Python). The rows are
+    # put in order on the fetched table (by score, then account_id, as the
+    # backend would order them): sorting them there costs a tenth of a backend
+    # ORDER BY over every column.
     data = (
-        t.select(*keep, *checks, *matrix)
-        .order_by(t.score.desc(), t.account_id.asc())
+        joined.select(*plain, **{k: v.round(SCALE) for k, v in rounded.items()})
         .to_pyarrow()
+        .sort_by([("score", "descending"), ("account_id", "ascending")])
     )
     n_rows = data.num_rows
     col = _columns(data)
@@ -396,6 +408,7 @@ def scoring(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult
         accounts=tables.get("accounts"),
         tables=tables,
         pairs=tables.get(SCORES_BY_CRITERION),
+        wide=tables.get(SCORES_BY_ACCOUNT),
         **options,  # type: ignore[arg-type]
     )
 

@@ -95,18 +95,12 @@ _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
 _ROLLUP_OF = {"_revenue_by_year": ("_revenue_by_period", "year")}
 #: Reserved names of the tables built from the derived ones (:func:`derive_events`).
 EVENTS = (
-    "_health_signals",
-    "_health_accounts",
     "_mrr_movements",
     "_mrr_movement_sums",
     "_mrr_plan_movements",
     "_mrr_plan_months",
     "_mrr_month_totals",
     "_mrr_cohort_cells",
-    "_abc_month_classes",
-    "_abc_year_classes",
-    "_retention_views",
-    "_retention_ttm",
 )
 #: The analyses that read the :data:`EVENTS` tables; the engine builds those tables
 #: when the first of them runs on a data version.
@@ -170,10 +164,6 @@ def derive_events(
     """The MRR tables built once per data version from the materialised derived
     tables (``derived``, their facts learnt) and the canonical ``tables``.
 
-    - ``_health_signals`` and ``_health_accounts``: the scored signals of
-      ``_latest_signals`` and their per-account figures
-      (:func:`kam.analysis.health.health_tables`), which health reads when
-      ``_latest_signals`` answers for its ``as_of``;
     - ``_mrr_movements``: ``account_id, pidx, kind, amount, start, end, cohort`` —
       each account's monthly movement events
       (:func:`kam.analysis.movements.mrr_movements`), which the bridge, retention,
@@ -189,37 +179,24 @@ def derive_events(
     - ``_mrr_cohort_cells`` (``cohort, pidx, accounts, value``): the monthly cohort
       cells (:func:`kam.analysis.movements.cohort_cells`; summed from the
       materialised events like the movement sums, whole portfolio only).
-    - ``_abc_month_classes`` and ``_abc_year_classes``: the ABC classes (default
-      cut-offs) of the MRR in the last two months and of the revenue per calendar
-      year (:mod:`kam.analysis.class_tables`), which retention, slipping, upsell and
-      the at-risk queue read instead of classifying again; whole portfolio only.
-
-    :meth:`Engine._build_events` sums ``_retention_views`` and ``_retention_ttm``
-    (:func:`kam.analysis.retention_views.retention_tables`: the default retention's
-    last month by class, owner and plan, and its trailing twelve months) from the
-    materialised events, whole portfolio only.
     """
-    from kam.analysis.class_tables import class_tables
-    from kam.analysis.health import health_tables
     from kam.analysis.movements import mrr_month_range, mrr_movements, plan_movements
     from kam.analysis.mrr import month_totals, plan_month_sums
     from kam.errors import MissingDataError
 
     am = derived.get("_mrr_by_month")
     if am is None or "MRR" not in tables:
-        return health_tables(tables, derived)
+        return {}
     try:
         last = mrr_month_range({"_mrr_by_month": am})[1]
     except MissingDataError:
-        return health_tables(tables, derived)
+        return {}
     raw = tables["MRR"]
     return {
-        **health_tables(tables, derived),
         "_mrr_movements": mrr_movements(am, last),
         "_mrr_plan_movements": plan_movements(raw, last),
         "_mrr_plan_months": plan_month_sums(raw),
         "_mrr_month_totals": month_totals(am),
-        **class_tables(am, derived.get("_revenue_by_year"), last),
     }
 
 
@@ -334,14 +311,6 @@ class Engine:
                 "_mrr_cohort_cells",
                 cohort_cells(derived["_mrr_movements"]),
             )
-        from kam.analysis.retention_views import retention_tables
-
-        canonical = {
-            SHEETS[n].table: t for n, t in loaded.tables.items() if n in SHEETS
-        }
-        for name, expr in retention_tables({**canonical, **derived}).items():
-            if name not in derived:
-                derived[name] = self._materialise(loaded.backend, name, expr)
         self._events_built = True
 
     def _rollups(self, loaded: Loaded, derived: dict[str, ibis.Table]) -> None:

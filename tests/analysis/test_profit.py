@@ -300,3 +300,103 @@ def test_no_account_with_net_revenue_gives_an_empty_curve(con: Any) -> None:
     assert (s["accounts"], s["total_profit"], s["peak_accounts"]) == (0, "0.00", 0)
     assert s["peak_share"] is None
     assert sum(g["pairs"] for g in result.tables["grid"]) == 0
+
+
+def test_products_are_classed_by_margin_with_blank_margins_last(con: Any) -> None:
+    # Profits: E 90 (blank product), A 70 − 5 = 65, D 60, B 50, C 30 → classes
+    # E A | D | B | C. Product margins: '' 90/100, P1 70/100, P2 50/100, P3 30/100,
+    # P4 60/200 (ties P3, which goes first by name), P5 net 0 (no margin, last).
+    # NTILE(4) of 6 products: 2, 2, 1, 1.
+    rows = [
+        ("A", "P1", 110, 100, 20, 10),
+        ("A", "P5", 10, 0, 0, 5),
+        ("B", "P2", 110, 100, 40, 10),
+        ("C", "P3", 110, 100, 60, 10),
+        ("D", "P4", 210, 200, 120, 20),
+        ("E", None, 110, 100, 10, 0),
+    ]
+    result = profit_matrix(profit_table(con, rows))
+    assert [r["customer_class"] for r in result.rows] == ["A", "A", "B", "C", "D"]
+    products = [
+        (p["product"], p["product_class"], p["net_revenue"], p["profit"], p["margin"])
+        for p in result.tables["products"]
+    ]
+    assert products == [
+        ("", 1, Decimal("100.00"), Decimal("90.00"), pytest.approx(0.9)),
+        ("P1", 1, Decimal("100.00"), Decimal("70.00"), pytest.approx(0.7)),
+        ("P2", 2, Decimal("100.00"), Decimal("50.00"), pytest.approx(0.5)),
+        ("P3", 2, Decimal("100.00"), Decimal("30.00"), pytest.approx(0.3)),
+        ("P4", 3, Decimal("200.00"), Decimal("60.00"), pytest.approx(0.3)),
+        ("P5", 4, Decimal("0.00"), Decimal("-5.00"), None),
+    ]
+    cells = {
+        (g["customer_class"], g["product_class"]): (
+            g["pairs"],
+            g["net_revenue"],
+            g["profit"],
+        )
+        for g in result.tables["grid"]
+        if g["pairs"]
+    }
+    assert cells == {
+        ("A", 1): (2, Decimal("200.00"), Decimal("160.00")),
+        ("A", 4): (1, Decimal("0.00"), Decimal("-5.00")),
+        ("B", 3): (1, Decimal("200.00"), Decimal("60.00")),
+        ("C", 2): (1, Decimal("100.00"), Decimal("50.00")),
+        ("D", 2): (1, Decimal("100.00"), Decimal("30.00")),
+    }
+
+
+def test_an_account_product_over_several_periods_is_one_pair(con: Any) -> None:
+    # A buys P1 in both months (net 2 × 100, profit 2 × 50), B once (50 − 20).
+    jan = profit_table(con, [("A", "P1", 100, 100, 40, 10)], period="2024-01")
+    feb = profit_table(
+        con,
+        [("A", "P1", 100, 100, 40, 10), ("B", "P1", 60, 50, 10, 10)],
+        period="2024-02",
+    )
+    result = profit_matrix(jan.union(feb), period_from="2024-01", period_to="2024-02")
+    assert [(r["account_id"], r["profit"]) for r in result.rows] == [
+        ("A", Decimal("100.00")),
+        ("B", Decimal("30.00")),
+    ]
+    cells = {
+        (g["customer_class"], g["product_class"]): (
+            g["pairs"],
+            g["net_revenue"],
+            g["profit"],
+        )
+        for g in result.tables["grid"]
+        if g["pairs"]
+    }
+    assert cells == {
+        ("A", 1): (1, Decimal("200.00"), Decimal("100.00")),
+        ("B", 1): (1, Decimal("50.00"), Decimal("30.00")),
+    }
+    [p1] = result.tables["products"]
+    assert (p1["net_revenue"], p1["profit"]) == (Decimal("250.00"), Decimal("130.00"))
+
+
+def test_cost_to_serve_parts_the_source_lacks_count_as_blank(con: Any) -> None:
+    # As the engine hands the sheet over: absent parts are typed blanks.
+    t = profit_table(con, [*PORTFOLIO, ("E", "P1", 10, 10, 2, None)])
+    blank = ibis.null("decimal(18, 2)")
+    conformed = t.select(
+        "account_id",
+        "period",
+        "product",
+        "list_revenue",
+        "net_revenue",
+        "cogs",
+        "cost_to_serve",
+        cts_presale=blank,
+        cts_production=blank,
+        cts_distribution=blank,
+        cts_postsale=blank,
+    )
+    with pytest.raises(InputError, match="1 rows have no cost_to_serve"):
+        profit_matrix(conformed)
+    rows = by_account(profit_matrix(conformed, assume_zero_cts=True))
+    assert rows["E"]["profit"] == Decimal("8.00")  # 10 − 2 − 0
+    assert rows["E"]["cost_to_serve"] == Decimal("0.00")
+    assert rows["A"]["profit"] == Decimal("50.00")  # 100 − 40 − 10

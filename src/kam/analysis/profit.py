@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from kam.analysis.periods import resolve_range, select_periods
@@ -31,12 +32,7 @@ from kam.analysis.preagg import distinct_periods
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.scores import ones
 from kam.analysis.spec import Analysis, Parameter
-from kam.analysis.whale import (
-    action_grid,
-    class_sizes,
-    whale_columns,
-    whale_summary,
-)
+from kam.analysis.whale import action_grid, whale_columns, whale_summary
 from kam.errors import InputError, MissingDataError, ParameterError
 
 __all__ = ["ANALYSIS", "OUTPUT_COLUMNS", "QUADRANTS", "profit", "profit_matrix"]
@@ -75,20 +71,42 @@ def _zero() -> ir.Scalar:
     return ibis.literal(Decimal("0.00"), type=_MONEY)
 
 
-def _row_costs(t: ir.Table) -> ir.Table:
-    """Each row's cost to serve and its problem flags."""
-    parts = [t[p] for p in _PARTS if p in t.columns]
+def _given_parts(t: ir.Table) -> list[str]:
+    """The cost-to-serve parts of ``t`` that may hold a value: a part the source
+    lacks (the engine fills it with a typed blank) is left out of the row
+    expressions, which adds nothing to the sums and compiles faster."""
+    op = t.op()
+    values = op.values if isinstance(op, ops.Project) else {}
+    return [
+        p
+        for p in _PARTS
+        if p in t.columns
+        and not (isinstance(values.get(p), ops.Literal) and values[p].value is None)
+    ]
+
+
+def _row_costs(t: ir.Table, parts: list[str]) -> ir.Table:
+    """Each row's cost to serve (from the ``parts`` columns when not given), its
+    profit ``p`` and its problem flags."""
     any_part: ir.BooleanValue = ibis.literal(False)
     total: ir.Value = _zero()
     for p in parts:
-        any_part = any_part | p.notnull()
-        total = total + ibis.coalesce(p, _zero())
-    parts_sum = ibis.cases((any_part, total), else_=ibis.null(_MONEY))
+        any_part = any_part | t[p].notnull()
+        total = total + ibis.coalesce(t[p], _zero())
     given = t.cost_to_serve
+    cts = given
+    mismatch: ir.BooleanValue = ibis.literal(False)
+    no_cts: ir.BooleanValue = given.isnull()
+    if parts:
+        parts_sum = ibis.cases((any_part, total), else_=ibis.null(_MONEY))
+        cts = ibis.coalesce(given, parts_sum)
+        mismatch = given.notnull() & any_part & (given != parts_sum)
+        no_cts = no_cts & ~any_part
     return t.mutate(
-        cts=ibis.coalesce(given, parts_sum),
-        mismatch=ones(given.notnull() & any_part & (given != parts_sum)),
-        no_cts=ones(given.isnull() & ~any_part),
+        cts=cts,
+        p=t.net_revenue - ibis.coalesce(t.cogs, _zero()) - ibis.coalesce(cts, _zero()),
+        mismatch=ones(mismatch),
+        no_cts=ones(no_cts),
         neg_cogs=ones((t.cogs < 0).fill_null(False)),
     )
 
@@ -170,8 +188,12 @@ def _scale(money: ir.Value) -> int:
 
 
 def _units(money: ir.NumericValue, scale: int) -> ir.IntegerValue:
-    """A money value as an integer count of its smallest unit (cents)."""
-    return (money * 10**scale).cast("int64")
+    """A money value as an integer count of its smallest unit (cents).
+
+    The value is narrowed to ``decimal(18, scale)`` first: scaling a wide decimal
+    (a sum is ``decimal(38, s)``) and casting it costs DuckDB ~10× more. A value
+    too large for int64 cents is an error either way."""
+    return (money.cast(f"decimal(18, {scale})") * 10**scale).cast("int64")
 
 
 def _quadrant_counts(
@@ -225,7 +247,7 @@ def profit_matrix(
         fiscal_year_start=fiscal_year_start,
         as_of=as_of,
     )
-    rows_t = _row_costs(kept)
+    rows_t = _row_costs(kept, _given_parts(profit_table))
     per_account = rows_t.group_by("account_id").agg(
         list_revenue=rows_t.list_revenue.sum(),
         net_revenue=rows_t.net_revenue.sum(),
@@ -234,10 +256,6 @@ def profit_matrix(
         no_cts=rows_t.no_cts.sum(),
         problems=(rows_t.mismatch + rows_t.neg_cogs).sum(),
     )
-    per_account = per_account.mutate(
-        profit=per_account.net_revenue - per_account.cogs - per_account.cost_to_serve
-    )
-    scale = _scale(per_account.profit)
     a = per_account
     if accounts is not None:
         names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
@@ -245,18 +263,27 @@ def profit_matrix(
     else:
         a = a.mutate(name=ibis.null("string"))
     # One query ranks the accounts with net revenue > 0 apart from the others;
-    # ratios are floats, computed by the backend.
+    # ratios are floats, computed by the backend. One select layer over the sums
+    # (each further layer costs compile time).
+    profit = a.net_revenue - a.cogs - a.cost_to_serve
+    scale = _scale(profit)
     a = a.mutate(
+        profit=profit,
         kept=a.net_revenue > 0,
         apart=a.net_revenue <= 0,
         npi=_ratio(a.net_revenue, a.list_revenue),
         cts_share=_ratio(a.cost_to_serve, a.net_revenue),
-        margin=_ratio(a.profit, a.net_revenue),
+        margin=_ratio(profit, a.net_revenue),
+        units=_units(profit, scale),
     )
-    a = a.mutate(units=_units(a.profit, scale))
-    # One sorted query; ranks, classes and the whale curve are running sums over
-    # its profit column (exact integers of the money's smallest unit).
-    fetched = a.order_by(a.profit.desc(), a.account_id.asc()).to_pyarrow()
+    # Ranks, classes and the whale curve are running sums over the profit in
+    # exact integers of the money's smallest unit, in the order profit descending,
+    # account_id ascending (by code point, as DuckDB, Spark and PostgreSQL's "C"
+    # collation order text; blanks last). The fetched table sorts itself: an
+    # ORDER BY made the backend carry every column through its sort, ~3× slower.
+    fetched = a.to_pyarrow().sort_by(
+        [("units", "descending"), ("account_id", "ascending")]
+    )
     data = fetched.filter(fetched.column("kept"))
     excluded = sorted(
         fetched.filter(fetched.column("apart"))
@@ -286,16 +313,12 @@ def profit_matrix(
         data.select([c for c, _ in OUTPUT_COLUMNS if c != "quadrant"]),
         _with_quadrant(npi_cut, cts_cut),
     )
-    ids = data.column("account_id")
-    starts: list[tuple[int, str] | None] = []
-    at = 0
-    for size in class_sizes(data.num_rows)[:-1]:
-        at += size
-        fits = at < data.num_rows
-        starts.append((int(units[at]), str(ids[at].as_py())) if fits else None)
-    kept = per_account.filter(per_account.net_revenue > 0)
-    kept = kept.select("account_id", units=_units(kept.profit, scale))
-    grid, products = action_grid(rows_t, kept, starts, policies=policies)
+    # The grid: the account–product sums of the scoped rows (one flat query),
+    # classed against the fetched ranking.
+    pairs = rows_t.group_by(
+        "account_id", product=ibis.coalesce(rows_t.product, ibis.literal(""))
+    ).agg(net=rows_t.net_revenue.sum(), p=rows_t.p.sum())
+    grid, products = action_grid(pairs.to_pyarrow(), data, policies=policies)
     summary: dict[str, object] = {
         "accounts": data.num_rows,
         "excluded": len(excluded),

@@ -14,12 +14,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
-
-import ibis
-import ibis.expr.types as ir
 
 from kam.errors import ParameterError
 
@@ -55,8 +52,6 @@ DEFAULT_POLICIES: dict[str, str] = {
     "D3": "basic service / reprice",
     "D4": "tough it out / outsource",
 }
-
-_MONEY = "decimal(18, 2)"
 
 
 def class_sizes(n: int) -> list[int]:
@@ -158,90 +153,69 @@ def _policies(given: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def action_grid(
-    rows: ir.Table,
-    accounts: ir.Table,
-    starts: Sequence[tuple[int, str] | None],
+    pairs: Any,
+    classes: Any,
     *,
     policies: Mapping[str, str] | None = None,
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The 16 cells of customer class × product class, and the product classes.
 
-    ``rows``: Profit rows with ``cts`` (each row's cost to serve); ``accounts``:
-    the accounts ranked (``account_id``, ``units``: profit in the units of
-    :func:`whale_columns`); ``starts``: the first account of classes B, C and D
-    (its units and account_id; ``None`` for an empty class). An account's class
-    follows from where it falls against these in the order profit descending,
-    account_id ascending, so no ranking is recomputed. A blank product counts as
-    the product ``''``. Cells without pairs have zeros.
+    ``pairs``: the fetched account–product sums (``account_id``, ``product``, a
+    blank product as ``''``; ``net``: net revenue, ``p``: profit, exact decimals);
+    ``classes``: the fetched ranked accounts with their ``customer_class`` (the
+    accounts with net revenue > 0, which alone enter the grid). Product classes are
+    ``NTILE(4)`` over the products by margin (descending, blanks last) and product,
+    cut by :func:`class_sizes`. Cells without pairs have zeros.
     """
-    acc = accounts.select(acc_c="account_id", u="units")
-    letter: ir.Value = ibis.literal(CUSTOMER_CLASSES[0])
-    branches = []
-    for k in range(len(CUSTOMER_CLASSES) - 1, 0, -1):
-        start = starts[k - 1]
-        if start is None:
-            continue
-        units, account = start
-        at_or_after = (acc.u < units) | ((acc.u == units) & (acc.acc_c >= account))
-        branches.append((at_or_after, CUSTOMER_CLASSES[k]))
-    if branches:
-        letter = ibis.cases(*branches, else_=CUSTOMER_CLASSES[0])
-    cls = acc.select("acc_c", customer_class=letter)
-    r = rows.mutate(
-        product=ibis.coalesce(rows.product, ibis.literal("")),
-        p=rows.net_revenue
-        - ibis.coalesce(rows.cogs, ibis.literal(Decimal("0.00"), type=_MONEY))
-        - ibis.coalesce(rows.cts, ibis.literal(Decimal("0.00"), type=_MONEY)),
-    )
-    r = r.inner_join(cls, r.account_id == cls.acc_c)
-    pairs = r.group_by("account_id", "product", "customer_class").agg(
-        net=r.net_revenue.sum(), p=r.p.sum()
-    )
-    prod = pairs.group_by("product").agg(net=pairs.net.sum(), p=pairs.p.sum())
-    prod = prod.mutate(
-        margin=ibis.cases(
-            (prod.net > 0, prod.p.cast("float64") / prod.net.cast("float64")),
-            else_=ibis.null("float64"),
-        )
-    )
-    order = [prod.margin.desc(), prod.product.asc()]
-    prod = prod.mutate(
-        product_class=ibis.ntile(4).over(ibis.window(order_by=order)) + 1
-    )
-    pc = prod.select(prod_p="product", product_class="product_class", margin="margin")
-    cells = pairs.inner_join(pc, pairs.product == pc.prod_p)
-    # One small query: per customer class and product; the grid and the product
-    # table are both sums of these rows.
-    by_product = cells.group_by(
-        "customer_class", "product", "product_class", "margin"
-    ).agg(pairs=cells.count(), net=cells.net.sum(), p=cells.p.sum())
-    fetched = by_product.to_pyarrow().to_pylist()
     zero = Decimal("0.00")
-    found: dict[tuple[str, int], dict[str, Any]] = {}
-    products_by: dict[str, dict[str, Any]] = {}
-    for g in fetched:
-        key = (str(g["customer_class"]), int(g["product_class"]))
-        cell = found.setdefault(key, {"pairs": 0, "net": zero, "p": zero})
-        cell["pairs"] += g["pairs"]
-        cell["net"] += g["net"]
-        cell["p"] += g["p"]
-        prod_row = products_by.setdefault(
-            str(g["product"]),
-            {
-                "product": g["product"],
-                "net_revenue": zero,
-                "profit": zero,
-                "margin": g["margin"],
-                "product_class": g["product_class"],
-            },
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    if classes.num_rows and pairs.num_rows:
+        cells = (
+            pairs.join(
+                classes.select(["account_id", "customer_class"]),
+                "account_id",
+                join_type="inner",
+                use_threads=False,
+            )
+            .group_by(["customer_class", "product"])
+            .aggregate([("net", "sum"), ("p", "sum"), ("account_id", "count")])
         )
-        prod_row["net_revenue"] += g["net"]
-        prod_row["profit"] += g["p"]
+        for g in cells.to_pylist():
+            found[(str(g["customer_class"]), str(g["product"]))] = {
+                "pairs": int(g["account_id_count"]),
+                "net": g["net_sum"],
+                "p": g["p_sum"],
+            }
+    products_by: dict[str, dict[str, Any]] = {}
+    for (_, product), cell in found.items():
+        row = products_by.setdefault(
+            product, {"product": product, "net_revenue": zero, "profit": zero}
+        )
+        row["net_revenue"] += cell["net"]
+        row["profit"] += cell["p"]
+    for row in products_by.values():
+        net, p = row["net_revenue"], row["profit"]
+        row["margin"] = float(p) / float(net) if net > 0 else None
+    ordered = sorted(
+        products_by.values(),
+        key=lambda r: (r["margin"] is None, -(r["margin"] or 0.0), r["product"]),
+    )
+    at = 0
+    for k, size in zip(PRODUCT_CLASSES, class_sizes(len(ordered)), strict=True):
+        for row in ordered[at : at + size]:
+            row["product_class"] = k
+        at += size
     labels = _policies(policies)
+    totals: dict[tuple[str, int], dict[str, Any]] = {}
+    for (c, product), cell in found.items():
+        key = (c, int(products_by[product]["product_class"]))
+        total = totals.setdefault(key, {"pairs": 0, "net": zero, "p": zero})
+        for name in ("pairs", "net", "p"):
+            total[name] += cell[name]
     out: list[dict[str, object]] = []
     for c in CUSTOMER_CLASSES:
         for k in PRODUCT_CLASSES:
-            cell = found.get((c, k), {"pairs": 0, "net": zero, "p": zero})
+            cell = totals.get((c, k), {"pairs": 0, "net": zero, "p": zero})
             out.append(
                 {
                     "customer_class": c,
@@ -252,8 +226,16 @@ def action_grid(
                     "policy": labels[f"{c}{k}"],
                 }
             )
-    product_rows = sorted(
-        products_by.values(),
-        key=lambda r: (int(r["product_class"]), str(r["product"])),
-    )
+    product_rows = [
+        {
+            "product": r["product"],
+            "net_revenue": r["net_revenue"],
+            "profit": r["profit"],
+            "margin": r["margin"],
+            "product_class": r["product_class"],
+        }
+        for r in sorted(
+            products_by.values(), key=lambda r: (r["product_class"], r["product"])
+        )
+    ]
     return out, product_rows

@@ -255,23 +255,15 @@ def account_matrix(
         return account_scores(pc, criteria, section_weights, wide=True)
     ids = [c.criterion_id for c in criteria]
     if wide is not None and _wide_ids(wide) == sorted(ids):
-        g = wide.select(
-            "account_id",
-            "unknown",
-            "bad",
-            **{
-                f"{k}_{i}": wide[f"{k}__{cid}"]
-                for i, cid in enumerate(ids)
-                for k in ("x", "rows", "spread", "dup")
-            },
-        )
+        # Read in place (no renaming projection for Ibis to merge).
         return _matrix(
-            g,
+            wide,
             criteria,
             section_weights,
             disagreement,
-            spread=lambda i: g[f"spread_{i}"],
-            dup=lambda i: g[f"dup_{i}"],
+            spread=lambda i: wide[f"spread__{ids[i]}"],
+            dup=lambda i: wide[f"dup__{ids[i]}"],
+            name=lambda kind, i: f"{kind}__{ids[i]}",
         )
     if pairs is not None:
         return _pairs_matrix(pairs, criteria, section_weights, disagreement)
@@ -415,18 +407,22 @@ def _pairs_matrix(
     # One projection for the flags and the section sums (each stacked projection
     # costs Ibis a merge when it compiles the query).
     return _with_overall(
-        g.mutate(**spread, **_section_sums(g, criteria)), criteria, section_weights
+        g.mutate(**spread, **_section_sums(criteria, lambda i: g[x_column(i)])),
+        criteria,
+        section_weights,
     )
 
 
-def _section_sums(g: ir.Table, criteria: Sequence[Criterion]) -> dict[str, ir.Value]:
+def _section_sums(
+    criteria: Sequence[Criterion], score: Callable[[int], ir.FloatingValue]
+) -> dict[str, ir.Value]:
     """``num_<s>`` (Σ w x) and ``den_<s>`` (Σ w) over the criteria of each section
-    the account has a score for (``x_<i>`` columns of ``g``); null when it has none
-    in the section, as SUM over no rows."""
+    the account has a score for (``score(i)``: criterion number ``i``'s column);
+    null when it has none in the section, as SUM over no rows."""
     nums: dict[str, ir.FloatingValue] = {}
     dens: dict[str, ir.FloatingValue] = {}
     for i, c in enumerate(criteria):
-        x = g[x_column(i)]
+        x = score(i)
         w = float(c.share)
         nums[c.section] = nums.get(c.section, ibis.literal(0.0)) + ibis.cases(
             (x.notnull(), x * w), else_=0.0
@@ -440,7 +436,7 @@ def _section_sums(g: ir.Table, criteria: Sequence[Criterion]) -> dict[str, ir.Va
         some = ibis.literal(False)
         for i, c in enumerate(criteria):
             if c.section == sec:
-                some = some | g[x_column(i)].notnull()
+                some = some | score(i).notnull()
         nothing = ibis.null("float64")
         # Doubles on every backend (PostgreSQL reads a literal 0.0 as numeric).
         num = ibis.cases((some, nums.get(sec, 0.0)), else_=nothing)
@@ -457,28 +453,30 @@ def _matrix(
     *,
     spread: Callable[[int], ir.FloatingValue],
     dup: Callable[[int], ir.IntegerValue],
+    name: Callable[[str, int], str] = lambda kind, i: f"{kind}_{i}",
 ) -> ir.Table:
     """The wide per-account table from ``g``: one row per account with ``x_<i>``
-    and ``rows_<i>`` per criterion, ``unknown`` and ``bad``; ``spread(i)`` is the
-    gap between the criterion's lowest and highest rater, ``dup(i)`` 1 when one
-    rater scored it twice."""
+    and ``rows_<i>`` per criterion (named ``name('x', i)`` and ``name('rows',
+    i)`` in ``g``), ``unknown`` and ``bad``; ``spread(i)`` is the gap between the
+    criterion's lowest and highest rater, ``dup(i)`` 1 when one rater scored it
+    twice."""
     zero: ir.IntegerValue = ibis.literal(0)
     scored, flagged, dups, multi = zero, zero, zero, zero
     per: dict[str, ir.Value] = {}
     for i in range(len(criteria)):
-        n = g[f"rows_{i}"]
+        n = g[name("rows", i)]
         flag = ones(spread(i) > disagreement)
         per[f"flag_{i}"] = flag
         scored = scored + ones(n > 0)
         flagged = flagged + flag
         dups = dups + dup(i)
         multi = multi + ones(n > 2)
-    sums = _section_sums(g, criteria)
+    sums = _section_sums(criteria, lambda i: g[name("x", i)])
     t = g.select(
         "account_id",
         "unknown",
         "bad",
-        *(x_column(i) for i in range(len(criteria))),
+        **{x_column(i): g[name("x", i)] for i in range(len(criteria))},
         criteria_scored=scored,
         disagreements=flagged,
         dups=dups,

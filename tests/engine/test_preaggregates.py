@@ -7,6 +7,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import ibis
+import ibis.expr.datatypes as dt
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from kam.engine import open_engine
 from kam.engine.core import derive
 from kam.engine.sources import write_derived
+from kam.engine.unique import one_row_each
 from kam.errors import InputError
 
 MONEY = pa.decimal128(18, 2)
@@ -497,3 +500,86 @@ def test_movement_tables_give_the_results_of_the_raw_tables(
             assert got == want, (name, params)
     finally:
         engine.close()
+
+
+def _pairs(rows: list[tuple[str | None, str | None]]) -> tuple[object, ibis.Table]:
+    con = ibis.duckdb.connect()
+    data = pa.table(
+        {
+            "account_id": pa.array([a for a, _ in rows], pa.string()),
+            "period": pa.array([p for _, p in rows], pa.string()),
+        }
+    )
+    return con, con.create_table("pairs", data)
+
+
+def test_one_row_each_sees_a_period_repeated_by_one_account() -> None:
+    con, t = _pairs([("A", "2024-01"), ("A", "2024-02"), ("B", "2024-01")])
+    assert one_row_each(con, t, "account_id", "period")  # type: ignore[arg-type]
+    con, t = _pairs([("A", "2024-01"), ("B", "2024-01"), ("A", "2024-01")])
+    assert not one_row_each(con, t, "account_id", "period")  # type: ignore[arg-type]
+
+
+def test_one_row_each_counts_periods_past_one_mask_word() -> None:
+    # 130 periods need three 63-bit words; B repeats one of the third word.
+    periods = [f"P{n:03d}" for n in range(130)]
+    once = [("A", p) for p in periods] + [("B", periods[127]), ("B", periods[0])]
+    con, t = _pairs(once)
+    assert one_row_each(con, t, "account_id", "period")  # type: ignore[arg-type]
+    con, t = _pairs([*once, ("B", periods[127])])
+    assert not one_row_each(con, t, "account_id", "period")  # type: ignore[arg-type]
+
+
+def test_one_row_each_leaves_blank_periods_to_the_sum() -> None:
+    con, t = _pairs([("A", "2024-01"), ("B", None)])
+    assert not one_row_each(con, t, "account_id", "period")  # type: ignore[arg-type]
+
+
+def _revenue_kind_and_rows(folder: Path) -> tuple[str, list[tuple[str, str, Decimal]]]:
+    engine = open_engine(f"parquet:{folder}")
+    try:
+        table = engine.tables()["_revenue_by_period"]
+        kind = engine.backend.con.execute(  # type: ignore[attr-defined]
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_name = '_revenue_by_period'"
+        ).fetchone()[0]
+        assert table.schema()["value"] == dt.Decimal(38, 2)
+        rows = engine.to_pyarrow(table).sort_by(
+            [("account_id", "ascending"), ("period", "ascending")]
+        )
+        return kind, [
+            (r["account_id"], r["period"], r["value"]) for r in rows.to_pylist()
+        ]
+    finally:
+        engine.close()
+
+
+def test_revenue_of_one_row_per_account_and_period_is_a_view_of_the_rows(
+    tmp_path: Path,
+) -> None:
+    folder = _ledger(
+        tmp_path / "l",
+        [("B", "2024-01", "5"), ("A", "2024-02", "2.20"), ("A", "2024-01", "1.10")],
+    )
+    kind, rows = _revenue_kind_and_rows(folder)
+    assert kind == "VIEW"
+    assert rows == [
+        ("A", "2024-01", Decimal("1.10")),
+        ("A", "2024-02", Decimal("2.20")),
+        ("B", "2024-01", Decimal("5.00")),
+    ]
+    assert _pareto_total(folder) == "8.30"
+
+
+def test_revenue_with_a_repeated_period_is_summed(tmp_path: Path) -> None:
+    folder = _ledger(
+        tmp_path / "l",
+        [("A", "2024-01", "1.10"), ("B", "2024-01", "5"), ("A", "2024-01", "2.20")],
+    )
+    kind, rows = _revenue_kind_and_rows(folder)
+    assert kind == "BASE TABLE"
+    assert rows == [
+        ("A", "2024-01", Decimal("3.30")),
+        ("B", "2024-01", Decimal("5.00")),
+    ]
+    assert _pareto_total(folder) == "8.30"

@@ -243,6 +243,7 @@ def revenue_by_period(
     *,
     grain: Grain | None = None,
     fiscal_year_start: int = 1,
+    rows_unique: bool = False,
 ) -> ir.Table:
     """Revenue per account and period, summed over products.
 
@@ -253,8 +254,15 @@ def revenue_by_period(
     named by the calendar year they end in, see :mod:`kam.analysis.periods`), which
     runs one small query for the distinct periods. A grain finer than a row's own is
     a ParameterError.
+
+    ``rows_unique=True`` (no ``grain``): the caller knows ``revenue`` holds at most
+    one row per account and period (see :func:`kam.engine.unique.one_row_each`), so
+    each sum is one row's amount: the rows themselves, ``value`` cast to the type of
+    the sum, without grouping (same rows, same values).
     """
     base = revenue.select("account_id", "period", value=revenue.amount)
+    if rows_unique and grain is None:
+        return base.mutate(value=base.value.cast(base.value.sum().type()))
     if grain is not None:
         labels = {
             p.text: label_for(p, grain, fiscal_year_start, sheet="Revenue")

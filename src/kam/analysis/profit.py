@@ -318,7 +318,7 @@ def profit_matrix(
     pairs = rows_t.group_by(
         "account_id", product=ibis.coalesce(rows_t.product, ibis.literal(""))
     ).agg(net=rows_t.net_revenue.sum(), p=rows_t.p.sum())
-    grid, products = action_grid(pairs.to_pyarrow(), data, policies=policies)
+    grid, products = action_grid(pairs, data, policies=policies)
     summary: dict[str, object] = {
         "accounts": data.num_rows,
         "excluded": len(excluded),

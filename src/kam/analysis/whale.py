@@ -18,6 +18,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
+
 from kam.errors import ParameterError
 
 __all__ = [
@@ -152,16 +155,41 @@ def _policies(given: Mapping[str, str] | None) -> dict[str, str]:
     return out
 
 
+def _cells(pairs: ir.Table, classes: Any) -> list[dict[str, Any]]:
+    """The pairs of ``pairs`` joined to their account's class and summed per
+    customer class and product: ``customer_class``, ``product``, ``pairs``,
+    ``net``, ``p``."""
+    ranked = classes.select(["account_id", "customer_class"])
+    if pairs.get_backend().name == "duckdb":
+        # DuckDB reads the fetched classes in place, so the join runs there.
+        cls = ibis.memtable(ranked).rename(acc_c="account_id")
+        j = pairs.inner_join(cls, pairs.account_id == cls.acc_c)
+        summed = j.group_by("customer_class", "product").agg(
+            pairs=j.count(), net=j.net.sum(), p=j.p.sum()
+        )
+        out: list[dict[str, Any]] = summed.to_pyarrow().to_pylist()
+        return out
+    # Elsewhere the classes would be uploaded row by row: join the fetched pairs.
+    joined = pairs.to_pyarrow().join(
+        ranked, "account_id", join_type="inner", use_threads=False
+    )
+    summed = joined.group_by(["customer_class", "product"]).aggregate(
+        [("account_id", "count"), ("net", "sum"), ("p", "sum")]
+    )
+    names = {"account_id_count": "pairs", "net_sum": "net", "p_sum": "p"}
+    return [{names.get(k, k): v for k, v in row.items()} for row in summed.to_pylist()]
+
+
 def action_grid(
-    pairs: Any,
+    pairs: ir.Table,
     classes: Any,
     *,
     policies: Mapping[str, str] | None = None,
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The 16 cells of customer class × product class, and the product classes.
 
-    ``pairs``: the fetched account–product sums (``account_id``, ``product``, a
-    blank product as ``''``; ``net``: net revenue, ``p``: profit, exact decimals);
+    ``pairs``: the account–product sums (``account_id``, ``product``, a blank
+    product as ``''``; ``net``: net revenue, ``p``: profit, exact decimals);
     ``classes``: the fetched ranked accounts with their ``customer_class`` (the
     accounts with net revenue > 0, which alone enter the grid). Product classes are
     ``NTILE(4)`` over the products by margin (descending, blanks last) and product,
@@ -169,22 +197,12 @@ def action_grid(
     """
     zero = Decimal("0.00")
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    if classes.num_rows and pairs.num_rows:
-        cells = (
-            pairs.join(
-                classes.select(["account_id", "customer_class"]),
-                "account_id",
-                join_type="inner",
-                use_threads=False,
-            )
-            .group_by(["customer_class", "product"])
-            .aggregate([("net", "sum"), ("p", "sum"), ("account_id", "count")])
-        )
-        for g in cells.to_pylist():
+    if classes.num_rows:
+        for g in _cells(pairs, classes):
             found[(str(g["customer_class"]), str(g["product"]))] = {
-                "pairs": int(g["account_id_count"]),
-                "net": g["net_sum"],
-                "p": g["p_sum"],
+                "pairs": int(g["pairs"]),
+                "net": g["net"],
+                "p": g["p"],
             }
     products_by: dict[str, dict[str, Any]] = {}
     for (_, product), cell in found.items():

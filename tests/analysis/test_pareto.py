@@ -266,3 +266,52 @@ def test_values_finer_than_cents_are_ranked_unrounded() -> None:
     assert [r["account_id"] for r in result.rows] == ["F1", "F2"]
     assert [r["share"] for r in result.rows] == pytest.approx([4 / 7, 3 / 7])
     assert result.summary["k"] == 1
+
+
+@pytest.mark.parametrize(
+    ("amounts", "threshold", "k"),
+    [
+        # Cumulative shares .7, .9, 1: the first account reaches .7 exactly.
+        (["0.70", "0.20", "0.10"], 0.7, 1),
+        # .3, .6, .8, 1: the second reaches .6 exactly; .61 needs the third.
+        (["30", "30", "20", "20"], 0.6, 2),
+        (["30", "30", "20", "20"], 0.61, 3),
+        # Nobody below the first: it alone reaches any threshold under its share.
+        (["5", "5"], 0.01, 1),
+    ],
+)
+def test_vital_few_end_at_the_first_account_reaching_the_threshold(
+    amounts: list[str], threshold: float, k: int
+) -> None:
+    rows = [(f"A{i}", "2024", Decimal(a)) for i, a in enumerate(amounts)]
+    result = pareto_curve(values(rows), threshold=threshold)
+    assert result.summary["k"] == k
+    assert [r["vital_few"] for r in result.rows] == [r <= k for r in range(1, 5)][
+        : len(amounts)
+    ]
+
+
+@settings(max_examples=25, deadline=None)
+@given(amounts=amounts)
+def test_hhi_gini_and_top_shares_match_their_definitions(
+    amounts: list[Decimal],
+) -> None:
+    rows = [(f"A{i:03d}", "2024", a) for i, a in enumerate(amounts)]
+    result = pareto_curve(values(rows))
+    summary = result.summary
+    # Independently: exact shares of the descending values, in Python.
+    ranked = sorted(amounts, reverse=True)
+    total = sum(ranked)
+    shares = [float(v / total) for v in ranked]
+    n = len(ranked)
+    assert summary["total"] == str(total.quantize(Decimal("0.01")))
+    assert summary["hhi"] == pytest.approx(sum(s * s for s in shares), abs=1e-12)
+    assert summary["gini"] == pytest.approx(gini([float(v) for v in ranked]), abs=1e-9)
+    for m in (1, 5, 10):
+        top = float(sum(ranked[: min(m, n)]) / total)
+        assert summary[f"top{m}_share"] == pytest.approx(top, abs=1e-12)
+    # k: the first rank whose cumulative share (as the rows give it) reaches 0.8.
+    cum_shares = [r["cum_share"] for r in result.rows]
+    k = next((r for r, c in enumerate(cum_shares, 1) if c >= 0.8), n)
+    assert summary["k"] == k
+    assert [r["vital_few"] for r in result.rows] == [r <= k for r in range(1, n + 1)]

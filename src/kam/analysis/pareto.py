@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -29,11 +30,12 @@ from kam.errors import InputError, ParameterError
 
 __all__ = [
     "OUTPUT_COLUMNS",
-    "concentration",
     "gini",
     "pareto",
     "pareto_curve",
     "percent",
+    "ranked_accounts",
+    "summary_figures",
     "with_accounts",
 ]
 
@@ -95,34 +97,37 @@ def _check_threshold(threshold: float) -> float:
     return value
 
 
-def ranked_accounts(per_account: ir.Table, accounts: ir.Table | None) -> ir.Table:
-    """Rank ``account_id, value`` rows: rank, cumulative value, total, shares, name
-    (joined from ``accounts`` unless the rows carry it already, see
-    :func:`with_accounts`), in no particular order: sort by ``rank``."""
-    order = [per_account.value.desc(), per_account.account_id.asc()]
-    running = ibis.window(order_by=order, rows=(None, 0))
-    whole = ibis.window()
-    total = per_account.value.sum().over(whole)
-    cum = per_account.value.sum().over(running)
-    ranked = per_account.mutate(
-        rank=ibis.row_number().over(running) + 1,
-        cum_value=cum,
-        total=total,
-        n=per_account.account_id.count().over(whole),
-    )
+def ranked_accounts(per_account: ir.Table, threshold: float) -> ir.Table:
+    """Rank ``account_id, value`` rows (``name`` too when they carry it, see
+    :func:`with_accounts`) in one select over them and their one-row totals (a cross
+    join): account_id, name, rank, value, share, cum_share, rank_pct, vital_few and
+    ``total`` (exact), unordered: sort by ``rank``.
+
+    ``vital_few`` is the cumulative share *before* the account below ``threshold``:
+    the cumulative shares rise with the rank, so these are the ranks up to the first
+    one whose cumulative share reaches it (see :func:`summary_figures`). The running
+    sum stays exact (the value type), so that this rule sees the shares of the rows.
+    """
+    if "name" not in per_account.columns:
+        per_account = per_account.mutate(name=ibis.null("string"))
+    sums = per_account.aggregate(total=per_account.value.sum(), n=per_account.count())
+    t = per_account.cross_join(sums)
+    running = ibis.window(order_by=[t.value.desc(), t.account_id.asc()], rows=(None, 0))
+    rank = ibis.row_number().over(running) + 1
+    cum = t.value.sum().over(running)
     # NULLIF: PostgreSQL raises on a division by zero; a zero total is rejected later.
-    denominator = ranked.total.cast("float64").nullif(0.0)
-    ranked = ranked.mutate(
-        share=ranked.value.cast("float64") / denominator,
-        cum_share=ranked.cum_value.cast("float64") / denominator,
-        rank_pct=ranked.rank.cast("float64") / ranked.n.cast("float64"),
+    denominator = t.total.cast("float64").nullif(0.0)
+    return t.select(
+        "account_id",
+        "name",
+        rank=rank,
+        value=t.value.cast(_MONEY),
+        share=t.value.cast("float64") / denominator,
+        cum_share=cum.cast("float64") / denominator,
+        rank_pct=rank.cast("float64") / t.n.cast("float64"),
+        vital_few=(cum - t.value).cast("float64") / denominator < threshold,
+        total=t.total,
     )
-    if "name" in per_account.columns:
-        return ranked
-    if accounts is None:
-        return ranked.mutate(name=ibis.null("string"))
-    names = accounts.select(acc_id=accounts.account_id, name=accounts.name)
-    return ranked.left_join(names, ranked.account_id == names.acc_id).drop("acc_id")
 
 
 def with_accounts(
@@ -150,42 +155,28 @@ def with_accounts(
     )
 
 
-def concentration(ranked: ir.Table, threshold: float) -> ir.Table:
-    """``ranked`` (see :func:`ranked_accounts`) with the summary figures as columns.
+def summary_figures(data: Any) -> dict[str, Any]:
+    """The concentration figures of the rows of :func:`ranked_accounts`, fetched in
+    rank order: ``k`` (the vital few), ``at_k`` (cum_share at rank k), ``top1``,
+    ``top5``, ``top10`` (cum_share at rank min(m, n)), ``hhi`` (Σ share²) and ``gini``.
 
-    Each row carries the same ``k`` (first rank whose cumulative share reaches
-    ``threshold``, at most ``n``), ``hhi`` (Σ share²), ``gini`` (see :func:`gini`) and
-    ``top1``/``top5``/``top10`` (cumulative share at rank min(m, n)), plus its own
-    ``vital_few`` flag, so that one query answers the whole analysis (unordered: sort
-    by ``rank``).
+    Gini from the cumulative shares ``c_r``: ``Σ_r (n + 1 − 2r) x_r = 2 Σ_r C_r −
+    (n + 1) T`` (``C_r`` the running sum, ``T`` the total), so ``G = (2 Σ_r c_r −
+    (n + 1)) / n`` (see :func:`gini`). The sums run over the columns' own
+    ``to_numpy`` arrays (pairwise summation).
     """
-    whole = ibis.window()
-    value = ranked.value.cast("float64")
-    below = ibis.cases((ranked.cum_share < threshold, 1), else_=0)
-    weight = (ranked.n + 1 - 2 * ranked.rank).cast("float64")
-    t = ranked.mutate(
-        k=ibis.least(below.sum().over(whole) + 1, ranked.n),
-        hhi=(ranked.share * ranked.share).sum().over(whole),
-        gini_sum=(weight * value).sum().over(whole),
-        value_sum=value.sum().over(whole),
-        **{
-            f"top{m}": ibis.cases(
-                (ranked.rank == ibis.least(ranked.n, m), ranked.cum_share)
-            )
-            .max()
-            .over(whole)
-            for m in (1, 5, 10)
-        },
-    )
-    gini_value = ibis.cases(
-        (t.value_sum > 0, t.gini_sum / (t.n.cast("float64") * t.value_sum)),
-        else_=0.0,
-    )
-    return t.mutate(
-        vital_few=t.rank <= t.k,
-        gini=gini_value,
-        value=t.value.cast(_MONEY),
-    )
+    n = data.num_rows
+    cum_share = data.column("cum_share")
+    share = data.column("share").to_numpy()
+    k = max(int(data.column("vital_few").to_numpy().sum()), 1)
+    gini_value = (2 * float(cum_share.to_numpy().sum()) - (n + 1)) / n
+    return {
+        "k": k,
+        "at_k": float(cum_share[k - 1].as_py()),
+        **{f"top{m}": float(cum_share[min(m, n) - 1].as_py()) for m in (1, 5, 10)},
+        "hhi": float((share * share).sum()),
+        "gini": max(gini_value, 0.0),
+    }
 
 
 def pareto_curve(
@@ -229,19 +220,23 @@ def pareto_curve(
     per_account = period_sums(values, [p.text for p in scope.periods])
     if accounts is not None:
         per_account = with_accounts(per_account, accounts, include_zero=include_zero)
-    ranked = concentration(ranked_accounts(per_account, accounts), threshold)
+    ranked = ranked_accounts(per_account, threshold)
     data = ranked.order_by("rank").to_pyarrow()
     n = data.num_rows
     word = METRIC_WORDS[metric]
-    first = data.slice(0, 1).to_pylist()[0] if n else {}
-    total = Decimal(str(first["total"])).quantize(_CENT) if n else Decimal(0)
+    total = (
+        Decimal(str(data.column("total")[0].as_py())).quantize(_CENT)
+        if n
+        else Decimal(0)
+    )
     if total <= 0:
         raise InputError(
             f"the total {word} over {scope.range.text} is {total}; a Pareto curve "
             "needs a positive total"
         )
-    k = int(str(first["k"]))
-    at_k = float(str(data.column("cum_share")[k - 1].as_py()))
+    figures = summary_figures(data)
+    k = int(figures["k"])
+    at_k = float(figures["at_k"])
     rows = Rows(data.select([name for name, _ in OUTPUT_COLUMNS]))
     headline = (
         f"{k} of {n} accounts ({_count_percent(k / n)}) make {percent(at_k)} of {word}"
@@ -252,11 +247,11 @@ def pareto_curve(
         "k": k,
         "k_share": k / n,
         "cum_share_at_k": at_k,
-        "top1_share": first["top1"],
-        "top5_share": first["top5"],
-        "top10_share": first["top10"],
-        "hhi": first["hhi"],
-        "gini": first["gini"],
+        "top1_share": figures["top1"],
+        "top5_share": figures["top5"],
+        "top10_share": figures["top10"],
+        "hhi": figures["hhi"],
+        "gini": figures["gini"],
         "headline": headline,
         "period_from": scope.range.label_from,
         "period_to": scope.range.label_to,

@@ -242,3 +242,86 @@ def test_latest_signals_pre_aggregate_answers_only_on_or_after_its_last_date() -
     assert healths(date(2024, 8, 31)) == {"X": 0.0, "Y": 50.0}
     # Before it, X's value of 31 May counts: (8 − 4) / 16 = 25.
     assert healths(DAY) == {"X": pytest.approx(25.0), "Y": pytest.approx(50.0)}
+
+
+def _prepared_tables(model: Sequence[Sequence[object]]) -> dict[str, ibis.Table]:
+    """The tables the engine hands health: the sheets (HealthModel ``A`` good 20,
+    poor 4, weight 1; ``B`` good 0, poor 10, weight 3), ``_latest_signals`` and the
+    tables of :func:`health_tables` built with ``model``."""
+    from kam.analysis.health import health_tables
+    from kam.engine.core import derive
+
+    signals = _t(
+        "signals",
+        [
+            ("X", date(2024, 5, 31), "A", 4.0),
+            ("X", date(2024, 7, 31), "A", 16.0),
+            ("X", date(2024, 7, 31), "B", 5.0),
+            ("Y", date(2024, 7, 31), "B", 10.0),
+        ],
+    )
+    sheets = {
+        "Signals": signals,
+        "HealthModel": _t("health_model", model),
+        "Accounts": ibis.memtable(
+            arrow_table(
+                "accounts",
+                [("X", "Xeno", "active"), ("Y", "Yarrow", "active"), ("N", "Nox", "")],
+            )
+        ),
+    }
+    latest = derive(sheets)["_latest_signals"]
+    built = health_tables(sheets, {"_latest_signals": latest})
+    return {
+        "signals": signals,
+        "health_model": _t(
+            "health_model", [("A", 1.0, 20.0, 4.0), ("B", 3.0, 0.0, 10.0)]
+        ),
+        "accounts": sheets["Accounts"],
+        "risks": _t(
+            "risks", [("N", date(2024, 6, 1), "watch", "no signals", "M", None)]
+        ),
+        "_latest_signals": latest,
+        **built,
+    }
+
+
+def test_prepared_health_tables_give_the_rows_names_and_breakdown() -> None:
+    tables = _prepared_tables([("A", 1.0, 20.0, 4.0), ("B", 3.0, 0.0, 10.0)])
+    assert set(tables) >= {"_health_signals", "_health_accounts"}
+    result = run("health", tables, {"as_of": date(2024, 8, 31)})
+    # X: A 16 → (16 − 4) / 16 = 75, B 5 → (5 − 10) / (0 − 10) = 50: (75 + 3·50) / 4
+    # = 56.25 (watch). Y: B 10 → 0 (at risk), A missing. N: no signals, a watch risk.
+    got = [
+        (r["account_id"], r["name"], r["health"], r["band"], r["missing_signals"])
+        for r in result.rows
+    ]
+    assert got == [
+        ("Y", "Yarrow", 0.0, "at_risk", 1),
+        ("X", "Xeno", 56.25, "watch", 0),
+        ("N", "Nox", None, "watch", 2),
+    ]
+    parts = [
+        (r["account_id"], r["signal"], r["score"], r["contribution"])
+        for r in result.tables["signals"]
+    ]
+    assert parts == [
+        ("X", "A", 75.0, 18.75),
+        ("X", "B", 50.0, 37.5),
+        ("Y", "B", 0.0, 0.0),
+    ]
+    assert result.rows[1]["weakest_signal"] == "B"
+
+
+def test_health_reads_the_prepared_tables_only_when_latest_signals_answer() -> None:
+    # Built with another model (B weighs 1): X is (75 + 50) / 2 = 62.5 from them.
+    tables = _prepared_tables([("A", 1.0, 20.0, 4.0), ("B", 1.0, 0.0, 10.0)])
+
+    def health_of_x(day: date) -> object:
+        rows = run("health", tables, {"as_of": day}).rows
+        return next(r["health"] for r in rows if r["account_id"] == "X")
+
+    assert health_of_x(date(2024, 8, 31)) == 62.5
+    # Before the last signal date the Signals rows are scored with the sheet's
+    # model: X's A of 31 May is 4 → 0, so only A counts (B not yet measured).
+    assert health_of_x(date(2024, 6, 30)) == 0.0

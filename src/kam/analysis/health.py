@@ -40,6 +40,7 @@ __all__ = [
     "OUTPUT_COLUMNS",
     "account_health",
     "health",
+    "health_tables",
     "latest_signals",
     "open_risks",
     "signal_scores",
@@ -47,6 +48,8 @@ __all__ = [
 
 #: Bands from best to worst.
 BANDS: tuple[str, ...] = ("healthy", "watch", "at_risk")
+#: The tables of :func:`health_tables`, which the engine builds per data version.
+_PREPARED = ("_health_signals", "_health_accounts")
 #: The band a risk level of the register imposes at worst.
 _LEVEL_RANK = {"watch": 1, "at_risk": 2, "critical": 3}
 
@@ -164,11 +167,13 @@ def account_health(
     healthy_from: float = 70.0,
     watch_from: float = 40.0,
     latest: ir.Table | None = None,
+    prepared: Mapping[str, ir.Table] | None = None,
 ) -> AnalysisResult:
     """Health per account at ``as_of`` (default: today), with bands and the flag.
 
     ``latest``: the engine's ``_latest_signals`` when it answers for ``as_of``
-    (see :func:`signal_scores`).
+    (see :func:`signal_scores`). ``prepared``: the tables of :func:`health_tables`
+    built from it, read instead of scoring the signals again.
 
     Rows: :data:`OUTPUT_COLUMNS`, worst first (band, then health ascending, blank
     last, then account_id). Tables: ``signals`` (:data:`SIGNAL_COLUMNS`, per account
@@ -184,9 +189,28 @@ def account_health(
     day = as_of or date.today()
     bands = (healthy_from, watch_from)
     n_model = int(model.count().to_pyarrow().as_py())
-    scored = signal_scores(signals, model, day, latest=latest)
+    if prepared is not None:
+        per, detail = prepared["_health_accounts"], prepared["_health_signals"]
+        breakdown = detail.order_by("account_id", "signal")
+        data, parts = _fetch(per, breakdown, risks, accounts, day, n_model, bands)
+        return _result(data, parts, day, bands)
+    # The scored signals feed both the rows and the breakdown: build them once (a
+    # temporary table, or a cached Spark frame).
+    scored = _weighed(signal_scores(signals, model, day, latest=latest)).cache()
+    try:
+        breakdown = scored.order_by("account_id", "signal").select(*SIGNAL_COLUMNS)
+        per = _named(_per_account(scored), accounts)
+        data, parts = _fetch(per, breakdown, risks, accounts, day, n_model, bands)
+    finally:
+        scored.release()
+    return _result(data, parts, day, bands)
+
+
+def _weighed(scored: ir.Table) -> ir.Table:
+    """The scored signals with each one's ``contribution`` to its account's health
+    and ``weak`` (0 for the account's weakest signal: lowest score, ties by name)."""
     total_w = ibis.window(group_by=scored.account_id)
-    scored = scored.mutate(
+    return scored.mutate(
         contribution=ibis.cases(
             (
                 scored.weight.sum().over(total_w) > 0,
@@ -198,83 +222,107 @@ def account_health(
             group_by=scored.account_id, order_by=[scored.score, scored.signal]
         ),
     )
-    # The scored signals feed both the rows and the breakdown: build them once (a
-    # temporary table, or a cached Spark frame).
-    scored = scored.cache()
-    try:
-        data, detail = _fetch(scored, risks, accounts, day, n_model, bands)
-    finally:
-        scored.release()
-    return _result(data, detail, day, bands)
 
 
-def _fetch(
-    scored: ir.Table,
-    risks: ir.Table | None,
-    accounts: ir.Table | None,
-    day: date,
-    n_model: int,
-    bands: tuple[float, float],
-) -> tuple[Any, Any]:
-    """The rows (with by_health, by_register) and the breakdown, as Arrow."""
-    healthy_from, watch_from = bands
-    per = scored.group_by(h_id=scored.account_id).agg(
+def _per_account(scored: ir.Table) -> ir.Table:
+    """``account_id, health, signals, weakest_signal, weakest_score`` of the
+    weighed signals (:func:`_weighed`)."""
+    per = scored.group_by("account_id").agg(
         health=scored.contribution.sum(),
         signals=scored.signal.count(),
         weakest_signal=scored.signal.min(where=scored.weak == 0),
         weakest_score=scored.score.min(),
     )
     # A sum of float contributions can pass 100 (or 0) by a rounding unit.
-    per = per.mutate(
+    return per.mutate(
         health=ibis.cases(
             (per.health > 100.0, 100.0), (per.health < 0.0, 0.0), else_=per.health
         )
     )
-    keys = per.select(acc=per.h_id)
+
+
+def health_tables(
+    tables: Mapping[str, ir.Table], derived: Mapping[str, ir.Table]
+) -> dict[str, ir.Table]:
+    """The health tables built once per data version from the materialised
+    ``_latest_signals`` (``derived``) and the HealthModel sheet (``tables``, by sheet
+    name); none without them. They hold for any ``as_of`` that
+    ``_latest_signals`` answers for (see :func:`signal_scores`).
+
+    - ``_health_signals``: :data:`SIGNAL_COLUMNS` (the breakdown);
+    - ``_health_accounts``: ``account_id, health, signals, weakest_signal,
+      weakest_score, name`` (the per-account figures before the bands and the
+      register).
+    """
+    latest, model = derived.get("_latest_signals"), tables.get("HealthModel")
+    if latest is None or model is None:
+        return {}
+    scored = _weighed(signal_scores(latest, model, date.max, latest=latest))
+    per = _named(_per_account(scored), tables.get("Accounts"))
+    return {"_health_signals": scored.select(*SIGNAL_COLUMNS), "_health_accounts": per}
+
+
+def _named(t: ir.Table, accounts: ir.Table | None) -> ir.Table:
+    """``t`` with each account's ``name`` (Accounts sheet; blank without it)."""
+    if accounts is None:
+        return t.mutate(name=ibis.null("string"))
+    names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+    return t.left_join(names, t.account_id == names.acc_n).drop("acc_n")
+
+
+def _fetch(
+    per: ir.Table,
+    breakdown: ir.Table,
+    risks: ir.Table | None,
+    accounts: ir.Table | None,
+    day: date,
+    n_model: int,
+    bands: tuple[float, float],
+) -> tuple[Any, Any]:
+    """The rows (with by_health, by_register) from the named per-account figures
+    (:func:`_per_account`, :func:`_named`) and the register, and the breakdown, as
+    Arrow."""
+    healthy_from, watch_from = bands
     if risks is not None:
         o = open_risks(risks, day)
         level = o.level.cases(*list(_LEVEL_RANK.items()), else_=0)
-        reg = o.group_by(r_id=o.account_id).agg(risk_rank=level.max())
-        keys = keys.union(reg.select(acc=reg.r_id))
+        reg = _named(o.group_by("account_id").agg(risk_rank=level.max()), accounts)
+        reg = reg.rename(r_id="account_id", r_name="name")
+        # Accounts with scored signals, an open risk or both.
+        t = per.outer_join(reg, per.account_id == reg.r_id)
     else:
-        reg = None
-    t = keys.distinct()
-    t = t.left_join(per, t.acc == per.h_id).drop("h_id")
-    if reg is not None:
-        t = t.left_join(reg, t.acc == reg.r_id).drop("r_id")
-    else:
-        t = t.mutate(risk_rank=ibis.null("int64"))
-    if accounts is not None:
-        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
-        t = t.left_join(names, t.acc == names.acc_n).drop("acc_n")
-    else:
-        t = t.mutate(name=ibis.null("string"))
-    score_rank = _band(t.health, healthy_from, watch_from)
+        none = ibis.null("string")
+        t = per.mutate(r_id=none, r_name=none, risk_rank=ibis.null("int64"))
+    health, signals = t.health, t.signals.fill_null(0)
+    score_rank = ibis.cases(
+        (health.isnull(), 0),
+        else_=_band(health, healthy_from, watch_from),
+    )
     risk_band = ibis.cases((t.risk_rank >= 2, 3), (t.risk_rank == 1, 2), else_=0)
-    score_rank = ibis.cases((t.health.isnull(), 0), else_=score_rank)
     band_rank = ibis.greatest(score_rank, risk_band)
     names_of = {1: "healthy", 2: "watch", 3: "at_risk"}
-    t = t.mutate(
-        account_id=t.acc,
+    t = t.select(
+        account_id=ibis.coalesce(t.account_id, t.r_id),
+        name=ibis.coalesce(t.name, t.r_name),
+        health=health,
         score_band=score_rank.cases(*list(names_of.items()), else_=ibis.null("string")),
         risk_level=t.risk_rank.cases(
             *[(v, k) for k, v in _LEVEL_RANK.items()], else_=ibis.null("string")
         ),
-        band_rank=band_rank,
         band=band_rank.cases(*list(names_of.items()), else_=ibis.null("string")),
         endangered=band_rank == 3,
-        signals=t.signals.fill_null(0),
-        missing_signals=n_model - t.signals.fill_null(0),
+        signals=signals,
+        missing_signals=n_model - signals,
+        weakest_signal=t.weakest_signal,
+        weakest_score=t.weakest_score,
         by_health=score_rank == 3,
         by_register=risk_band == 3,
+        band_rank=band_rank,
     )
     ordered = t.order_by(
         t.band_rank.desc(), t.health.asc(nulls_first=False), t.account_id
     )
-    data = ordered.select(
-        [c for c, _ in OUTPUT_COLUMNS] + ["by_health", "by_register"]
-    ).to_pyarrow()
-    breakdown = scored.order_by("account_id", "signal").select(*SIGNAL_COLUMNS)
+    data = ordered.drop("band_rank").to_pyarrow()
     return data, breakdown.to_pyarrow()
 
 
@@ -336,12 +384,14 @@ def health(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:
     day = options.get("as_of") or date.today()
     # A date only (a datetime does not compare with the pre-aggregate's dates).
     latest = _latest_on(tables, day) if type(day) is date else None
+    prepared = {n: tables[n] for n in _PREPARED if n in tables}
     return account_health(
         signals,
         model,
         risks=tables.get("risks"),
         accounts=tables.get("accounts"),
         latest=latest,
+        prepared=prepared if latest is not None and len(prepared) == 2 else None,
         **{**options, "as_of": day},  # type: ignore[arg-type]
     )
 

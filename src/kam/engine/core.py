@@ -95,6 +95,8 @@ _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
 _ROLLUP_OF = {"_revenue_by_year": ("_revenue_by_period", "year")}
 #: Reserved names of the tables built from the derived ones (:func:`derive_events`).
 EVENTS = (
+    "_health_signals",
+    "_health_accounts",
     "_mrr_movements",
     "_mrr_movement_sums",
     "_mrr_plan_movements",
@@ -164,6 +166,10 @@ def derive_events(
     """The MRR tables built once per data version from the materialised derived
     tables (``derived``, their facts learnt) and the canonical ``tables``.
 
+    - ``_health_signals`` and ``_health_accounts``: the scored signals of
+      ``_latest_signals`` and their per-account figures
+      (:func:`kam.analysis.health.health_tables`), which health reads when
+      ``_latest_signals`` answers for its ``as_of``;
     - ``_mrr_movements``: ``account_id, pidx, kind, amount, start, end, cohort`` —
       each account's monthly movement events
       (:func:`kam.analysis.movements.mrr_movements`), which the bridge, retention,
@@ -180,19 +186,21 @@ def derive_events(
       cells (:func:`kam.analysis.movements.cohort_cells`; summed from the
       materialised events like the movement sums, whole portfolio only).
     """
+    from kam.analysis.health import health_tables
     from kam.analysis.movements import mrr_month_range, mrr_movements, plan_movements
     from kam.analysis.mrr import month_totals, plan_month_sums
     from kam.errors import MissingDataError
 
     am = derived.get("_mrr_by_month")
     if am is None or "MRR" not in tables:
-        return {}
+        return health_tables(tables, derived)
     try:
         last = mrr_month_range({"_mrr_by_month": am})[1]
     except MissingDataError:
-        return {}
+        return health_tables(tables, derived)
     raw = tables["MRR"]
     return {
+        **health_tables(tables, derived),
         "_mrr_movements": mrr_movements(am, last),
         "_mrr_plan_movements": plan_movements(raw, last),
         "_mrr_plan_months": plan_month_sums(raw),

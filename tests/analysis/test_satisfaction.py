@@ -10,7 +10,7 @@ import ibis
 import pytest
 
 from kam.analysis.registry import run
-from kam.analysis.satisfaction import csat, nps, satisfaction_scores
+from kam.analysis.satisfaction import column_sums, csat, nps, satisfaction_scores
 from kam.errors import MissingDataError
 from tests.analysis.golden import arrow_table
 
@@ -98,3 +98,11 @@ def test_row_order_does_not_change_the_scores() -> None:
 def test_satisfaction_names_the_missing_sheet() -> None:
     with pytest.raises(MissingDataError, match="Surveys"):
         run("satisfaction", {})
+
+
+def test_column_sums_add_whole_numbers_and_count_true_values() -> None:
+    data = ibis.memtable(
+        {"n": [3, 0, 4], "low": [True, None, True], "ok": [False, False, True]}
+    ).to_pyarrow()
+    assert column_sums(data, ("n", "low", "ok")) == {"n": 7, "low": 2, "ok": 1}
+    assert column_sums(data.slice(0, 0), ("n", "low")) == {"n": 0, "low": 0}

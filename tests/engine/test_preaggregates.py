@@ -583,3 +583,47 @@ def test_revenue_with_a_repeated_period_is_summed(tmp_path: Path) -> None:
         ("B", "2024-01", Decimal("5.00")),
     ]
     assert _pareto_total(folder) == "8.30"
+
+
+def test_mrr_groups_only_the_accounts_with_several_rows_in_a_month(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "l"
+    folder.mkdir()
+    rows = [
+        ("A", "2024-01", "basic", "10.00"),
+        ("A", "2024-01", "addon", "2.50"),
+        ("A", "2024-02", "basic", "10.00"),
+        ("B", "2024-01", "basic", "7.00"),
+        ("B", "2024-02", "pro", "9.10"),
+        (None, "2024-01", "basic", "1.00"),
+        (None, "2024-01", "addon", "2.00"),
+    ]
+    pq.write_table(
+        pa.table(
+            {
+                "account_id": pa.array([r[0] for r in rows], pa.string()),
+                "month": [r[1] for r in rows],
+                "plan": [r[2] for r in rows],
+                "mrr": pa.array([Decimal(r[3]) for r in rows], MONEY),
+            }
+        ),
+        folder / "MRR.parquet",
+    )
+    engine = open_engine(f"parquet:{folder}")
+    try:
+        table = engine.tables()["_mrr_by_month"]
+        assert table.schema()["value"] == dt.Decimal(38, 2)
+        got = sorted(
+            (r["account_id"] or "", r["month"], r["value"])
+            for r in engine.to_pyarrow(table).to_pylist()
+        )
+    finally:
+        engine.close()
+    assert got == [
+        ("", "2024-01", Decimal("3.00")),
+        ("A", "2024-01", Decimal("12.50")),
+        ("A", "2024-02", Decimal("10.00")),
+        ("B", "2024-01", Decimal("7.00")),
+        ("B", "2024-02", Decimal("9.10")),
+    ]

@@ -400,3 +400,16 @@ def test_cost_to_serve_parts_the_source_lacks_count_as_blank(con: Any) -> None:
     assert rows["E"]["profit"] == Decimal("8.00")  # 10 − 2 − 0
     assert rows["E"]["cost_to_serve"] == Decimal("0.00")
     assert rows["A"]["profit"] == Decimal("50.00")  # 100 − 40 − 10
+
+
+def test_profits_of_hundreds_of_trillions_rank_and_sum_exactly(con: Any) -> None:
+    # A: 600 trillion − 100 trillion = 500 trillion; B: 100 − 40 − 10 = 50.
+    big = 600_000_000_000_000
+    rows = [("B", "P1", 100, 100, 40, 10), ("A", "P2", big, big, big // 6, 0)]
+    result = profit_matrix(profit_table(con, rows))
+    assert [(r["account_id"], r["profit"]) for r in result.rows] == [
+        ("A", Decimal("500000000000000.00")),
+        ("B", Decimal("50.00")),
+    ]
+    assert result.summary["total_profit"] == "500000000000050.00"
+    assert result.summary["peak_profit"] == "500000000000050.00"

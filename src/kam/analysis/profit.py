@@ -190,10 +190,14 @@ def _scale(money: ir.Value) -> int:
 def _units(money: ir.NumericValue, scale: int) -> ir.IntegerValue:
     """A money value as an integer count of its smallest unit (cents).
 
-    The value is narrowed to ``decimal(18, scale)`` first: scaling a wide decimal
-    (a sum is ``decimal(38, s)``) and casting it costs DuckDB ~10× more. A value
-    too large for int64 cents is an error either way."""
-    return (money.cast(f"decimal(18, {scale})") * 10**scale).cast("int64")
+    Narrowed to ``decimal(18, scale)`` (up to 10^16) and counted as whole units
+    and the fraction apart: scaling a wide decimal (a sum is ``decimal(38, s)``) and
+    casting it cost DuckDB ~10× more, and scaling the narrow one would overflow
+    its 18 digits from 10^14 on."""
+    narrow = money.cast(f"decimal(18, {scale})")
+    whole = narrow.floor()
+    cents = ((narrow - whole) * 10**scale).cast("int64")
+    return whole.cast("int64") * 10**scale + cents
 
 
 def _quadrant_counts(

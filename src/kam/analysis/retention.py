@@ -21,29 +21,39 @@ account's ABC class in the period before (its start).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 
 import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import classified
+from kam.analysis.class_tables import (
+    DEFAULT_CUTS,
+    month_classes_at,
+    previous_classes,
+)
 from kam.analysis.movements import (
-    MONEY,
     dec,
     index_label,
-    month_number,
     monthly_events,
     monthly_sums,
     movement_events,
     mrr_month_range,
-    ones,
     period_values,
     summed_events,
 )
 from kam.analysis.mrr_bridge import bridge_rows
 from kam.analysis.periods import GRAINS, Grain, parse_period
-from kam.analysis.preagg import MRR_MOVEMENTS
 from kam.analysis.result import AnalysisResult
+from kam.analysis.retention_views import (
+    RETENTION_TTM,
+    RETENTION_VIEWS,
+    SUM_COLUMNS,
+    class_groups,
+    group_sums,
+    owner_groups,
+    plan_sums,
+    ttm_figures,
+)
 from kam.analysis.spec import Analysis, Parameter
 from kam.errors import InputError, ParameterError
 
@@ -149,60 +159,15 @@ def period_bounds(
 
 
 def _ttm(tables: Mapping[str, ir.Table]) -> dict[str, object] | None:
-    """Trailing twelve months: MRR in the last month against twelve months before."""
-    from kam.analysis.movements import account_months
-
-    last = mrr_month_range(tables)[1]
-    then = last - 12
-    zero = ibis.literal(Decimal("0.00"), type=MONEY)
-    if MRR_MOVEMENTS in tables:
-        # Each account's MRR in a month is its event's end there; its first month
-        # is its cohort: two months of the events instead of every month's totals.
-        mv = tables[MRR_MOVEMENTS]
-        mv = mv.filter(mv.pidx.isin([then, last]) & (mv.end > 0))
-        per = mv.group_by("account_id").agg(
-            s=ibis.cases((mv.pidx == then, mv.end), else_=zero).sum().cast(MONEY),
-            e=ibis.cases((mv.pidx == last, mv.end), else_=zero).sum().cast(MONEY),
-            first=mv.cohort.min(),
-        )
+    """Trailing twelve months: MRR in the last month against twelve months before
+    (the engine's figures when it keeps them)."""
+    if RETENTION_TTM in tables:
+        figures = tables[RETENTION_TTM]
+        last = mrr_month_range(tables)[1]
+        then = last - 12
     else:
-        am = account_months(tables)
-        am = am.filter(am.value > 0).mutate(mi=month_number(am.month))
-        per = am.group_by("account_id").agg(
-            s=ibis.cases((am.mi == then, am.value), else_=zero).sum().cast(MONEY),
-            e=ibis.cases((am.mi == last, am.value), else_=zero).sum().cast(MONEY),
-            first=am.mi.min(),
-        )
-    per = per.filter((per.s > 0) | (per.e > 0))
-    gone, both, fresh = (
-        (per.s > 0) & (per.e == 0),
-        (per.s > 0) & (per.e > 0),
-        per.s == 0,
-    )
-
-    def money(cond: ir.BooleanValue, value: ir.Value) -> ir.Scalar:
-        return ibis.cases((cond, value), else_=zero).sum()
-
-    def count(cond: ir.BooleanValue) -> ir.Scalar:
-        return ones(cond).sum()
-
-    got = (
-        per.aggregate(
-            start=per.s.sum(),
-            end=per.e.sum(),
-            churn=money(gone, per.s),
-            contraction=money(both & (per.e < per.s), per.s - per.e),
-            expansion=money(both & (per.e > per.s), per.e - per.s),
-            new=money(fresh & (per.first > then), per.e),
-            reactivation=money(fresh & (per.first < then), per.e),
-            accounts_start=count(per.s > 0),
-            accounts_end=count(per.e > 0),
-            accounts_new=count(fresh),
-            accounts_churn=count(gone),
-        )
-        .to_pyarrow()
-        .to_pylist()[0]
-    )
+        figures, then, last = ttm_figures(tables)
+    got = figures.to_pyarrow().to_pylist()[0]
     if not got["accounts_start"]:
         return None
     row: dict[str, object] = {k: dec(got[k]) for k in _FIGURES}
@@ -212,19 +177,60 @@ def _ttm(tables: Mapping[str, ir.Table]) -> dict[str, object] | None:
 
 
 def _group_rows(
-    events: ir.Table, group: ir.Table, column: str, p: int, label: str
+    sums: list[dict[str, object]], column: str, p: int, label: str
 ) -> list[dict[str, object]]:
-    joined = events.left_join(group, events.account_id == group.g_account).drop(
-        "g_account"
-    )
-    joined = joined.mutate(**{column: joined[column].fill_null("(none)")})
-    sums = summed_events(joined, [column]).to_pyarrow().to_pylist()
+    """The bridge row of period ``p`` per value of ``column`` of summed events."""
+    by_value: dict[str, list[dict[str, object]]] = {}
+    for r in sums:
+        by_value.setdefault(str(r[column]), []).append(r)
     out: list[dict[str, object]] = []
-    for value in sorted({str(r[column]) for r in sums}):
-        mine = [r for r in sums if str(r[column]) == value]
-        for r in bridge_rows(mine, [p], label="period"):
+    for value in sorted(by_value):
+        for r in bridge_rows(by_value[value], [p], label="period"):
             out.append({column: value, **_shown(r, label)})
     return out
+
+
+def _fetch(t: ir.Table) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = t.to_pyarrow().to_pylist()
+    return rows
+
+
+def _classes(
+    tables: Mapping[str, ir.Table],
+    values: ir.Table,
+    last_events: ir.Table,
+    last: int,
+    p: int,
+    monthly: bool,
+) -> ir.Table:
+    """``account_id, class``: each account's ABC class in the period before ``p``
+    (the start of the period's bridge), default cut-offs."""
+    stored = month_classes_at(tables, p, last) if monthly else None
+    if stored is not None:
+        return previous_classes(stored)
+    if monthly:
+        # The value in the period before of every account present then is the start
+        # of its event in the period (an arrival, or its churn).
+        had = last_events.filter(last_events.start > 0)
+        start_values = had.select("account_id", period=had.pidx - 1, value=had.start)
+    else:
+        before = values.filter(values.pidx == p - 1)
+        start_values = before.select("account_id", period=before.pidx, value="value")
+    return classified(start_values, cuts=DEFAULT_CUTS)
+
+
+def _stored_views(
+    in_range: ir.Table, views: ir.Table
+) -> tuple[list[dict[str, object]], dict[str, list[dict[str, object]]]]:
+    """The range's sums and the engine's views of the last month, in one query."""
+    sums = in_range.select(*SUM_COLUMNS).mutate(
+        view=ibis.literal(""), key=ibis.null("string")
+    )
+    rows = sums.union(views.select(*sums.columns)).to_pyarrow().to_pylist()
+    by_view: dict[str, list[dict[str, object]]] = {}
+    for r in rows:
+        by_view.setdefault(str(r["view"]), []).append(r)
+    return by_view.pop("", []), by_view
 
 
 def retention(
@@ -258,46 +264,33 @@ def retention(
         events = movement_events(values, ["account_id"], periods[-1])
     all_sums = monthly_sums(tables, periods[-1]) if monthly else summed_events(events)
     in_range = all_sums.filter(all_sums.pidx.between(chosen[0], chosen[-1]))
-    sums = in_range.to_pyarrow().to_pylist()
-    rows = [
-        _shown(r, index_label(int(str(r["period"])), used))
-        for r in bridge_rows(sums, chosen, label="period")
-    ]
     p = chosen[-1]
     label = index_label(p, used)
-    last_events = events.filter(events.pidx == p)
-    tables_out: dict[str, list[dict[str, object]]] = {}
-    warnings: list[str] = []
-    if monthly:
-        # The value in the period before of every account present then is the start
-        # of its event in the period (an arrival, or its churn).
-        had = last_events.filter(last_events.start > 0)
-        start_values = had.select("account_id", period=had.pidx - 1, value=had.start)
-    else:
-        before = values.filter(values.pidx == p - 1)
-        start_values = before.select("account_id", period=before.pidx, value="value")
-    classes = classified(start_values, cuts=(0.80, 0.95))
-    tables_out["by_class"] = _group_rows(
-        last_events,
-        classes.select(g_account="account_id", abc_class="class"),
-        "abc_class",
-        p,
-        label,
-    )
-    if "accounts" in tables and "owner" in tables["accounts"].columns:
-        acc = tables["accounts"]
-        tables_out["by_owner"] = _group_rows(
-            last_events,
-            acc.select(g_account="account_id", owner="owner"),
-            "owner",
-            p,
-            label,
-        )
     raw = tables.get("mrr")
-    if metric == "mrr" and raw is not None and "plan" in raw.columns:
-        if monthly:
-            ev = monthly_events(tables, periods[-1], ("account_id", "plan"))
-        else:
+    by_plan = metric == "mrr" and raw is not None and "plan" in raw.columns
+    owners = owner_groups(tables)
+    views: dict[str, list[dict[str, object]]] = {}
+    if monthly and p == periods[-1] and RETENTION_VIEWS in tables:
+        # The engine's sums of the last month per class, owner and plan.
+        sums, views = _stored_views(in_range, tables[RETENTION_VIEWS])
+        views = {v: [{**r, v: r["key"]} for r in rs] for v, rs in views.items()}
+    else:
+        sums = in_range.to_pyarrow().to_pylist()
+        last_events = events.filter(events.pidx == p)
+        views["abc_class"] = _fetch(
+            group_sums(
+                last_events,
+                class_groups(
+                    _classes(tables, values, last_events, periods[-1], p, monthly)
+                ),
+                "abc_class",
+            )
+        )
+        if owners is not None:
+            views["owner"] = _fetch(group_sums(last_events, owners, "owner"))
+        if by_plan and monthly:
+            views["plan"] = _fetch(plan_sums(tables, periods[-1], p))
+        elif by_plan:
             pv, _ = period_values(
                 tables,
                 metric="mrr",
@@ -306,15 +299,20 @@ def retention(
                 keys=("account_id", "plan"),
             )
             ev = movement_events(pv, ["account_id", "plan"], periods[-1])
-        ev = ev.filter(ev.pidx == p)
-        plan_sums = summed_events(ev, ["plan"]).to_pyarrow().to_pylist()
-        tables_out["by_plan"] = [
-            {"plan": plan, **_shown(r, label)}
-            for plan in sorted({str(r["plan"]) for r in plan_sums})
-            for r in bridge_rows(
-                [x for x in plan_sums if x["plan"] == plan], [p], label="period"
-            )
-        ]
+            views["plan"] = _fetch(summed_events(ev.filter(ev.pidx == p), ["plan"]))
+    rows = [
+        _shown(r, index_label(int(str(r["period"])), used))
+        for r in bridge_rows(sums, chosen, label="period")
+    ]
+    tables_out: dict[str, list[dict[str, object]]] = {}
+    warnings: list[str] = []
+    tables_out["by_class"] = _group_rows(
+        views.get("abc_class", []), "abc_class", p, label
+    )
+    if owners is not None:
+        tables_out["by_owner"] = _group_rows(views.get("owner", []), "owner", p, label)
+    if by_plan:
+        tables_out["by_plan"] = _group_rows(views.get("plan", []), "plan", p, label)
     elif metric == "mrr":
         warnings.append("retention by plan needs the MRR sheet by plan")
     ttm = _ttm(tables) if metric == "mrr" else None

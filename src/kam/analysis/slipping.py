@@ -21,8 +21,8 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import check_cutoffs, classified
+from kam.analysis.class_tables import month_classes_at, pair_classes
 from kam.analysis.movements import (
-    MONEY,
     dec,
     index_label,
     monthly_events,
@@ -71,6 +71,32 @@ def _risks(tables: Mapping[str, ir.Table]) -> dict[str, list[str]]:
     return out
 
 
+def _classified_pair(
+    tables: Mapping[str, ir.Table],
+    values: ir.Table,
+    last: int,
+    p: int,
+    cuts: tuple[float, float],
+    *,
+    monthly: bool,
+) -> ir.Table:
+    """Each account's values and classes in periods ``p − 1`` and ``p``
+    (:func:`~kam.analysis.class_tables.pair_classes`), classified here."""
+    if monthly and MRR_MOVEMENTS in tables:
+        # The engine's monthly events of the period hold every account's value in
+        # it (end) and in the month before (start): one month of events.
+        mv = monthly_events(tables, last)
+        mv = mv.filter(mv.pidx == p)
+        had, has = mv.filter(mv.start > 0), mv.filter(mv.end > 0)
+        two = had.select("account_id", period=had.pidx - 1, value=had.start).union(
+            has.select("account_id", period=has.pidx, value=has.end)
+        )
+    else:
+        kept = values.filter(values.pidx.isin([p - 1, p]))
+        two = kept.select("account_id", period=kept.pidx, value="value")
+    return pair_classes(classified(two, cuts=cuts), p - 1, p)
+
+
 def slipping(
     tables: Mapping[str, ir.Table],
     *,
@@ -101,27 +127,12 @@ def slipping(
         if parsed.grain != used or parsed.text not in labels:
             raise InputError(f"period {period} is not a {used} of the data")
         p = labels[parsed.text]
-    if metric == "mrr" and used == "month" and MRR_MOVEMENTS in tables:
-        # The engine's monthly events of the period hold every account's value in
-        # it (end) and in the month before (start): one month of events.
-        mv = monthly_events(tables, periods[-1])
-        mv = mv.filter(mv.pidx == p)
-        had, has = mv.filter(mv.start > 0), mv.filter(mv.end > 0)
-        two = had.select("account_id", period=had.pidx - 1, value=had.start).union(
-            has.select("account_id", period=has.pidx, value=has.end)
-        )
+    monthly = metric == "mrr" and used == "month"
+    stored = month_classes_at(tables, p, periods[-1], cuts) if monthly else None
+    if stored is not None:
+        per = stored
     else:
-        kept = values.filter(values.pidx.isin([p - 1, p]))
-        two = kept.select("account_id", period=kept.pidx, value="value")
-    cls = classified(two, cuts=cuts)
-    zero = ibis.literal(Decimal("0.00"), type=MONEY)
-    before, now = cls.period == p - 1, cls.period == p
-    per = cls.group_by("account_id").agg(
-        previous=ibis.cases((before, cls.value), else_=zero).sum().cast(MONEY),
-        current=ibis.cases((now, cls.value), else_=zero).sum().cast(MONEY),
-        previous_class=ibis.cases((before, cls["class"])).max(),
-        now_class=ibis.cases((now, cls["class"])).max(),
-    )
+        per = _classified_pair(tables, values, periods[-1], p, cuts, monthly=monthly)
     risks = _risks(tables)
     if risks:
         # Accounts with an open risk, joined (a literal list of thousands of ids
@@ -131,10 +142,7 @@ def slipping(
             reg.filter(reg.resolved_on.isnull()).select(r_id=reg.account_id).distinct()
         )
         per = per.left_join(flagged, per.account_id == flagged.r_id)
-    fall = per.previous - per.current
-    dropped = (per.previous > 0) & (
-        fall.cast("float64") >= per.previous.cast("float64") * threshold
-    )
+    dropped = (per.previous > 0) & (per.fall >= per.base * threshold)
     down = (
         per.previous_class.notnull()
         & per.now_class.notnull()
@@ -143,10 +151,8 @@ def slipping(
     keep = dropped | down
     if risks:
         keep = keep | per.r_id.notnull()
-    listed = per.filter(keep)
-    if risks:
-        listed = listed.drop("r_id")
-    listed = listed.mutate(value_drop=dropped, downgrade=down)
+    listed = per.filter(keep).mutate(value_drop=dropped, downgrade=down)
+    listed = listed.drop("fall", "base", *(["r_id"] if risks else []))
     accounts = tables.get("accounts")
     if accounts is not None:
         owner = accounts.owner if "owner" in accounts.columns else ibis.null("string")

@@ -24,6 +24,8 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import check_cutoffs, classified
+from kam.analysis.class_tables import MONTH_CLASSES, month_classes_at, year_classes_at
+from kam.analysis.movements import mrr_month_range
 from kam.analysis.pareto import percent
 from kam.analysis.preagg import (
     MRR_BY_MONTH,
@@ -115,21 +117,49 @@ def month_mrr(
     (:data:`~kam.analysis.preagg.MRR_PLAN_MOVEMENTS`, stored in month order), the
     month's plan values are their ``end`` (MRR is never negative, so leaving out the
     zero rows changes no sum) instead of a scan of the whole MRR table."""
-    if tables is not None and MRR_PLAN_MOVEMENTS in tables and _is_month(month):
+    plans = list(premium_plans or [])
+    zero = ibis.literal(_ZERO, type=_MONEY)
+    events = tables is not None and MRR_PLAN_MOVEMENTS in tables and _is_month(month)
+    if events:
+        assert tables is not None
         ev = tables[MRR_PLAN_MOVEMENTS]
         index = int(month[:4]) * 12 + int(month[5:7]) - 1
         ev = ev.filter((ev.pidx == index) & (ev.end > 0))
         t = ev.select("account_id", "plan", mrr=ev.end)
     else:
         t = mrr.filter(mrr.month == month).select("account_id", "plan", "mrr")
-    plans = list(premium_plans or [])
-    zero = ibis.literal(_ZERO, type=_MONEY)
+    stored = _stored_month(tables, month)
+    if stored is not None and not plans:
+        # The engine's per-account MRR of the last month, without premium plans.
+        return stored.select("account_id", mrr=stored.current, premium_mrr=zero)
+    if stored is not None and events:
+        # The engine's per-account MRR of the last month and the premium plans'
+        # events of the month summed per account (a fraction of the month's rows).
+        on = t.filter(t.plan.isin(plans))
+        prem = on.group_by(p_id=on.account_id).agg(p_mrr=on.mrr.sum().cast(_MONEY))
+        joined = stored.left_join(prem, stored.account_id == prem.p_id)
+        return joined.select(
+            "account_id",
+            mrr=joined.current,
+            premium_mrr=ibis.coalesce(joined.p_mrr, zero),
+        )
     on_premium = t.plan.isin(plans) if plans else ibis.literal(False)
     premium = ibis.cases((on_premium, t.mrr.cast(_MONEY)), else_=zero)
     per = t.group_by("account_id").agg(
         mrr=t.mrr.sum().cast(_MONEY), premium_mrr=premium.sum().cast(_MONEY)
     )
     return per.filter(per.mrr > 0)
+
+
+def _stored_month(tables: Mapping[str, ir.Table] | None, month: str) -> ir.Table | None:
+    """The accounts with MRR > 0 in ``month`` from the engine's classes of the last
+    two months (:func:`kam.analysis.class_tables.month_classes_at`: ``current`` is
+    the account's MRR summed over plans), when ``month`` is the last of the data."""
+    if tables is None or MONTH_CLASSES not in tables or not _is_month(month):
+        return None
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1
+    stored = month_classes_at(tables, index, mrr_month_range(tables)[1])
+    return None if stored is None else stored.filter(stored.current > 0)
 
 
 def _is_month(text: str) -> bool:
@@ -165,15 +195,18 @@ def account_classes(
         as_of=as_of,
         default_years=1,
     )
-    v = scope.values
-    per = v.group_by("account_id").agg(value=v.value.sum())
-    per = per.filter(per.value > 0).mutate(period=ibis.literal("range"))
-    cls = classified(per, cuts=cuts)
-    return (
-        cls.select("account_id", abc_class=cls["class"]),
-        scope.range.text,
-        warnings + scope.warnings,
+    stored = (
+        year_classes_at(tables, scope.range, fiscal_year_start, cuts)
+        if metric == "revenue"
+        else None
     )
+    if stored is None:
+        v = scope.values
+        per = v.group_by("account_id").agg(value=v.value.sum())
+        per = per.filter(per.value > 0).mutate(period=ibis.literal("range"))
+        cls = classified(per, cuts=cuts)
+        stored = cls.select("account_id", abc_class=cls["class"])
+    return stored, scope.range.text, warnings + scope.warnings
 
 
 def premium_plans(products: ir.Table) -> list[str]:

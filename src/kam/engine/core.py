@@ -103,6 +103,10 @@ EVENTS = (
     "_mrr_plan_months",
     "_mrr_month_totals",
     "_mrr_cohort_cells",
+    "_abc_month_classes",
+    "_abc_year_classes",
+    "_retention_views",
+    "_retention_ttm",
 )
 #: The analyses that read the :data:`EVENTS` tables; the engine builds those tables
 #: when the first of them runs on a data version.
@@ -185,8 +189,18 @@ def derive_events(
     - ``_mrr_cohort_cells`` (``cohort, pidx, accounts, value``): the monthly cohort
       cells (:func:`kam.analysis.movements.cohort_cells`; summed from the
       materialised events like the movement sums, whole portfolio only).
+    - ``_abc_month_classes`` and ``_abc_year_classes``: the ABC classes (default
+      cut-offs) of the MRR in the last two months and of the revenue per calendar
+      year (:mod:`kam.analysis.class_tables`), which retention, slipping, upsell and
+      the at-risk queue read instead of classifying again; whole portfolio only.
+
+    :meth:`Engine._build_events` sums ``_retention_views`` and ``_retention_ttm``
+    (:func:`kam.analysis.retention_views.retention_tables`: the default retention's
+    last month by class, owner and plan, and its trailing twelve months) from the
+    materialised events, whole portfolio only.
     """
     from kam.analysis.health import health_tables
+    from kam.analysis.class_tables import class_tables
     from kam.analysis.movements import mrr_month_range, mrr_movements, plan_movements
     from kam.analysis.mrr import month_totals, plan_month_sums
     from kam.errors import MissingDataError
@@ -205,6 +219,7 @@ def derive_events(
         "_mrr_plan_movements": plan_movements(raw, last),
         "_mrr_plan_months": plan_month_sums(raw),
         "_mrr_month_totals": month_totals(am),
+        **class_tables(am, derived.get("_revenue_by_year"), last),
     }
 
 
@@ -319,6 +334,14 @@ class Engine:
                 "_mrr_cohort_cells",
                 cohort_cells(derived["_mrr_movements"]),
             )
+        from kam.analysis.retention_views import retention_tables
+
+        canonical = {
+            SHEETS[n].table: t for n, t in loaded.tables.items() if n in SHEETS
+        }
+        for name, expr in retention_tables({**canonical, **derived}).items():
+            if name not in derived:
+                derived[name] = self._materialise(loaded.backend, name, expr)
         self._events_built = True
 
     def _rollups(self, loaded: Loaded, derived: dict[str, ibis.Table]) -> None:

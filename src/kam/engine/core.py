@@ -199,8 +199,8 @@ def derive_events(
     last month by class, owner and plan, and its trailing twelve months) from the
     materialised events, whole portfolio only.
     """
-    from kam.analysis.health import health_tables
     from kam.analysis.class_tables import class_tables
+    from kam.analysis.health import health_tables
     from kam.analysis.movements import mrr_month_range, mrr_movements, plan_movements
     from kam.analysis.mrr import month_totals, plan_month_sums
     from kam.errors import MissingDataError

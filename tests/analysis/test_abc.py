@@ -276,3 +276,50 @@ def test_values_finer_than_cents_keep_their_classes() -> None:
         ("pooled", "F1"): "A",
         ("pooled", "F2"): "B",
     }
+
+
+@pytest.mark.parametrize("period_to", ["2021", "2024"])
+def test_previous_classes_and_migration_follow_each_account(period_to: str) -> None:
+    # 4 quarters (each account's values spread on one row) or 16 (a window over
+    # each account's rows): the same classes before and the same matrices.
+    rows = [("X", f"{y}-Q{q}", 10) for y in range(2021, 2025) for q in range(1, 5)]
+    rows += [("Y", "2021-Q1", 30), ("Y", "2021-Q3", 1)]
+    result = abc_classes(
+        values(rows), grain="quarter", period_from="2021", period_to=period_to
+    )
+    assert len(result.summary["periods"]) == (4 if period_to == "2021" else 16)
+    got = {
+        (r["period"], r["account_id"]): (r["class"], r["previous_class"])
+        for r in result.rows
+        if r["period"] in ("2021-Q1", "2021-Q2", "2021-Q3", "2021-Q4")
+    }
+    # Q1: Y 30 (top, A), X 10 (before 30/40 = .75 → A). Q3: X 10 (A), Y 1 (before
+    # 10/11 ≈ .91 → B).
+    assert got == {
+        ("2021-Q1", "Y"): ("A", None),
+        ("2021-Q1", "X"): ("A", None),
+        ("2021-Q2", "X"): ("A", "A"),
+        ("2021-Q3", "X"): ("A", "A"),
+        ("2021-Q3", "Y"): ("B", "new"),
+        ("2021-Q4", "X"): ("A", "A"),
+    }
+    cells = {
+        (c["period_to"], c["from_class"], c["to_class"]): (
+            c["accounts"],
+            c["value_before"],
+            c["value_after"],
+        )
+        for c in result.tables["migration"]
+        if c["accounts"] and c["period_to"] <= "2021-Q4"
+    }
+    ten, one, thirty, zero = (Decimal(v) for v in ("10.00", "1.00", "30.00", "0.00"))
+    assert cells == {
+        ("2021-Q2", "A", "A"): (1, ten, ten),
+        ("2021-Q2", "A", "lost"): (1, thirty, zero),
+        ("2021-Q3", "A", "A"): (1, ten, ten),
+        ("2021-Q3", "new", "B"): (1, zero, one),
+        ("2021-Q4", "A", "A"): (1, ten, ten),
+        ("2021-Q4", "B", "lost"): (1, one, zero),
+    }
+    assert [(u["period_to"], u["account_id"]) for u in result.tables["upgrades"]] == []
+    assert len(result.tables["downgrades"]) == 0

@@ -1,13 +1,13 @@
 """ABC classes over several periods, with migration and XYZ (analyses.md §2).
 
 Classes per grain period and for the pooled range are one Ibis expression (window
-functions partitioned by period), and so are each account's classes in the
-neighbouring periods (:func:`kam.analysis.migration.with_neighbours`). The rows are
+functions partitioned by the period's position), and so are each account's value
+and class in the previous grain period (:mod:`kam.analysis.migration`). The rows are
 fetched once, as Arrow (one query), and the class summary, the migration matrices
 and the lists of moves are counted from that table (:mod:`kam.analysis.migration`).
 The values are read through :func:`kam.analysis.preagg.period_sums`, which takes
 whole years from the yearly rollup when the engine has one. Each row's explanation
-is written only when the row is read.
+(and the class it shows for the period before) is written only when the row is read.
 
 Rules (``c1 < c2`` are the cut-offs, default 0.80 and 0.95):
 
@@ -30,16 +30,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.migration import (
     CLASSES,
+    MOVE_COLUMNS,
     POOLED,
     changes,
-    class_summary,
-    migration_matrix,
+    tally,
     with_moves,
     with_neighbours,
 )
@@ -88,9 +89,15 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 #: The columns of the classified table that the rows show or explain (the running
-#: sums and the neighbours' values stay in the backend).
+#: sums stay in the backend; ``previous_class`` is written from ``prev_class`` when
+#: a row is read), and ``pidx``, the position of the row's period (pooled last).
 _FETCHED: tuple[str, ...] = (
-    *(name for name, _ in OUTPUT_COLUMNS if name not in ("why", "cv", "xyz")),
+    *(
+        name
+        for name, _ in OUTPUT_COLUMNS
+        if name not in ("previous_class", "why", "cv", "xyz")
+    ),
+    "pidx",
     "tie_rank",
     "measure_before",
     "measure",
@@ -101,16 +108,6 @@ _MEASURES: dict[str, tuple[str, str]] = {
     "value": ("cum_share_before", "cum_share"),
     "count": ("measure_before", "measure"),
 }
-#: The columns fetched besides, that migration counts (:mod:`kam.analysis.migration`).
-_NEIGHBOURS: tuple[str, ...] = (
-    "pidx",
-    "prev_class",
-    "prev_value",
-    "next_class",
-    "move",
-    "steps",
-    "biggest",
-)
 
 
 def check_cutoffs(
@@ -144,15 +141,18 @@ def classified(
     cuts: tuple[float, float],
     boundary: str = "upper",
     basis: str = "value",
+    by: str = "period",
 ) -> ir.Table:
-    """Classes of ``account_id, period, value`` rows (values > 0), per period."""
+    """Classes of ``account_id, period, value`` rows (values > 0), per period (per
+    value of the column ``by``)."""
     t = per_period
+    part = t[by]
     order = [t.value.desc(), t.account_id.asc()]
-    running = ibis.window(group_by=t.period, order_by=order, rows=(None, 0))
+    running = ibis.window(group_by=part, order_by=order, rows=(None, 0))
     # Equal values are peers: ``tie_rank`` is the rank of the first of them. The
     # same partition and leading order as ``running``, so the backend sorts once.
-    peers = ibis.window(group_by=t.period, order_by=t.value.desc())
-    whole = ibis.window(group_by=t.period)
+    peers = ibis.window(group_by=part, order_by=t.value.desc())
+    whole = ibis.window(group_by=part)
     t = t.mutate(
         rank=ibis.row_number().over(running) + 1,
         tie_rank=ibis.rank().over(peers) + 1,
@@ -161,19 +161,15 @@ def classified(
         n=t.account_id.count().over(whole),
     )
     total = t.total.cast("float64")
+    cum_share_before = (t.cum_value - t.value).cast("float64") / total
+    cum_share = t.cum_value.cast("float64") / total
     # The first of the tie group comes ``rank - tie_rank`` rows before this one,
     # each with the same value: its running sum before it, exactly (decimals).
     first_before = t.cum_value - t.value * (t.rank - t.tie_rank + 1)
-    t = t.mutate(
-        share=t.value.cast("float64") / total,
-        cum_share=t.cum_value.cast("float64") / total,
-        cum_share_before=(t.cum_value - t.value).cast("float64") / total,
-        first_before=first_before.cast("float64") / total,
-        first_including=(first_before + t.value).cast("float64") / total,
-    )
     if basis == "value":
-        before, including = t.cum_share_before, t.cum_share
-        first, first_in = t.first_before, t.first_including
+        before, including = cum_share_before, cum_share
+        first = first_before.cast("float64") / total
+        first_in = (first_before + t.value).cast("float64") / total
     else:
         n = t.n.cast("float64")
         before, including = (t.rank - 1).cast("float64") / n, t.rank.cast("float64") / n
@@ -191,8 +187,13 @@ def classified(
             (first_in <= c2, "B"),
             else_="C",
         )
-    return t.mutate(**{"class": cls}, measure_before=before, measure=including).drop(
-        "first_before", "first_including"
+    return t.mutate(
+        share=t.value.cast("float64") / total,
+        cum_share=cum_share,
+        cum_share_before=cum_share_before,
+        **{"class": cls},
+        measure_before=before,
+        measure=including,
     )
 
 
@@ -245,6 +246,45 @@ def _pct(x: float, cut: float) -> str:
         if x == cut or f"{x * 100:.{decimals}f}" != f"{cut * 100:.{decimals}f}":
             return percent(x, decimals=decimals)
     return percent(x, decimals=6)
+
+
+def _fetch(
+    by_period: ir.Table,
+    periods: Sequence[str],
+    accounts: ir.Table | None,
+    *,
+    cuts: tuple[float, float],
+    boundary: str,
+    basis: str,
+) -> Any:
+    """The classified rows of every grain period and pooled, with what migration
+    counts, ordered by period and rank: one query, fetched as Arrow.
+
+    ``by_period``: ``account_id, period, value`` with ``period`` one of ``periods``.
+    """
+    ranked = classified(
+        with_neighbours(by_period, periods),
+        cuts=cuts,
+        boundary=boundary,
+        basis=basis,
+        by="pidx",
+    )
+    moved = with_moves(ranked, _MONEY)
+    if accounts is None:
+        name: ir.Value = ibis.null("string")
+    else:
+        names = accounts.select(acc_id=accounts.account_id, name=accounts.name)
+        moved = moved.left_join(names, moved.account_id == names.acc_id)
+        name = moved.name
+    labels = moved.pidx.cases(*enumerate([*periods, POOLED]))
+    fetched = [c for c in _FETCHED if basis == "count" or not c.startswith("measure")]
+    columns = {
+        c: moved[c] for c in (*fetched, *MOVE_COLUMNS) if c not in ("name", "period")
+    }
+    data = moved.select(name=name, period=labels, **columns).to_pyarrow()
+    # Sorted here rather than by the backend: Arrow sorts the fetched rows on two
+    # integers in a fraction of what the backend's sort of every column costs.
+    return data.sort_by([("pidx", "ascending"), ("rank", "ascending")])
 
 
 def abc_classes(
@@ -308,36 +348,18 @@ def abc_classes(
             )
 
     kept = scope.values
-    # From ``values``, not ``kept``: period_sums filters to the scope's periods
-    # itself (reading rollups where they hold the same sums).
-    by_period = period_sums(values, list(labels), labels)
-    # The grain periods hold every kept row, so the pooled sums add up their far
-    # fewer rows instead of the whole range again (exact: decimal sums).
-    pooled = by_period.group_by("account_id").agg(value=by_period.value.sum())
-    pooled = pooled.select(
-        "account_id", period=ibis.literal(POOLED), value=pooled.value
-    )
-    both = by_period.union(pooled)
-    both = both.filter(both.value > 0)
     used = cuts if basis == "value" else count_cuts
-    result = classified(both, cuts=used, boundary=boundary, basis=basis)
-    result = result.mutate(value=result.value.cast(_MONEY))
-    result = with_neighbours(result, periods)
-    if accounts is not None:
-        names_t = accounts.select(acc_id=accounts.account_id, name=accounts.name)
-        result = result.left_join(names_t, result.account_id == names_t.acc_id).drop(
-            "acc_id"
-        )
-    else:
-        result = result.mutate(name=ibis.null("string"))
-    # One query: the rows, ordered by period and rank, with what the class summary,
-    # the migration matrices and the lists of moves are counted from. (The backend
-    # sorts them: Arrow's sort_by of 3.6M fetched rows costs twice its CPU.)
-    result = with_moves(result, periods)
-    fetched = [c for c in _FETCHED if basis == "count" or not c.startswith("measure")]
-    data = result.select(*fetched, *_NEIGHBOURS).order_by("pidx", "rank").to_pyarrow()
-    classes = class_summary(data, [*periods, POOLED])
-    migration = migration_matrix(data, periods)
+    data = _fetch(
+        period_sums(values, list(labels), labels),
+        periods,
+        accounts,
+        cuts=used,
+        boundary=boundary,
+        basis=basis,
+    )
+    counts = tally(data, periods)
+    classes = counts.classes
+    migration = counts.migration
     ups, downs = changes(data, periods)
     counted = dict.fromkeys(periods, 0)
     for r in classes:
@@ -362,19 +384,20 @@ def abc_classes(
 
     # The rows are ordered by period and rank (1 … n in each period): the first of a
     # tie group is found from its rank, for the rows that explain a tie.
-    sizes = data.group_by("pidx").aggregate([("pidx", "count")]).to_pylist()
     starts: dict[int, int] = {}
     start = 0
-    for size in sorted(sizes, key=lambda s: int(s["pidx"])):
-        starts[int(size["pidx"])] = start
-        start += int(size["pidx_count"])
+    for pidx in sorted(counts.sizes):
+        starts[pidx] = start
+        start += counts.sizes[pidx]
     ids = data.column("account_id")
+    last = len(periods)
 
     def shown(r: dict[str, object]) -> dict[str, object]:
+        pidx = int(str(r["pidx"]))
         if r["tie_rank"] != r["rank"]:
-            at = starts[int(str(r["pidx"]))] + int(str(r["tie_rank"])) - 1
+            at = starts[pidx] + int(str(r["tie_rank"])) - 1
             r = {**r, "tie_first": ids[at].as_py()}
-        cv = cv_map.get(str(r["account_id"])) if r["period"] == POOLED else None
+        cv = cv_map.get(str(r["account_id"])) if pidx == last else None
         return {
             "period": r["period"],
             "rank": r["rank"],
@@ -385,7 +408,9 @@ def abc_classes(
             "cum_share": r["cum_share"],
             "cum_share_before": r["cum_share_before"],
             "class": r["class"],
-            "previous_class": r["previous_class"],
+            "previous_class": (
+                None if pidx in (0, last) else (r["prev_class"] or "new")
+            ),
             "why": _why(r, cuts=used, boundary=boundary, basis=basis),
             "cv": cv[0] if cv else None,
             "xyz": cv[1] if cv else None,

@@ -1,14 +1,24 @@
 """ABC class summary per period and class migration between consecutive periods.
 
-The classified rows are extended by :func:`with_neighbours` (an Ibis expression):
-besides their own ``pidx`` (position of the period), ``class`` and ``value``, they
-carry the class and value of the same account in the previous grain period
-(``prev_class``, ``prev_value``), its class in the next one (``next_class``) and, for
-an account that moved between classes, the kind and size of the move (``move``,
-``steps``, ``biggest``). The analysis fetches those rows once, as Arrow, ordered by
-period and rank; the class summary, the migration matrices and the lists of moves
-are counted from that one table with Arrow's own group-by, take and sort (no second
-query, and nothing here imports Arrow).
+An account's class in a period is a step function of its value there: equal values
+share a class and a larger value never has a worse one. So the class an account had
+in the previous grain period follows from its value there and that period's
+*thresholds* (the smallest value of class A and of class B): no second ranking and
+no window over each account's classified rows is needed.
+
+:func:`with_neighbours` turns the values per account and grain period into the rows
+to classify: each with its period's position (``pidx``) and the account's value in
+the previous grain period (``prev_value``), plus one pooled row per account. With
+few periods that is one aggregate per account spread back into rows (the pooled sum
+comes with it); with many, a window over each account's rows. :func:`with_moves`
+takes the classified rows and adds ``prev_class`` (from ``prev_value`` and the
+thresholds of the previous period, a join with one row per period) and, for an
+account that moved between classes, ``up``/``down``, ``steps`` and ``biggest``. The
+analysis fetches the rows once, as Arrow; the class summary and the migration
+matrices are counted from one Arrow group-by of that table (:func:`tally`: an account
+lost after a period is one of its class there that no class of the next period
+came from), and the lists of moves are its rows flagged ``up`` or ``down``
+(:func:`changes`). Nothing here imports Arrow.
 """
 
 from __future__ import annotations
@@ -27,13 +37,13 @@ __all__ = [
     "CHANGE_COLUMNS",
     "CLASSES",
     "FROM_STATES",
+    "MOVE_COLUMNS",
     "POOLED",
     "TO_STATES",
+    "Tally",
     "changes",
-    "class_summary",
     "consecutive",
-    "migration_matrix",
-    "moves",
+    "tally",
     "with_moves",
     "with_neighbours",
 ]
@@ -45,6 +55,15 @@ POOLED = "pooled"
 FROM_STATES: tuple[str, ...] = (*CLASSES, "new")
 #: Where it goes: a class of the later period, or ``lost`` (no value any more).
 TO_STATES: tuple[str, ...] = (*CLASSES, "lost")
+#: The columns :func:`with_moves` adds, which :func:`tally` and :func:`changes` read.
+MOVE_COLUMNS: tuple[str, ...] = (
+    "prev_class",
+    "prev_value",
+    "up",
+    "down",
+    "steps",
+    "biggest",
+)
 
 _ZERO = Decimal("0.00")
 
@@ -61,67 +80,180 @@ def _money(value: object) -> Decimal:
     return _ZERO if value is None else Decimal(str(value)).quantize(_ZERO)
 
 
-def with_neighbours(classes: ir.Table, periods: Sequence[str]) -> ir.Table:
-    """Classified rows with their period's position and the same account's class in
-    the neighbouring grain periods.
+#: Up to this many grain periods, :func:`with_neighbours` spreads each account's
+#: values over one row (one aggregate) instead of ordering its rows in a window.
+SPREAD_UP_TO = 12
 
-    ``pidx``: position of the period in ``periods`` (the pooled rows come last);
-    ``prev_class``/``prev_value``: the class and value in the previous grain period
-    (null when the account has no class there); ``next_class``: the class in the next
-    one; ``previous_class``: what the rows show (null in the first period and on pooled
-    rows, ``'new'`` for an account without a class the period before).
+
+def with_neighbours(by_period: ir.Table, periods: Sequence[str]) -> ir.Table:
+    """``account_id, pidx, value, prev_value``: the rows of ``by_period``
+    (``account_id, period, value``, one row per account and grain period of
+    ``periods``) with a positive value, and one pooled row per account with a
+    positive sum (``pidx`` = ``len(periods)``).
+
+    ``pidx``: position of the period in ``periods``; ``prev_value``: the account's
+    value in the grain period before, null when it has none there (and on pooled
+    rows). Up to :data:`SPREAD_UP_TO` periods each account's values are summed into
+    one row and spread back to one row per period (no window); with more, a window
+    over each account's rows finds the value before.
     """
-    positions = {label: str(i) for i, label in enumerate([*periods, POOLED])}
-    t = classes.mutate(pidx=classes.period.substitute(positions).cast("int64"))
-    # Each account's rows in order, its pooled row last: the pooled row never passes
-    # for a neighbour (it is no grain period, and it follows the last one).
-    chain = ibis.window(group_by=t.account_id, order_by=t.pidx)
-    t = t.mutate(
-        lag_idx=t.pidx.lag().over(chain),
-        lag_class=t["class"].lag().over(chain),
-        lag_value=t.value.lag().over(chain),
-        lead_idx=t.pidx.lead().over(chain),
-        lead_class=t["class"].lead().over(chain),
-    )
-    grain = t.period != POOLED
-    follows = grain & (t.lag_idx == t.pidx - 1)
-    t = t.mutate(
-        prev_class=ibis.cases((follows, t.lag_class), else_=ibis.null("string")),
-        prev_value=ibis.cases((follows, t.lag_value), else_=ibis.null(t.value.type())),
-        next_class=ibis.cases(
-            ((t.lead_idx == t.pidx + 1) & (t.pidx < len(periods) - 1), t.lead_class),
-            else_=ibis.null("string"),
+    money = by_period.value.type()
+    none = ibis.null(money)
+    n = len(periods)
+    if n <= SPREAD_UP_TO:
+        v = by_period
+        per = {
+            f"v{i}": v.value.sum(where=v.period == label)
+            for i, label in enumerate(periods)
+        }
+        w = v.group_by("account_id").agg(pooled=v.value.sum(), **per)
+        parts = []
+        for i in range(n + 1):
+            value = w.pooled if i == n else w[f"v{i}"]
+            before = w[f"v{i - 1}"] if 0 < i < n else none
+            parts.append(
+                w.filter(value > 0).select(
+                    "account_id",
+                    pidx=ibis.literal(i, "int64"),
+                    value=value,
+                    prev_value=ibis.cases((before > 0, before), else_=none),
+                )
+            )
+        return ibis.union(*parts)
+    t = by_period.filter(by_period.value > 0)
+    t = t.select(
+        "account_id",
+        pidx=t.period.cases(*((label, i) for i, label in enumerate(periods))).cast(
+            "int64"
         ),
+        value=t.value,
     )
-    return t.mutate(
-        previous_class=ibis.cases(
-            (~grain | (t.pidx == 0), ibis.null("string")),
-            else_=t.prev_class.fill_null("new"),
-        )
-    ).drop("lag_idx", "lag_class", "lag_value", "lead_idx", "lead_class")
+    chain = ibis.window(group_by=t.account_id, order_by=t.pidx)
+    follows = t.pidx.lag().over(chain) == t.pidx - 1
+    grain = t.mutate(
+        prev_value=ibis.cases((follows, t.value.lag().over(chain)), else_=none)
+    )
+    sums = t.group_by("account_id").agg(value=t.value.sum())
+    pooled = sums.select(
+        "account_id",
+        pidx=ibis.literal(n, "int64"),
+        value=sums.value.cast(money),
+        prev_value=none,
+    )
+    return grain.union(pooled)
 
 
-def class_summary(data: Any, periods: Sequence[str]) -> list[dict[str, object]]:
-    """Per period of ``periods`` and class A, B, C: accounts, account_share, value,
-    value_share.
+def with_moves(t: ir.Table, money: str) -> ir.Table:
+    """Classified rows of :func:`with_neighbours` (and pooled rows, whose
+    ``prev_value`` is null) with ``prev_class``, the class of ``prev_value`` in the
+    period before; ``up``/``down`` (true for an account whose class rose or fell
+    since then, else null); ``steps`` (how many classes it moved) and ``biggest``
+    (the larger of its two values), which order the lists of :func:`changes`.
+    ``value``, ``prev_value`` and ``biggest`` are cast to ``money``."""
+    cls = t["class"]
+    limits = t.group_by("pidx").agg(
+        low_a=t.value.min(where=cls == "A"), low_b=t.value.min(where=cls == "B")
+    )
+    limits = limits.select(after=limits.pidx + 1, low_a="low_a", low_b="low_b")
+    j = t.left_join(limits, t.pidx == limits.after)
+    before = j.prev_value
+    prev_class = ibis.cases(
+        (before >= j.low_a, "A"),
+        (before >= j.low_b, "B"),
+        (before.notnull(), "C"),
+        else_=ibis.null("string"),
+    )
+    after = j["class"]
+    moved = prev_class.notnull() & (prev_class != after)
+    # A rise: to A from B or C, or to B from C; two classes between A and C.
+    rose = (after == "A") | ((after == "B") & (prev_class == "C"))
+    value, prev_value = j.value.cast(money), before.cast(money)
+    yes, no = ibis.literal(True), ibis.null("boolean")
+    return j.mutate(
+        prev_class=prev_class,
+        value=value,
+        prev_value=prev_value,
+        up=ibis.cases((moved & rose, yes), else_=no),
+        down=ibis.cases((moved & ~rose, yes), else_=no),
+        steps=ibis.cases(
+            (~moved, 0), ((after == "B") | (prev_class == "B"), 1), else_=2
+        ),
+        biggest=ibis.greatest(prev_value, value),
+    ).drop("after", "low_a", "low_b")
 
-    ``data``: the fetched rows (an Arrow table with ``period``, ``class``, ``value``).
-    Shares are of the accounts with a class in the period and of their total value; a
-    class with no account has zeros (the template's two-sided chart wants all three).
+
+class Tally(NamedTuple):
+    """What :func:`tally` counts from the fetched rows."""
+
+    #: Per period and class: accounts, account_share, value, value_share.
+    classes: list[dict[str, object]]
+    #: The migration matrices (see :func:`tally`).
+    migration: list[dict[str, object]]
+    #: Rows per period position (``pidx`` → count), pooled last.
+    sizes: dict[int, int]
+
+
+def tally(data: Any, periods: Sequence[str]) -> Tally:
+    """The class summary, the migration matrices and the rows per period of the
+    fetched rows ``data`` (an Arrow table with ``pidx``, ``class``, ``value`` and the
+    :data:`MOVE_COLUMNS`; ``pidx`` = ``len(periods)`` for the pooled rows), from one
+    group-by.
+
+    Class summary: per period of ``periods`` and pooled, per class A, B, C: accounts,
+    account_share, value, value_share. Shares are of the accounts with a class in the
+    period and of their total value; a class with no account has zeros (the
+    template's two-sided chart wants all three).
+
+    Migration: per consecutive pair of grain ``periods`` and (from, to) cell, states
+    from {A, B, C, new} to {A, B, C, lost}, every one of the 16 cells listed (``new →
+    lost`` is always empty). ``accounts`` counts the accounts with a class in either
+    period; ``value_before``/``value_after`` sum their values in each period.
     """
-    grouped = data.group_by(["period", "class"]).aggregate(
-        [("period", "count"), ("value", "sum")]
+    grouped = data.group_by(["pidx", "class", "prev_class"]).aggregate(
+        [("pidx", "count"), ("value", "sum"), ("prev_value", "sum")]
     )
-    found = {
-        (r["period"], r["class"]): (int(r["period_count"]), _money(r["value_sum"]))
-        for r in grouped.to_pylist()
-    }
+    last = len(periods) - 1
+    per_class: dict[tuple[int, str], list[Any]] = {}
+    cells: dict[tuple[int, str, str], list[Any]] = {}
+    stayed: dict[tuple[int, str], list[Any]] = {}
+    sizes: dict[int, int] = {}
+
+    def add(into: dict[Any, list[Any]], key: Any, *amounts: Any) -> None:
+        have = into.setdefault(key, [0] * len(amounts))
+        for i, amount in enumerate(amounts):
+            have[i] += amount
+
+    for r in grouped.to_pylist():
+        pidx, cls, count = int(r["pidx"]), str(r["class"]), int(r["pidx_count"])
+        value = _money(r["value_sum"])
+        sizes[pidx] = sizes.get(pidx, 0) + count
+        add(per_class, (pidx, cls), count, value)
+        if 0 < pidx <= last:
+            came = r["prev_class"]
+            before = _money(r["prev_value_sum"])
+            add(cells, (pidx, came or "new", cls), count, before, value)
+            if came:
+                # Stayed: what is left of the class before is lost (below).
+                add(stayed, (pidx, came), count, before)
+    for (pidx, cls), (count, value) in per_class.items():
+        if pidx < last:
+            kept, before = stayed.get((pidx + 1, cls), (0, _ZERO))
+            if count > kept:
+                add(cells, (pidx + 1, cls, "lost"), count - kept, value - before, _ZERO)
+    return Tally(
+        _summary(per_class, [*periods, POOLED]), _matrices(cells, periods), sizes
+    )
+
+
+def _summary(
+    found: dict[tuple[int, str], list[Any]], periods: Sequence[str]
+) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
-    for period in periods:
-        cells = [found.get((period, c), (0, _ZERO)) for c in CLASSES]
-        n = sum(count for count, _ in cells)
-        total = sum((value for _, value in cells), _ZERO)
-        for cls, (count, value) in zip(CLASSES, cells, strict=True):
+    for pidx, period in enumerate(periods):
+        counted = [found.get((pidx, c), [0, _ZERO]) for c in CLASSES]
+        n = sum(count for count, _ in counted)
+        total = sum((value for _, value in counted), _ZERO)
+        for cls, (count, value) in zip(CLASSES, counted, strict=True):
             out.append(
                 {
                     "period": period,
@@ -135,53 +267,14 @@ def class_summary(data: Any, periods: Sequence[str]) -> list[dict[str, object]]:
     return out
 
 
-def moves(data: Any, periods: Sequence[str]) -> dict[tuple[int, str, str], Move]:
-    """The accounts of each consecutive pair of grain ``periods`` in which they have
-    a class on either side, counted per cell: ``(pair, from_class, to_class)`` →
-    (accounts, value_before, value_after). ``pair`` is the position of the later
-    period, ``from_class`` one of {A, B, C, new}, ``to_class`` one of {A, B, C,
-    lost}."""
-    last = len(periods) - 1
-    out: dict[tuple[int, str, str], Move] = {}
-    # Arrivals: every class of periods 1 … last, with where the account came from.
-    arrivals = data.group_by(["pidx", "prev_class", "class"]).aggregate(
-        [("pidx", "count"), ("prev_value", "sum"), ("value", "sum")]
-    )
-    for r in arrivals.to_pylist():
-        if 0 < r["pidx"] <= last:
-            key = (int(r["pidx"]), r["prev_class"] or "new", str(r["class"]))
-            out[key] = Move(
-                int(r["pidx_count"]),
-                _money(r["prev_value_sum"]),
-                _money(r["value_sum"]),
-            )
-    # Departures: a class of periods 0 … last − 1 without a class in the next one.
-    departures = data.group_by(["pidx", "class", "next_class"]).aggregate(
-        [("pidx", "count"), ("value", "sum")]
-    )
-    for r in departures.to_pylist():
-        if r["pidx"] < last and r["next_class"] is None:
-            key = (int(r["pidx"]) + 1, str(r["class"]), "lost")
-            out[key] = Move(int(r["pidx_count"]), _money(r["value_sum"]), _ZERO)
-    return out
-
-
-def migration_matrix(data: Any, periods: Sequence[str]) -> list[dict[str, object]]:
-    """The migration matrices between consecutive grain ``periods``.
-
-    One row per pair and (from, to) cell, states from {A, B, C, new} to {A, B, C,
-    lost}; every one of the 16 cells is listed (``new → lost`` is always empty).
-    ``accounts`` counts the accounts with a class in either period;
-    ``value_before``/``value_after`` sum their values in each period.
-    """
-    if len(periods) < 2:
-        return []
-    found = moves(data, periods)
+def _matrices(
+    found: dict[tuple[int, str, str], list[Any]], periods: Sequence[str]
+) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for pair, (a, b) in enumerate(consecutive(periods), 1):
         for f in FROM_STATES:
             for t in TO_STATES:
-                cell = found.get((pair, f, t), Move(0, _ZERO, _ZERO))
+                cell = Move(*found.get((pair, f, t), (0, _ZERO, _ZERO)))
                 out.append(
                     {
                         "period_from": a,
@@ -194,34 +287,6 @@ def migration_matrix(data: Any, periods: Sequence[str]) -> list[dict[str, object
                     }
                 )
     return out
-
-
-def _class_number(column: ir.StringValue) -> ir.IntegerValue:
-    return ibis.cases((column == "A", 0), (column == "B", 1), else_=2)
-
-
-def with_moves(t: ir.Table, periods: Sequence[str]) -> ir.Table:
-    """Rows of :func:`with_neighbours` with ``move`` (``'up'`` or ``'down'`` for an
-    account whose class changed from the previous grain period, else null),
-    ``steps`` (how many classes it moved) and ``biggest`` (the larger of its two
-    values), which order the lists of :func:`changes`."""
-    moved = (
-        (t.pidx > 0)
-        & (t.pidx < len(periods))
-        & t.prev_class.notnull()
-        & (t.prev_class != t["class"])
-    )
-    to_num = _class_number(t["class"])
-    from_num = _class_number(t.prev_class)
-    return t.mutate(
-        move=ibis.cases(
-            (moved & (to_num < from_num), "up"),
-            (moved, "down"),
-            else_=ibis.null("string"),
-        ),
-        steps=(to_num - from_num).abs(),
-        biggest=ibis.greatest(t.prev_value, t.value),
-    )
 
 
 #: The columns of a row of the upgrades and downgrades lists.
@@ -240,22 +305,12 @@ CHANGE_COLUMNS: tuple[str, ...] = (
 def changes(data: Any, periods: Sequence[str]) -> tuple[Rows, Rows]:
     """(upgrades, downgrades) between consecutive grain ``periods``.
 
-    ``data``: the fetched rows (with the columns of :func:`with_moves`), ordered by
-    ``pidx`` and ``rank`` (ranks 1 … n in each period). Only moves between classes
-    count (``B → A`` is an upgrade, ``A → C`` a downgrade); ``new`` and ``lost`` are in
-    the matrix, not in these lists. Per pair of periods (chronological), ordered by
-    the size of the move, then by the larger of the two values, then by account_id.
-    Columns: :data:`CHANGE_COLUMNS`.
+    ``data``: the fetched rows (with the columns of :func:`with_moves`). Only moves
+    between classes count (``B → A`` is an upgrade, ``A → C`` a downgrade); ``new``
+    and ``lost`` are in the matrix, not in these lists. Per pair of periods
+    (chronological), ordered by the size of the move, then by the larger of the two
+    values, then by account_id. Columns: :data:`CHANGE_COLUMNS`.
     """
-    counts = data.group_by("pidx").aggregate([("pidx", "count")]).to_pylist()
-    size = {int(r["pidx"]): int(r["pidx_count"]) for r in counts}
-    offset: dict[int, int] = {}
-    start = 0
-    for pidx in sorted(size):
-        offset[pidx] = start
-        start += size[pidx]
-    where = data.group_by("move").aggregate([("pidx", "list"), ("rank", "list")])
-    found = {r["move"]: r for r in where.to_pylist() if r["move"] is not None}
 
     def convert(r: dict[str, object]) -> dict[str, object]:
         pidx = int(str(r["pidx"]))
@@ -270,19 +325,9 @@ def changes(data: Any, periods: Sequence[str]) -> tuple[Rows, Rows]:
             "value_after": r["value"],
         }
 
-    def fetch(move: str) -> Rows:
-        r = found.get(move)
-        rows = (
-            []
-            if r is None
-            else [
-                offset[p] + k - 1
-                for p, k in zip(r["pidx_list"], r["rank_list"], strict=True)
-            ]
-        )
-        # An empty take would have no type: slice instead.
-        part = data.take(rows) if rows else data.slice(0, 0)
-        part = part.sort_by(
+    def fetch(flag: str) -> Rows:
+        # The flag is true or null: the filter drops the nulls.
+        part = data.filter(data.column(flag)).sort_by(
             [
                 ("pidx", "ascending"),
                 ("steps", "descending"),

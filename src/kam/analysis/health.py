@@ -30,6 +30,7 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.result import AnalysisResult, Rows
+from kam.analysis.satisfaction import column_sums
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.upsell import need
 from kam.errors import ParameterError
@@ -317,6 +318,7 @@ def _fetch(
         weakest_score=t.weakest_score,
         by_health=score_rank == 3,
         by_register=risk_band == 3,
+        lacking=n_model - signals != 0,
         band_rank=band_rank,
     )
     ordered = t.order_by(
@@ -330,15 +332,17 @@ def _result(
     data: Any, detail: Any, day: date, bands: tuple[float, float]
 ) -> AnalysisResult:
     healthy_from, watch_from = bands
-    bands_col = data.column("band").to_pylist()
-    counts = {b: bands_col.count(b) for b in BANDS}
+    # Counted by Arrow over the fetched columns, not row by row in Python.
+    sizes = data.group_by("band").aggregate([("band", "count")]).to_pylist()
+    in_band = {r["band"]: int(r["band_count"]) for r in sizes}
+    counts = {b: in_band.get(b, 0) for b in BANDS}
     healths = [h for h in data.column("health").to_pylist() if h is not None]
-    by_health = sum(1 for x in data.column("by_health").to_pylist() if x)
-    by_register = sum(1 for x in data.column("by_register").to_pylist() if x)
+    flags = column_sums(data, ("by_health", "by_register", "lacking"))
+    by_health, by_register = flags["by_health"], flags["by_register"]
     endangered = counts["at_risk"]
     n = data.num_rows
     warnings: list[str] = []
-    missing = sum(1 for x in data.column("missing_signals").to_pylist() if x)
+    missing = flags["lacking"]
     if missing:
         warnings.append(
             f"{missing} accounts lack some of the model's signals: their health is "

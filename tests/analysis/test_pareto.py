@@ -7,11 +7,12 @@ import random
 from decimal import Decimal
 
 import ibis
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kam.analysis.pareto import gini, pareto, pareto_curve
+from kam.analysis.pareto import gini, in_rank_order, pareto, pareto_curve
 from kam.analysis.preagg import metric_values, mrr_by_month, revenue_by_period
 from kam.errors import InputError, ParameterError
 from tests.analysis.golden import make_table
@@ -315,3 +316,15 @@ def test_hhi_gini_and_top_shares_match_their_definitions(
     k = next((r for r, c in enumerate(cum_shares, 1) if c >= 0.8), n)
     assert summary["k"] == k
     assert [r["vital_few"] for r in result.rows] == [r <= k for r in range(1, n + 1)]
+
+
+def test_rows_fetched_out_of_rank_order_are_sorted_and_sorted_ones_kept() -> None:
+    shuffled = pa.table({"rank": [3, 1, 2], "account_id": ["C", "A", "B"]})
+    assert in_rank_order(shuffled).to_pydict() == {
+        "rank": [1, 2, 3],
+        "account_id": ["A", "B", "C"],
+    }
+    ordered = pa.table({"rank": [1, 2, 3], "account_id": ["A", "B", "C"]})
+    assert in_rank_order(ordered) is ordered
+    one = pa.table({"rank": [1], "account_id": ["A"]})
+    assert in_rank_order(one).to_pydict() == {"rank": [1], "account_id": ["A"]}

@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.result import AnalysisResult, Rows
+from kam.analysis.satisfaction import column_sums
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.upsell import need
 
@@ -93,25 +94,25 @@ def onboarding_status(
         cur.account_id.asc(),
     )
     data = ordered.select([c for c, _ in OUTPUT_COLUMNS]).to_pyarrow()
-    stages_col = data.column("stage").to_pylist()
-    overdue_col = data.column("overdue").to_pylist()
-    complete_col = data.column("complete").to_pylist()
+    # Counted by Arrow over the fetched columns, not row by row in Python.
+    per_stage = {
+        r["stage"]: r
+        for r in data.group_by("stage")
+        .aggregate([("stage", "count"), ("overdue", "sum")])
+        .to_pylist()
+    }
     stages: list[dict[str, object]] = [
         {
             "stage": s,
             "stage_number": i,
-            "accounts": stages_col.count(s),
-            "overdue": sum(
-                1
-                for st, o in zip(stages_col, overdue_col, strict=True)
-                if st == s and o
-            ),
+            "accounts": int(per_stage.get(s, {}).get("stage_count") or 0),
+            "overdue": int(per_stage.get(s, {}).get("overdue_sum") or 0),
         }
         for i, s in enumerate(STAGES, 1)
     ]
     n = data.num_rows
-    n_complete = sum(1 for c in complete_col if c)
-    n_overdue = sum(1 for o in overdue_col if o)
+    flags = column_sums(data, ("complete", "overdue"))
+    n_complete, n_overdue = flags["complete"], flags["overdue"]
     warnings: list[str] = []
     if not n:
         warnings.append(f"no onboarding stage entered on or before {day.isoformat()}")

@@ -269,7 +269,11 @@ def _fetch(
         basis=basis,
         by="pidx",
     )
-    moved = with_moves(ranked, _MONEY)
+    fetched = [c for c in _FETCHED if basis == "count" or not c.startswith("measure")]
+    # Only what the rows show and migration reads goes on (the running sums, totals
+    # and counts stay behind): fewer columns to keep for the join with the thresholds.
+    kept = [c for c in fetched if c not in ("name", "period")]
+    moved = with_moves(ranked.select(*kept, "prev_value"), _MONEY)
     if accounts is None:
         name: ir.Value = ibis.null("string")
     else:
@@ -277,10 +281,7 @@ def _fetch(
         moved = moved.left_join(names, moved.account_id == names.acc_id)
         name = moved.name
     labels = moved.pidx.cases(*enumerate([*periods, POOLED]))
-    fetched = [c for c in _FETCHED if basis == "count" or not c.startswith("measure")]
-    columns = {
-        c: moved[c] for c in (*fetched, *MOVE_COLUMNS) if c not in ("name", "period")
-    }
+    columns = {c: moved[c] for c in (*kept, *MOVE_COLUMNS)}
     data = moved.select(name=name, period=labels, **columns).to_pyarrow()
     # Sorted here rather than by the backend: Arrow sorts the fetched rows on two
     # integers in a fraction of what the backend's sort of every column costs.

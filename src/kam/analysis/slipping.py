@@ -179,7 +179,9 @@ def slipping(
                 "owner": None,
             }
         )
-    rows: list[dict[str, object]] = []
+    # (change, account_id, row): the sort key and the value lost, kept as the
+    # exact decimals they are (two places) instead of read back from the rows.
+    keyed: list[tuple[Decimal, str, dict[str, object]]] = []
     for r in data:
         prev, cur = dec(r["previous"]), dec(r["current"])
         change = cur - prev
@@ -191,28 +193,33 @@ def slipping(
             why.append(f"class {r['previous_class']} → {r['now_class']}")
         if risk:
             why.append(f"open risk ({risk})")
-        rows.append(
-            {
-                "account_id": r["account_id"],
-                "name": r["name"],
-                "owner": r["owner"],
-                "previous": prev,
-                "current": cur,
-                "change": change,
-                "change_pct": float(change / prev) if prev else None,
-                "previous_class": r["previous_class"],
-                "class": r["now_class"],
-                "value_drop": bool(r["value_drop"]),
-                "downgrade": bool(r["downgrade"]),
-                "open_risk": risk,
-                "why": ", ".join(why),
-            }
+        keyed.append(
+            (
+                change,
+                str(r["account_id"]),
+                {
+                    "account_id": r["account_id"],
+                    "name": r["name"],
+                    "owner": r["owner"],
+                    "previous": prev,
+                    "current": cur,
+                    "change": change,
+                    "change_pct": float(change / prev) if prev else None,
+                    "previous_class": r["previous_class"],
+                    "class": r["now_class"],
+                    "value_drop": bool(r["value_drop"]),
+                    "downgrade": bool(r["downgrade"]),
+                    "open_risk": risk,
+                    "why": ", ".join(why),
+                },
+            )
         )
-    rows.sort(key=lambda r: (dec(r["change"]), str(r["account_id"])))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    rows = [row for _, _, row in keyed]
     n_drop = sum(1 for r in rows if r["value_drop"])
     n_down = sum(1 for r in rows if r["downgrade"])
     n_risk = sum(1 for r in rows if r["open_risk"])
-    lost = sum((-dec(r["change"]) for r in rows if dec(r["change"]) < 0), Decimal(0))
+    lost = sum((-change for change, _, _ in keyed if change < 0), Decimal(0))
     label = index_label(p, used)
     summary: dict[str, object] = {
         "period": label,

@@ -376,6 +376,40 @@ CASES: list[GoldenCase] = [
         rows=_abc_rows("2024", [f"K0{i}" for i in range(1, 8)], "AABBCCC")
         + _abc_rows("pooled", [f"K0{i}" for i in range(1, 8)], "AABBCCC"),
     ),
+    GoldenCase(
+        name="abc_xyz_on_the_boundaries",
+        analysis="abc",
+        tables={
+            "revenue": [
+                (account, f"2024-{m:02d}", "P1", Decimal(v))
+                for account, series in (
+                    ("KX", ["10"] * 6),
+                    ("KY", ["0.09"] * 3 + ["0.03"] * 3),
+                    ("KZ", ["0.10"] * 3 + ["0"] * 3),
+                )
+                for m, v in enumerate(series, 1)
+                if Decimal(v)
+            ]
+        },
+        params={"period_from": "2024-01", "period_to": "2024-06", "xyz": True},
+        note="Six months. KX steady: CV 0 → X. KY 0.09 ×3, 0.03 ×3: μ 0.06, "
+        "σ 0.03 → CV exactly 0.5 → Y (not X). KZ 0.10 ×3, nothing ×3: μ 0.05, "
+        "σ 0.05 → CV exactly 1 → Z (not Y). Summing the months as floats puts KY "
+        "at 0.4999… and KZ at 0.9999…, one letter too steady.",
+        summary={"xyz": {"X": 1, "Y": 1, "Z": 1}},
+        rows=[
+            *_abc_rows("2024", ["KX", "KY", "KZ"], "ACC"),
+            *[
+                {**r, "cv": cv, "xyz": x}
+                for r, cv, x in zip(
+                    _abc_rows("pooled", ["KX", "KY", "KZ"], "ACC"),
+                    [0.0, 0.5, 1.0],
+                    "XYZ",
+                    strict=True,
+                )
+            ],
+        ],
+    ),
 ]
 
 # The planning sheets (timeline, responsibilities, division map, plans).

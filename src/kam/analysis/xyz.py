@@ -3,14 +3,16 @@
 The coefficient of variation ``CV = σ / μ`` of an account's values over every month
 (or quarter, when the data has quarters) of the range, a sub-period without a row
 counting as 0; σ is the population standard deviation. X when CV < 0.5, Y when
-0.5 ≤ CV < 1.0, Z when CV ≥ 1.0. It needs at least :data:`MIN_SUBPERIODS`
-sub-periods; yearly data has none.
+0.5 ≤ CV < 1.0, Z when CV ≥ 1.0, decided from exact sums (an account exactly on a
+boundary takes the higher letter on every backend). It needs at least
+:data:`MIN_SUBPERIODS` sub-periods; yearly data has none.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import Decimal
 
 import ibis.expr.types as ir
 
@@ -69,29 +71,41 @@ def xyz_classes(
         p.text: label_for(p, grain, fiscal_year_start, sheet=sheet) for p in periods
     }
     sub = relabel(values, labels)
-    sub = sub.group_by("account_id", "period").agg(v=sub.value.sum().cast("float64"))
-    # Two passes (mean, then squared deviations) keep σ exact for steady accounts,
-    # where Σx²/n − μ² would leave rounding noise.
-    means = sub.group_by("account_id").agg(total=sub.v.sum(), present=sub.v.count())
-    means = means.mutate(mean=means.total / n)
-    joined = sub.join(means, "account_id")
-    dev = joined.mutate(d2=(joined.v - joined.mean) * (joined.v - joined.mean))
-    stats = dev.group_by("account_id").agg(
-        ss=dev.d2.sum(), mean=dev.mean.max(), present=dev.present.max()
-    )
+    sub = sub.group_by("account_id", "period").agg(v=sub.value.sum())
+    # Exact sums (decimals), so that the class of an account whose CV sits on a
+    # boundary does not depend on the order a parallel backend adds floats in.
+    # (Ibis types a product of decimals with the factors' scale: say it has four.)
+    square = (sub.v * sub.v).cast("decimal(38, 4)")
+    stats = sub.group_by("account_id").agg(s1=sub.v.sum(), s2=square.sum())
     data = stats.to_pyarrow()
     out: dict[str, tuple[float, str]] = {}
-    for account, ss, mean, present in zip(
+    for account, s1, s2 in zip(
         data.column("account_id").to_pylist(),
-        data.column("ss").to_pylist(),
-        data.column("mean").to_pylist(),
-        data.column("present").to_pylist(),
+        data.column("s1").to_pylist(),
+        data.column("s2").to_pylist(),
         strict=True,
     ):
-        if mean is None or mean <= 0:
+        if s1 is None or s1 <= 0:
             continue
-        # Sub-periods without a row are zeros: each adds μ² to the squared deviations.
-        variance = (ss + (n - present) * mean * mean) / n
-        cv = math.sqrt(max(variance, 0.0)) / mean
-        out[account] = (cv, xyz_class(cv))
+        out[account] = _cv_class(_units(s1, 2), _units(s2, 4), n)
     return out, []
+
+
+def _units(amount: Decimal | int | float, places: int) -> int:
+    """A sum of money (``places`` = 2) or of its squares (4) in whole hundredths
+    (ten-thousandths), exactly."""
+    return int(Decimal(str(amount)).scaleb(places).to_integral_value())
+
+
+def _cv_class(s1: int, s2: int, n: int) -> tuple[float, str]:
+    """CV and class from ``s1 = Σ x`` (cents) and ``s2 = Σ x²`` (cents²) over ``n``
+    sub-periods (those without a row are zeros and add nothing to either sum).
+
+    ``n² σ² = n·s2 − s1²`` and ``n μ = s1``, so ``CV = √(n·s2 − s1²) / s1``; the
+    class compares the integers themselves (CV < 0.5 ⇔ 4 d < s1², CV < 1 ⇔
+    d < s1²), exactly at the boundaries.
+    """
+    d = max(n * s2 - s1 * s1, 0)
+    square = s1 * s1
+    cls = "X" if 4 * d < square else ("Y" if d < square else "Z")
+    return math.sqrt(d) / s1, cls

@@ -272,24 +272,13 @@ def revenue_by_period(
     return base.group_by("account_id", "period").agg(value=base.value.sum())
 
 
-def mrr_by_month(mrr: ir.Table, *, repeating: ir.Table | None = None) -> ir.Table:
+def mrr_by_month(mrr: ir.Table) -> ir.Table:
     """MRR per account and month, summed over plans.
 
     Input: the canonical ``mrr`` table (``account_id, month, plan, mrr``). Output
     columns: ``account_id`` (string), ``month`` (``'YYYY-MM'``), ``value`` (decimal).
-
-    ``repeating``: a table whose ``account_id`` column lists (without blanks) every
-    account with more than one row in a month (see
-    :func:`kam.engine.unique.repeating`). Only those accounts' rows (and rows without
-    an account) are grouped; each row of another account is its own sum, ``value``
-    cast to the type of the sum (same rows, same values, a smaller grouping).
     """
-    if repeating is None:
-        return mrr.group_by("account_id", "month").agg(value=mrr.mrr.sum())
-    summed = mrr.account_id.isin(repeating.account_id) | mrr.account_id.isnull()
-    own = mrr.filter(~summed)
-    single = own.select("account_id", "month", value=own.mrr.cast(own.mrr.sum().type()))
-    return single.union(mrr_by_month(mrr.filter(summed)))
+    return mrr.group_by("account_id", "month").agg(value=mrr.mrr.sum())
 
 
 def _coalesced(column: ir.Column) -> ir.Column:

@@ -123,39 +123,21 @@ def _duckdb() -> BaseBackend:
 def _kept_sums(
     con: BaseBackend, tables: Mapping[str, ibis.Table]
 ) -> dict[str, ibis.Table]:
-    """Derived tables an engine's DuckDB keeps, built with less grouping.
+    """Derived tables an engine's DuckDB keeps as views of the sheet rows.
 
     ``_revenue_by_period`` sums Revenue per account and period; when the sheet holds
     one row per account and period already (:func:`kam.engine.unique.one_row_each`),
     it is a view of those rows, read in place instead of grouped and copied (a
-    ledger of 1M accounts: 28.7M rows, one group each). ``_mrr_by_month`` groups
-    only the MRR rows of accounts with several rows in a month (several plans) and
-    copies the others (:func:`kam.engine.unique.repeating`).
+    ledger of 1M accounts: 28.7M rows, one group each).
     """
-    from kam.analysis.preagg import (
-        MRR_BY_MONTH,
-        REVENUE_BY_PERIOD,
-        mrr_by_month,
-        revenue_by_period,
-    )
-    from kam.engine.unique import one_row_each, repeating
+    from kam.analysis.preagg import REVENUE_BY_PERIOD, revenue_by_period
+    from kam.engine.unique import one_row_each
 
-    kept: dict[str, ibis.Table] = {}
     revenue = tables.get("Revenue")
-    if revenue is not None and one_row_each(con, revenue, "account_id", "period"):
-        view = revenue_by_period(revenue, rows_unique=True)
-        kept[REVENUE_BY_PERIOD] = con.create_view(
-            REVENUE_BY_PERIOD, view, overwrite=True
-        )
-    mrr = tables.get("MRR")
-    several = None
-    if mrr is not None:
-        several = repeating(con, mrr, "account_id", "month", name="_mrr_repeating")
-    if mrr is not None and several is not None:
-        sums = mrr_by_month(mrr, repeating=several)
-        kept[MRR_BY_MONTH] = con.create_table(MRR_BY_MONTH, sums, overwrite=True)
-        con.drop_table("_mrr_repeating")
-    return kept
+    if revenue is None or not one_row_each(con, revenue, "account_id", "period"):
+        return {}
+    view = revenue_by_period(revenue, rows_unique=True)
+    return {REVENUE_BY_PERIOD: con.create_view(REVENUE_BY_PERIOD, view, overwrite=True)}
 
 
 def _register_parquet(
@@ -358,14 +340,10 @@ class ParquetSource(Source):
         version = self.current_version()
         tables = _register_parquet(con, files, where=str(self.folder))
         derived = self._derived(con, version)
-        sums = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
-        kept = _kept_sums(
-            con, {n: t for n, t in tables.items() if sums.get(n) not in derived}
-        )
-        if "_revenue_by_period" in kept:
+        if "_revenue_by_period" not in derived:
             # A year file is read only beside the period file it sums.
             derived.pop("_revenue_by_year", None)
-        derived.update(kept)
+            derived.update(_kept_sums(con, tables))
         return Loaded(con, tables, version, derived)
 
     def _derived(self, con: BaseBackend, version: int) -> dict[str, ibis.Table]:

@@ -32,36 +32,6 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _per_key(
-    backend: BaseBackend, table: ibis.Table, key: str, within: str
-) -> tuple[Any, str, list[str]] | None:
-    """The DuckDB connection and a query of ``k`` (each ``key``), ``n`` (its rows)
-    and ``b`` (its distinct ``within`` values, a bit each), with the parameter it
-    takes; None when the check cannot be made (see :func:`one_row_each`)."""
-    con: Any = getattr(backend, "con", None)
-    if backend.name != "duckdb" or con is None:
-        return None
-    rows = f"({backend.compile(table.select(key, within))})"
-    k, w = _quoted(key), _quoted(within)
-    found = [r[0] for r in con.execute(f"SELECT DISTINCT {w} FROM {rows}").fetchall()]
-    if not all(isinstance(v, str) for v in found):
-        return None
-    words = max(1, -(-len(found) // _BITS))
-    if words > _MAX_WORDS:
-        return None
-    bits = " + ".join(
-        f"coalesce(bit_count(bit_or(CASE WHEN i // {_BITS} = {n} "
-        f"THEN 1::BIGINT << (i % {_BITS}) END))::BIGINT, 0)"
-        for n in range(words)
-    )
-    query = (
-        f"SELECT k, count(*) AS n, {bits} AS b FROM "
-        f"(SELECT {k} AS k, list_position(?::VARCHAR[], {w}) - 1 AS i FROM {rows}) "
-        "GROUP BY k"
-    )
-    return con, query, found
-
-
 def one_row_each(
     backend: BaseBackend, table: ibis.Table, key: str, within: str
 ) -> bool:
@@ -73,31 +43,28 @@ def one_row_each(
     repeated pair, a blank ``within``, or more distinct ``within`` values than the
     check counts (over 1,008), or when the backend is not DuckDB.
     """
-    check = _per_key(backend, table, key, within)
-    if check is None:
+    con: Any = getattr(backend, "con", None)
+    if backend.name != "duckdb" or con is None:
         return False
-    con, query, found = check
+    rows = f"({backend.compile(table.select(key, within))})"
+    k, w = _quoted(key), _quoted(within)
+    found = [r[0] for r in con.execute(f"SELECT DISTINCT {w} FROM {rows}").fetchall()]
+    if not all(isinstance(v, str) for v in found):
+        return False
+    words = -(-len(found) // _BITS)
+    if words > _MAX_WORDS:
+        return False
+    if not found:
+        return True
+    bits = " + ".join(
+        f"coalesce(bit_count(bit_or(CASE WHEN i // {_BITS} = {n} "
+        f"THEN 1::BIGINT << (i % {_BITS}) END))::BIGINT, 0)"
+        for n in range(words)
+    )
     repeated = con.execute(
-        f"SELECT count(*) FROM ({query}) WHERE n <> b", [found]
+        f"SELECT count(*) FROM (SELECT count(*) AS n, {bits} AS b FROM "
+        f"(SELECT {k} AS k, list_position(?::VARCHAR[], {w}) - 1 AS i FROM {rows}) "
+        "GROUP BY k) WHERE n <> b",
+        [found],
     ).fetchone()
     return repeated is not None and repeated[0] == 0
-
-
-def repeating(
-    backend: BaseBackend, table: ibis.Table, key: str, within: str, *, name: str
-) -> ibis.Table | None:
-    """A table ``name`` (created on ``backend``) of the values of ``key`` that repeat
-    a value of ``within`` in ``table``, in one column named ``key``; the other keys
-    hold one row per ``within`` value. A blank ``key`` is never listed (a caller
-    sums its rows with the repeating ones). None when the check cannot be made (see
-    :func:`one_row_each`)."""
-    check = _per_key(backend, table, key, within)
-    if check is None:
-        return None
-    con, query, found = check
-    con.execute(
-        f"CREATE OR REPLACE TABLE {_quoted(name)} AS SELECT k AS {_quoted(key)} "
-        f"FROM ({query}) WHERE n <> b AND k IS NOT NULL",
-        [found],
-    )
-    return backend.table(name)

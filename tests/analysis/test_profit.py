@@ -68,6 +68,19 @@ def by_account(result: Any) -> dict[str, dict[str, object]]:
     return {str(r["account_id"]): r for r in result.rows}
 
 
+def filled_cells(result: Any) -> dict[tuple[str, int], tuple[int, Decimal, Decimal]]:
+    """The action grid's cells holding a pair: (pairs, net revenue, profit)."""
+    return {
+        (g["customer_class"], g["product_class"]): (
+            g["pairs"],
+            g["net_revenue"],
+            g["profit"],
+        )
+        for g in result.tables["grid"]
+        if g["pairs"]
+    }
+
+
 def test_npi_cts_and_profit_per_account(con: Any) -> None:
     rows = by_account(profit_matrix(profit_table(con, PORTFOLIO)))
     assert rows["A"]["profit"] == Decimal("50.00")  # 100 − 40 − 10
@@ -266,13 +279,7 @@ def test_classes_split_equal_profits_at_a_quartile_by_account_id(con: Any) -> No
     )
     assert (s["peak_accounts"], s["loss_makers"]) == (5, 1)
     # P1: net 360, profit 140 (class 1); P2: net 110, profit 5 (class 2).
-    grid = {(g["customer_class"], g["product_class"]): g for g in result.tables["grid"]}
-    cells = {
-        k: (g["pairs"], g["net_revenue"], g["profit"])
-        for k, g in grid.items()
-        if g["pairs"]
-    }
-    assert cells == {
+    assert filled_cells(result) == {
         ("A", 1): (2, Decimal("200.00"), Decimal("80.00")),
         ("B", 1): (2, Decimal("160.00"), Decimal("60.00")),
         ("B", 2): (1, Decimal("40.00"), Decimal("0.00")),
@@ -329,16 +336,7 @@ def test_products_are_classed_by_margin_with_blank_margins_last(con: Any) -> Non
         ("P4", 3, Decimal("200.00"), Decimal("60.00"), pytest.approx(0.3)),
         ("P5", 4, Decimal("0.00"), Decimal("-5.00"), None),
     ]
-    cells = {
-        (g["customer_class"], g["product_class"]): (
-            g["pairs"],
-            g["net_revenue"],
-            g["profit"],
-        )
-        for g in result.tables["grid"]
-        if g["pairs"]
-    }
-    assert cells == {
+    assert filled_cells(result) == {
         ("A", 1): (2, Decimal("200.00"), Decimal("160.00")),
         ("A", 4): (1, Decimal("0.00"), Decimal("-5.00")),
         ("B", 3): (1, Decimal("200.00"), Decimal("60.00")),
@@ -360,16 +358,7 @@ def test_an_account_product_over_several_periods_is_one_pair(con: Any) -> None:
         ("A", Decimal("100.00")),
         ("B", Decimal("30.00")),
     ]
-    cells = {
-        (g["customer_class"], g["product_class"]): (
-            g["pairs"],
-            g["net_revenue"],
-            g["profit"],
-        )
-        for g in result.tables["grid"]
-        if g["pairs"]
-    }
-    assert cells == {
+    assert filled_cells(result) == {
         ("A", 1): (1, Decimal("200.00"), Decimal("100.00")),
         ("B", 1): (1, Decimal("50.00"), Decimal("30.00")),
     }

@@ -98,13 +98,27 @@ def _events_stamp(params: Mapping[str, str]) -> str:
     and the code that builds them."""
     import hashlib
 
+    import kam.analysis.class_tables
+    import kam.analysis.health
     import kam.analysis.movements
     import kam.analysis.mrr
+    import kam.analysis.preagg
+    import kam.analysis.retention_views
     import kam.engine.core
+    import kam.engine.sources
 
     h = hashlib.sha256()
     h.update((Path(params["parquet"]).parent / "manifest.json").read_bytes())
-    for module in (kam.analysis.movements, kam.analysis.mrr, kam.engine.core):
+    for module in (
+        kam.analysis.class_tables,
+        kam.analysis.health,
+        kam.analysis.movements,
+        kam.analysis.mrr,
+        kam.analysis.preagg,
+        kam.analysis.retention_views,
+        kam.engine.core,
+        kam.engine.sources,
+    ):
         h.update(Path(str(module.__file__)).read_bytes())
     return h.hexdigest()
 

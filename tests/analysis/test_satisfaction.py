@@ -10,7 +10,8 @@ import ibis
 import pytest
 
 from kam.analysis.registry import run
-from kam.analysis.satisfaction import column_sums, csat, nps, satisfaction_scores
+from kam.analysis.result import column_sums
+from kam.analysis.satisfaction import csat, nps, satisfaction_scores
 from kam.errors import MissingDataError
 from tests.analysis.golden import arrow_table
 

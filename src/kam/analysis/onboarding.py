@@ -16,8 +16,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from kam.analysis.result import AnalysisResult, Rows
-from kam.analysis.satisfaction import column_sums
+from kam.analysis.result import AnalysisResult, Rows, column_sums
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.upsell import need
 

@@ -15,14 +15,13 @@ figures add up the accounts' counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
-from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from kam.analysis.result import AnalysisResult, Rows
+from kam.analysis.result import AnalysisResult, Rows, column_sums
 from kam.analysis.scores import ones
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.upsell import need
@@ -32,7 +31,6 @@ __all__ = [
     "ANALYSIS",
     "OUTPUT_COLUMNS",
     "TREND_GRAINS",
-    "column_sums",
     "csat",
     "nps",
     "satisfaction",
@@ -94,17 +92,6 @@ def _figures(r: dict[str, object], min_n: int) -> dict[str, object]:
         "csat_mean": total / c if c else None,
         "low_n": (0 < n < min_n) or (0 < c < min_n),
     }
-
-
-def column_sums(data: Any, names: Sequence[str]) -> dict[str, int]:
-    """The whole-number sums of the columns ``names`` of the Arrow table ``data``
-    (true values counted in a boolean column), summed by Arrow instead of row by
-    row in Python; 0 for an empty table."""
-    if not data.num_rows:
-        return dict.fromkeys(names, 0)
-    sums = data.group_by([]).aggregate([(k, "sum") for k in names]).to_pylist()[0]
-    # int(str(…)): PostgreSQL sums counts as exact decimals.
-    return {k: int(str(sums[f"{k}_sum"] or 0)) for k in names}
 
 
 def _shifted_month(day: date, months: int) -> date:

@@ -428,6 +428,48 @@ def test_movement_tables_are_built_only_when_an_analysis_reads_them(
         engine.close()
 
 
+def test_mrr_sums_are_built_only_when_a_reader_needs_them(tmp_path: Path) -> None:
+    folder = _mrr_ledger(tmp_path / "ledger")
+    # Revenue beside MRR: A 400, B 100 in 2024 (A alone makes 80 %: k = 1).
+    pq.write_table(
+        pa.table(
+            {
+                "account_id": ["A", "A", "B"],
+                "period": ["2024-01", "2024-02", "2024-01"],
+                "amount": pa.array(
+                    [Decimal("200.00"), Decimal("200.00"), Decimal("100.00")], MONEY
+                ),
+            }
+        ),
+        folder / "Revenue.parquet",
+    )
+    engine = open_engine(f"parquet:{folder}")
+    try:
+        options = {"period_from": "2024", "period_to": "2024", "include_zero": "no"}
+        pareto = engine.run("pareto", options)
+        assert pareto.summary["total"] == "500.00"
+        assert pareto.summary["k"] == 1
+        abc = engine.run("abc", {"period_from": "2024", "period_to": "2024"})
+        assert {str(r["account_id"]): r["class"] for r in abc.rows} == {
+            "A": "A",
+            "B": "B",
+        }
+        # Neither read MRR: its per-account sums are not built yet.
+        assert "_mrr_by_month" not in engine.tables(built_only=True)
+        assert "_mrr_by_month" not in engine.backend.list_tables()
+        # A Pareto of MRR builds them and gives the sums of the MRR rows.
+        by_mrr = engine.run("pareto", {"metric": "mrr", **options})
+        assert "_mrr_by_month" in engine.backend.list_tables()
+        assert "_mrr_by_month" in engine.tables(built_only=True)
+        raw = _raw_run(engine, "pareto", {"metric": "mrr", **options}, set("ABCDE"))
+        assert by_mrr.summary["total"] == raw.summary["total"]
+        assert [r["account_id"] for r in by_mrr.rows] == [
+            r["account_id"] for r in raw.rows
+        ]
+    finally:
+        engine.close()
+
+
 def test_bridge_retention_cohorts_from_the_movement_tables(tmp_path: Path) -> None:
     engine = open_engine(f"parquet:{_mrr_ledger(tmp_path / 'ledger')}")
     try:

@@ -6,8 +6,11 @@ and class in the previous grain period (:mod:`kam.analysis.migration`). The rows
 fetched once, as Arrow (one query), and the class summary, the migration matrices
 and the lists of moves are counted from that table (:mod:`kam.analysis.migration`).
 The values are read through :func:`kam.analysis.preagg.period_sums`, which takes
-whole years from the yearly rollup when the engine has one. Each row's explanation
-(and the class it shows for the period before) is written only when the row is read.
+whole years from the yearly rollup when the engine has one, and ranked as
+``decimal(18, 2)`` when the facts learnt of them show that every sum fits
+(:func:`kam.analysis.preagg.narrow_money`). Each row's explanation, the class it
+shows for the period before and the account's name (the Accounts rows are fetched
+apart, one per account) are written only when the row is read.
 
 Rules (``c1 < c2`` are the cut-offs, default 0.80 and 0.95):
 
@@ -33,12 +36,14 @@ from decimal import Decimal
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from kam.analysis.migration import (
     CLASSES,
     MOVE_COLUMNS,
     POOLED,
+    came_from,
     changes,
     tally,
     with_moves,
@@ -49,6 +54,7 @@ from kam.analysis.periods import GRAINS, Grain, grain_labels, grain_span, label_
 from kam.analysis.preagg import (
     METRIC_WORDS,
     metric_values,
+    narrow_money,
     period_sums,
     scoped_values,
 )
@@ -89,13 +95,14 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 #: The columns of the classified table that the rows show or explain (the running
-#: sums stay in the backend; ``previous_class`` is written from ``prev_class`` when
-#: a row is read), and ``pidx``, the position of the row's period (pooled last).
+#: sums stay in the backend; ``previous_class`` is written from ``class`` and
+#: ``move``, and ``name`` looked up, when a row is read), and ``pidx``, the position
+#: of the row's period (pooled last).
 _FETCHED: tuple[str, ...] = (
     *(
         name
         for name, _ in OUTPUT_COLUMNS
-        if name not in ("previous_class", "why", "cv", "xyz")
+        if name not in ("name", "previous_class", "why", "cv", "xyz")
     ),
     "pidx",
     "tie_rank",
@@ -251,19 +258,21 @@ def _pct(x: float, cut: float) -> str:
 def _fetch(
     by_period: ir.Table,
     periods: Sequence[str],
-    accounts: ir.Table | None,
     *,
     cuts: tuple[float, float],
     boundary: str,
     basis: str,
+    money: dt.DataType | None = None,
 ) -> Any:
     """The classified rows of every grain period and pooled, with what migration
     counts, ordered by period and rank: one query, fetched as Arrow.
 
-    ``by_period``: ``account_id, period, value`` with ``period`` one of ``periods``.
+    ``by_period``: ``account_id, period, value`` with ``period`` one of ``periods``;
+    ``money``: a narrower type for the values while they are ranked (see
+    :func:`kam.analysis.preagg.narrow_money`).
     """
     ranked = classified(
-        with_neighbours(by_period, periods),
+        with_neighbours(by_period, periods, money),
         cuts=cuts,
         boundary=boundary,
         basis=basis,
@@ -272,20 +281,51 @@ def _fetch(
     fetched = [c for c in _FETCHED if basis == "count" or not c.startswith("measure")]
     # Only what the rows show and migration reads goes on (the running sums, totals
     # and counts stay behind): fewer columns to keep for the join with the thresholds.
-    kept = [c for c in fetched if c not in ("name", "period")]
+    kept = [c for c in fetched if c != "period"]
     moved = with_moves(ranked.select(*kept, "prev_value"), _MONEY)
-    if accounts is None:
-        name: ir.Value = ibis.null("string")
-    else:
-        names = accounts.select(acc_id=accounts.account_id, name=accounts.name)
-        moved = moved.left_join(names, moved.account_id == names.acc_id)
-        name = moved.name
     labels = moved.pidx.cases(*enumerate([*periods, POOLED]))
     columns = {c: moved[c] for c in (*kept, *MOVE_COLUMNS)}
-    data = moved.select(name=name, period=labels, **columns).to_pyarrow()
-    # Sorted here rather than by the backend: Arrow sorts the fetched rows on two
-    # integers in a fraction of what the backend's sort of every column costs.
-    return data.sort_by([("pidx", "ascending"), ("rank", "ascending")])
+    data = moved.select(period=labels, **columns).to_pyarrow()
+    return _in_order(data)
+
+
+def _in_order(data: Any) -> Any:
+    """The fetched rows sorted by period position and rank.
+
+    No ORDER BY in the query: the backend would sort every fetched column once
+    more. The ranks of a period are 1 … n, so one integer key per row (``pidx ·
+    (N + 1) + rank``) orders them; its stable sort is quick on the long sorted runs
+    the backend hands over, and the columns are taken once in that order.
+    """
+    n = data.num_rows
+    if n < 2:
+        return data
+    pidx = data.column("pidx").to_numpy().astype("int64")
+    key = pidx * (n + 1) + data.column("rank").to_numpy()
+    order = key.argsort(kind="stable")
+    if bool((order[1:] > order[:-1]).all()):
+        return data
+    return data.take(order)
+
+
+class _Names:
+    """Account names by id, from the Accounts rows fetched once (``account_id,
+    name``); the lookup table is built at the first name a row asks for."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._found: dict[object, object] | None = None
+
+    def __call__(self, account_id: object) -> object:
+        if self._found is None:
+            if self._table is None:
+                self._found = {}
+            else:
+                ids = self._table.column("account_id").to_pylist()
+                names = self._table.column("name").to_pylist()
+                # The first row of an id, as a join would show it once.
+                self._found = dict(zip(reversed(ids), reversed(names), strict=True))
+        return self._found.get(account_id)
 
 
 def abc_classes(
@@ -353,15 +393,20 @@ def abc_classes(
     data = _fetch(
         period_sums(values, list(labels), labels),
         periods,
-        accounts,
         cuts=used,
         boundary=boundary,
         basis=basis,
+        money=narrow_money(values),
+    )
+    # The names are fetched apart (one row per account, not one per period) and
+    # looked up when a row is read.
+    name_of = _Names(
+        None if accounts is None else accounts.select("account_id", "name").to_pyarrow()
     )
     counts = tally(data, periods)
     classes = counts.classes
     migration = counts.migration
-    ups, downs = changes(data, periods)
+    ups, downs = changes(data, periods, name_of)
     counted = dict.fromkeys(periods, 0)
     for r in classes:
         if r["period"] != POOLED:
@@ -403,14 +448,16 @@ def abc_classes(
             "period": r["period"],
             "rank": r["rank"],
             "account_id": r["account_id"],
-            "name": r["name"],
+            "name": name_of(r["account_id"]),
             "value": r["value"],
             "share": r["share"],
             "cum_share": r["cum_share"],
             "cum_share_before": r["cum_share_before"],
             "class": r["class"],
             "previous_class": (
-                None if pidx in (0, last) else (r["prev_class"] or "new")
+                None
+                if pidx in (0, last)
+                else (came_from(r["class"], r["move"]) or "new")
             ),
             "why": _why(r, cuts=used, boundary=boundary, basis=basis),
             "cv": cv[0] if cv else None,

@@ -11,24 +11,26 @@ to classify: each with its period's position (``pidx``) and the account's value 
 the previous grain period (``prev_value``), plus one pooled row per account. With
 few periods that is one aggregate per account spread back into rows (the pooled sum
 comes with it); with many, a window over each account's rows. :func:`with_moves`
-takes the classified rows and adds ``prev_class`` (from ``prev_value`` and the
-thresholds of the previous period, a join with one row per period) and, for an
-account that moved between classes, ``up``/``down``, ``steps`` and ``biggest``. The
+takes the classified rows and adds ``move`` (how many classes the account rose,
+negative, or fell, positive, since its class in the previous grain period: that of
+``prev_value`` under the thresholds of that period, a join with one row per period)
+and ``biggest``. The
 analysis fetches the rows once, as Arrow; the class summary and the migration
 matrices are counted from one Arrow group-by of that table (:func:`tally`: an account
 lost after a period is one of its class there that no class of the next period
-came from), and the lists of moves are its rows flagged ``up`` or ``down``
-(:func:`changes`). Nothing here imports Arrow.
+came from), and the lists of moves are its rows with a negative or positive
+``move`` (:func:`changes`). Nothing here imports Arrow.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from kam.analysis.result import Rows
@@ -41,6 +43,7 @@ __all__ = [
     "POOLED",
     "TO_STATES",
     "Tally",
+    "came_from",
     "changes",
     "consecutive",
     "tally",
@@ -56,14 +59,7 @@ FROM_STATES: tuple[str, ...] = (*CLASSES, "new")
 #: Where it goes: a class of the later period, or ``lost`` (no value any more).
 TO_STATES: tuple[str, ...] = (*CLASSES, "lost")
 #: The columns :func:`with_moves` adds, which :func:`tally` and :func:`changes` read.
-MOVE_COLUMNS: tuple[str, ...] = (
-    "prev_class",
-    "prev_value",
-    "up",
-    "down",
-    "steps",
-    "biggest",
-)
+MOVE_COLUMNS: tuple[str, ...] = ("prev_value", "move", "biggest")
 
 _ZERO = Decimal("0.00")
 
@@ -76,6 +72,14 @@ class Move(NamedTuple):
     value_after: Decimal
 
 
+def came_from(cls: object, move: object) -> str | None:
+    """The class before of a row of :func:`with_moves` with class ``cls`` and
+    ``move`` (None when the move is null: no class before)."""
+    if move is None:
+        return None
+    return CLASSES[CLASSES.index(str(cls)) - int(str(move))]
+
+
 def _money(value: object) -> Decimal:
     return _ZERO if value is None else Decimal(str(value)).quantize(_ZERO)
 
@@ -85,7 +89,9 @@ def _money(value: object) -> Decimal:
 SPREAD_UP_TO = 12
 
 
-def with_neighbours(by_period: ir.Table, periods: Sequence[str]) -> ir.Table:
+def with_neighbours(
+    by_period: ir.Table, periods: Sequence[str], money: dt.DataType | None = None
+) -> ir.Table:
     """``account_id, pidx, value, prev_value``: the rows of ``by_period``
     (``account_id, period, value``, one row per account and grain period of
     ``periods``) with a positive value, and one pooled row per account with a
@@ -96,9 +102,11 @@ def with_neighbours(by_period: ir.Table, periods: Sequence[str]) -> ir.Table:
     rows). Up to :data:`SPREAD_UP_TO` periods each account's values are summed into
     one row and spread back to one row per period (no window); with more, a window
     over each account's rows finds the value before.
+
+    ``money``: the type of ``value`` and ``prev_value`` (default the type of the
+    sums); a narrower decimal that holds every sum (see
+    :func:`kam.analysis.preagg.narrow_money`) makes the ranking that follows faster.
     """
-    money = by_period.value.type()
-    none = ibis.null(money)
     n = len(periods)
     if n <= SPREAD_UP_TO:
         v = by_period
@@ -107,6 +115,8 @@ def with_neighbours(by_period: ir.Table, periods: Sequence[str]) -> ir.Table:
             for i, label in enumerate(periods)
         }
         w = v.group_by("account_id").agg(pooled=v.value.sum(), **per)
+        money = money or w.pooled.type()
+        none = ibis.null(money)
         parts = []
         for i in range(n + 1):
             value = w.pooled if i == n else w[f"v{i}"]
@@ -115,18 +125,20 @@ def with_neighbours(by_period: ir.Table, periods: Sequence[str]) -> ir.Table:
                 w.filter(value > 0).select(
                     "account_id",
                     pidx=ibis.literal(i, "int64"),
-                    value=value,
-                    prev_value=ibis.cases((before > 0, before), else_=none),
+                    value=value.cast(money),
+                    prev_value=ibis.cases((before > 0, before.cast(money)), else_=none),
                 )
             )
         return ibis.union(*parts)
+    money = money or by_period.value.type()
+    none = ibis.null(money)
     t = by_period.filter(by_period.value > 0)
     t = t.select(
         "account_id",
         pidx=t.period.cases(*((label, i) for i, label in enumerate(periods))).cast(
             "int64"
         ),
-        value=t.value,
+        value=t.value.cast(money),
     )
     chain = ibis.window(group_by=t.account_id, order_by=t.pidx)
     follows = t.pidx.lag().over(chain) == t.pidx - 1
@@ -145,11 +157,12 @@ def with_neighbours(by_period: ir.Table, periods: Sequence[str]) -> ir.Table:
 
 def with_moves(t: ir.Table, money: str) -> ir.Table:
     """Classified rows of :func:`with_neighbours` (and pooled rows, whose
-    ``prev_value`` is null) with ``prev_class``, the class of ``prev_value`` in the
-    period before; ``up``/``down`` (true for an account whose class rose or fell
-    since then, else null); ``steps`` (how many classes it moved) and ``biggest``
-    (the larger of its two values), which order the lists of :func:`changes`.
-    ``value``, ``prev_value`` and ``biggest`` are cast to ``money``."""
+    ``prev_value`` is null) with ``move``: how many classes the account rose since
+    the period before (negative: −1 or −2) or fell (positive), 0 when it kept its
+    class, null without a class before (its class there is that of ``prev_value``,
+    see :func:`came_from`); and ``biggest``, the larger of its two values, which
+    orders the lists of :func:`changes`. ``value``, ``prev_value`` and ``biggest``
+    are cast to ``money``."""
     cls = t["class"]
     limits = t.group_by("pidx").agg(
         low_a=t.value.min(where=cls == "A"), low_b=t.value.min(where=cls == "B")
@@ -157,29 +170,23 @@ def with_moves(t: ir.Table, money: str) -> ir.Table:
     limits = limits.select(after=limits.pidx + 1, low_a="low_a", low_b="low_b")
     j = t.left_join(limits, t.pidx == limits.after)
     before = j.prev_value
-    prev_class = ibis.cases(
-        (before >= j.low_a, "A"),
-        (before >= j.low_b, "B"),
-        (before.notnull(), "C"),
-        else_=ibis.null("string"),
+    # Classes as 0 (A), 1 (B), 2 (C): the move is the difference of the two, and
+    # the class before follows from it and the class (no second text column).
+    came = ibis.cases(
+        (before >= j.low_a, 0),
+        (before >= j.low_b, 1),
+        (before.notnull(), 2),
+        else_=ibis.null("int8"),
     )
-    after = j["class"]
-    moved = prev_class.notnull() & (prev_class != after)
-    # A rise: to A from B or C, or to B from C; two classes between A and C.
-    rose = (after == "A") | ((after == "B") & (prev_class == "C"))
+    now = j["class"].cases(("A", 0), ("B", 1), else_=2)
     value, prev_value = j.value.cast(money), before.cast(money)
-    yes, no = ibis.literal(True), ibis.null("boolean")
-    return j.mutate(
-        prev_class=prev_class,
+    return j.select(
+        *(c for c in t.columns if c not in ("value", "prev_value")),
         value=value,
         prev_value=prev_value,
-        up=ibis.cases((moved & rose, yes), else_=no),
-        down=ibis.cases((moved & ~rose, yes), else_=no),
-        steps=ibis.cases(
-            (~moved, 0), ((after == "B") | (prev_class == "B"), 1), else_=2
-        ),
+        move=(now - came).cast("int8"),
         biggest=ibis.greatest(prev_value, value),
-    ).drop("after", "low_a", "low_b")
+    )
 
 
 class Tally(NamedTuple):
@@ -209,7 +216,7 @@ def tally(data: Any, periods: Sequence[str]) -> Tally:
     lost`` is always empty). ``accounts`` counts the accounts with a class in either
     period; ``value_before``/``value_after`` sum their values in each period.
     """
-    grouped = data.group_by(["pidx", "class", "prev_class"]).aggregate(
+    grouped = data.group_by(["pidx", "class", "move"]).aggregate(
         [("pidx", "count"), ("value", "sum"), ("prev_value", "sum")]
     )
     last = len(periods) - 1
@@ -229,7 +236,7 @@ def tally(data: Any, periods: Sequence[str]) -> Tally:
         sizes[pidx] = sizes.get(pidx, 0) + count
         add(per_class, (pidx, cls), count, value)
         if 0 < pidx <= last:
-            came = r["prev_class"]
+            came = came_from(cls, r["move"])
             before = _money(r["prev_value_sum"])
             add(cells, (pidx, came or "new", cls), count, before, value)
             if came:
@@ -302,14 +309,17 @@ CHANGE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def changes(data: Any, periods: Sequence[str]) -> tuple[Rows, Rows]:
+def changes(
+    data: Any, periods: Sequence[str], name_of: Callable[[object], object]
+) -> tuple[Rows, Rows]:
     """(upgrades, downgrades) between consecutive grain ``periods``.
 
-    ``data``: the fetched rows (with the columns of :func:`with_moves`). Only moves
-    between classes count (``B → A`` is an upgrade, ``A → C`` a downgrade); ``new``
-    and ``lost`` are in the matrix, not in these lists. Per pair of periods
-    (chronological), ordered by the size of the move, then by the larger of the two
-    values, then by account_id. Columns: :data:`CHANGE_COLUMNS`.
+    ``data``: the fetched rows (with the columns of :func:`with_moves`); ``name_of``:
+    an account's name from its id. Only moves between classes count (``B → A`` is an
+    upgrade, ``A → C`` a downgrade); ``new`` and ``lost`` are in the matrix, not in
+    these lists. Per pair of periods (chronological), ordered by the size of the
+    move, then by the larger of the two values, then by account_id. Columns:
+    :data:`CHANGE_COLUMNS`.
     """
 
     def convert(r: dict[str, object]) -> dict[str, object]:
@@ -318,39 +328,32 @@ def changes(data: Any, periods: Sequence[str]) -> tuple[Rows, Rows]:
             "period_from": periods[pidx - 1],
             "period_to": periods[pidx],
             "account_id": r["account_id"],
-            "name": r["name"],
-            "from_class": r["prev_class"],
+            "name": name_of(r["account_id"]),
+            "from_class": came_from(r["class"], r["move"]),
             "to_class": r["class"],
             "value_before": r["prev_value"],
             "value_after": r["value"],
         }
 
-    def fetch(flag: str) -> Rows:
-        # The flag is true or null: the filter drops the nulls.
-        part = data.filter(data.column(flag)).sort_by(
+    # Null moves (no class before) read as NaN, which is neither < 0 nor > 0.
+    move = data.column("move").to_numpy(zero_copy_only=False)
+
+    def fetch(mask: Any, order: str) -> Rows:
+        # The larger move first: −2 before −1 for a rise, 2 before 1 for a fall.
+        part = data.filter(mask).sort_by(
             [
                 ("pidx", "ascending"),
-                ("steps", "descending"),
+                ("move", order),
                 ("biggest", "descending"),
                 ("account_id", "ascending"),
             ]
         )
         return Rows(
-            part.select(
-                [
-                    "pidx",
-                    "account_id",
-                    "name",
-                    "prev_class",
-                    "class",
-                    "prev_value",
-                    "value",
-                ]
-            ),
+            part.select(["pidx", "account_id", "class", "move", "prev_value", "value"]),
             convert,
         )
 
-    return fetch("up"), fetch("down")
+    return fetch(move < 0, "ascending"), fetch(move > 0, "descending")
 
 
 def consecutive(periods: Sequence[str]) -> list[tuple[str, str]]:

@@ -16,11 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from kam.analysis.preagg import (
     METRIC_WORDS,
     metric_values,
+    narrow_money,
     period_sums,
     scoped_values,
     zero_like,
@@ -98,7 +100,9 @@ def _check_threshold(threshold: float) -> float:
     return value
 
 
-def ranked_accounts(per_account: ir.Table, threshold: float) -> ir.Table:
+def ranked_accounts(
+    per_account: ir.Table, threshold: float, money: dt.DataType | None = None
+) -> ir.Table:
     """Rank ``account_id, value`` rows (``name`` too when they carry it, see
     :func:`with_accounts`) in one select over them and their one-row totals (a cross
     join): account_id, name, rank, value, share, cum_share, rank_pct, vital_few and
@@ -108,9 +112,16 @@ def ranked_accounts(per_account: ir.Table, threshold: float) -> ir.Table:
     the cumulative shares rise with the rank, so these are the ranks up to the first
     one whose cumulative share reaches it (see :func:`summary_figures`). The running
     sum stays exact (the value type), so that this rule sees the shares of the rows.
+
+    ``money``: a narrower decimal that holds every sum of the values (see
+    :func:`kam.analysis.preagg.narrow_money`), for the ranking: the window runs
+    faster on it; ``value`` and ``total`` come out as before.
     """
     if "name" not in per_account.columns:
         per_account = per_account.mutate(name=ibis.null("string"))
+    wide = per_account.value.type()
+    if money is not None:
+        per_account = per_account.mutate(value=per_account.value.cast(money))
     value = per_account.value
     # Descending values, ties by id. The value as a double first: the same order (the
     # cast keeps it, and the exact value decides where doubles tie), and DuckDB sorts
@@ -144,7 +155,7 @@ def ranked_accounts(per_account: ir.Table, threshold: float) -> ir.Table:
         cum_share=t.cum.cast("float64") / t.denominator,
         rank_pct=t.rank.cast("float64") / t.n,
         vital_few=(t.cum - t.value).cast("float64") / t.denominator < threshold,
-        total=t.total,
+        total=t.total if money is None else t.total.cast(wide),
     )
 
 
@@ -252,7 +263,8 @@ def pareto_curve(
     per_account = period_sums(values, [p.text for p in scope.periods])
     if accounts is not None:
         per_account = with_accounts(per_account, accounts, include_zero=include_zero)
-    data = in_rank_order(ranked_accounts(per_account, threshold).to_pyarrow())
+    ranked = ranked_accounts(per_account, threshold, narrow_money(values))
+    data = in_rank_order(ranked.to_pyarrow())
     n = data.num_rows
     word = METRIC_WORDS[metric]
     total = (

@@ -6,12 +6,17 @@ The Onboarding sheet holds one row per account and stage reached. At ``as_of``
 stage_entered_on``. An account is complete when that stage is ``complete`` or its
 ``completed_on`` is on or before ``as_of``; it is overdue when it is not complete and
 ``as_of`` is past its ``target_go_live`` (the latest target given on its rows).
+
+The engine keeps each account's latest stage (:func:`current_stages`,
+``_onboarding_latest``), built once per data version: at an ``as_of`` on or after the
+last stage entered it is each account's stage then, read instead of the rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -20,7 +25,14 @@ from kam.analysis.result import AnalysisResult, Rows, column_sums
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.upsell import need
 
-__all__ = ["ANALYSIS", "OUTPUT_COLUMNS", "STAGES", "onboarding", "onboarding_status"]
+__all__ = [
+    "ANALYSIS",
+    "OUTPUT_COLUMNS",
+    "STAGES",
+    "current_stages",
+    "onboarding",
+    "onboarding_status",
+]
 
 #: The onboarding stages in order.
 STAGES: tuple[str, ...] = ("kickoff", "setup", "first_value", "adoption", "complete")
@@ -40,21 +52,32 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def onboarding_status(
-    onboarding_table: ir.Table,
-    *,
-    accounts: ir.Table | None = None,
-    as_of: date | None = None,
-) -> AnalysisResult:
-    """Each onboarding account's stage, days in stage and overdue flag at ``as_of``.
+def _named(cur: ir.Table, accounts: ir.Table | None) -> ir.Table:
+    if accounts is None:
+        return cur.mutate(name=ibis.null("string"))
+    names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+    return cur.left_join(names, cur.account_id == names.acc_n).drop("acc_n")
 
-    Rows: :data:`OUTPUT_COLUMNS`, overdue first (most days overdue first), then by
-    stage (earliest first), days in stage (longest first) and account_id. Tables:
-    ``stages`` (stage, stage_number, accounts, overdue). Summary: as_of, accounts,
-    complete, in_progress, overdue, headline.
+
+def current_stages(
+    onboarding_table: ir.Table,
+    accounts: ir.Table | None = None,
+    day: date | None = None,
+) -> ir.Table:
+    """Each account's stage at ``day``: ``account_id, stage, stage_entered_on,
+    owner, stage_number, target, done_on, name`` (``target``: the latest
+    target_go_live, ``done_on``: the earliest completed_on of its rows entered by
+    then; ``name`` of ``accounts``, blank without them).
+
+    Without ``day``: the latest stage of every row with an entry date, and
+    ``last_entered`` (the last entry date of all), the engine's pre-aggregate
+    ``_onboarding_latest``; it holds each account's stage at any day on or after
+    ``last_entered``.
     """
-    day = as_of or date.today()
-    t = onboarding_table.filter(onboarding_table.stage_entered_on <= day)
+    o = onboarding_table
+    t = o.filter(
+        o.stage_entered_on.notnull() if day is None else o.stage_entered_on <= day
+    )
     number = t.stage.cases(*[(s, i) for i, s in enumerate(STAGES, 1)], else_=0)
     t = t.mutate(stage_number=number)
     latest = ibis.window(
@@ -66,8 +89,15 @@ def onboarding_status(
         pos=ibis.row_number().over(latest),
         target=t.target_go_live.max().over(whole),
         done_on=t.completed_on.min().over(whole),
+        **({"last_entered": t.stage_entered_on.max().over()} if day is None else {}),
     )
-    cur = t.filter(t.pos == 0)
+    cur = t.filter(t.pos == 0).drop("pos", "target_go_live", "completed_on")
+    return _named(cur, accounts)
+
+
+def _status(cur: ir.Table, day: date) -> ir.Table:
+    """The output columns of the current stages ``cur`` (:func:`current_stages`) at
+    ``day``, in the order of the rows."""
     today = ibis.literal(day, type="date")
     complete = (cur.stage == "complete") | (cur.done_on <= today).fill_null(False)
     overdue = ~complete & (cur.target < today).fill_null(False)
@@ -80,19 +110,48 @@ def onboarding_status(
         ),
         target_go_live=cur.target,
     )
-    if accounts is not None:
-        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
-        cur = cur.left_join(names, cur.account_id == names.acc_n).drop("acc_n")
-    else:
-        cur = cur.mutate(name=ibis.null("string"))
-    ordered = cur.order_by(
+    return cur.order_by(
         cur.overdue.desc(),
         cur.days_overdue.desc(nulls_first=False),
         cur.stage_number.asc(),
         cur.days_in_stage.desc(),
         cur.account_id.asc(),
     )
-    data = ordered.select([c for c, _ in OUTPUT_COLUMNS]).to_pyarrow()
+
+
+def onboarding_status(
+    onboarding_table: ir.Table,
+    *,
+    accounts: ir.Table | None = None,
+    as_of: date | None = None,
+    latest: ir.Table | None = None,
+) -> AnalysisResult:
+    """Each onboarding account's stage, days in stage and overdue flag at ``as_of``.
+
+    ``latest``: the pre-aggregate of :func:`current_stages` of ``onboarding_table``
+    and ``accounts`` (``_onboarding_latest``), read instead of the rows when
+    ``as_of`` is on or after its ``last_entered``.
+
+    Rows: :data:`OUTPUT_COLUMNS`, overdue first (most days overdue first), then by
+    stage (earliest first), days in stage (longest first) and account_id. Tables:
+    ``stages`` (stage, stage_number, accounts, overdue). Summary: as_of, accounts,
+    complete, in_progress, overdue, headline.
+    """
+    day = as_of or date.today()
+    columns = [c for c, _ in OUTPUT_COLUMNS]
+    data: Any = None
+    if latest is not None:
+        # The number as the rows give it (a stored copy may hold it wider).
+        latest = latest.mutate(stage_number=latest.stage_number.cast("int8"))
+        if accounts is None:
+            latest = latest.mutate(name=ibis.null("string"))
+        fetched = _status(latest, day).select(*columns, "last_entered").to_pyarrow()
+        last = fetched.column("last_entered")[0].as_py() if fetched.num_rows else None
+        if last is None or last <= day:
+            data = fetched.select(columns)
+    if data is None:
+        cur = current_stages(onboarding_table, accounts, day)
+        data = _status(cur, day).select(columns).to_pyarrow()
     # Counted by Arrow over the fetched columns, not row by row in Python.
     per_stage = {
         r["stage"]: r
@@ -135,6 +194,7 @@ def onboarding(tables: Mapping[str, ir.Table], **options: object) -> AnalysisRes
     return onboarding_status(
         need(tables, "onboarding", "Onboarding", "onboarding"),
         accounts=tables.get("accounts"),
+        latest=tables.get("_onboarding_latest"),
         **options,  # type: ignore[arg-type]
     )
 

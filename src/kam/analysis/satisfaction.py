@@ -10,13 +10,18 @@
 - A figure on fewer than ``min_n`` (10) answers is flagged ``low_n`` and warned about.
 
 One query counts the answers per account, one per trend period; the portfolio
-figures add up the accounts' counts.
+figures add up the accounts' counts. The engine keeps the answers counted per account
+and month (:func:`survey_months`, ``_survey_months``) and per month
+(``_survey_month_totals``), built once per data version: the figures sum those
+counts instead of the answers, unless a month counted holds answers after ``as_of``
+(then the answers are read, see :func:`satisfaction_scores`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -35,6 +40,7 @@ __all__ = [
     "nps",
     "satisfaction",
     "satisfaction_scores",
+    "survey_months",
 ]
 
 TREND_GRAINS: tuple[str, ...] = ("month", "quarter")
@@ -64,7 +70,11 @@ def csat(satisfied: int, n: int) -> float | None:
     return satisfied / n if n else None
 
 
-def _counts(t: ir.Table, keys: list[str]) -> ir.Table:
+#: The counts summed per account (and per month in the pre-aggregates).
+COUNTS = ("nps_n", "promoters", "detractors", "csat_n", "satisfied", "csat_total")
+
+
+def _counts(t: ir.Table, keys: list[str], **more: ir.Scalar) -> ir.Table:
     is_nps = t.instrument == "NPS"
     is_csat = t.instrument == "CSAT"
     return t.group_by(keys).agg(
@@ -74,7 +84,39 @@ def _counts(t: ir.Table, keys: list[str]) -> ir.Table:
         csat_n=ones(is_csat).sum(),
         satisfied=ones(is_csat & (t.score >= 4)).sum(),
         csat_total=ibis.cases((is_csat, t.score), else_=0).sum(),
+        **more,
     )
+
+
+def _month_index(day: ir.DateValue) -> ir.IntegerValue:
+    """year × 12 + month − 1 of ``day``."""
+    return day.year().cast("int64") * 12 + day.month().cast("int64") - 1
+
+
+def survey_months(
+    surveys: ir.Table, accounts: ir.Table | None = None, *, by_account: bool = True
+) -> ir.Table:
+    """The answers (those with a date) counted per account and month: the engine's
+    pre-aggregate ``_survey_months``, built once per data version.
+
+    Columns: ``account_id``, ``name`` (of the Accounts sheet, blank without it),
+    ``month`` (year × 12 + month − 1), the counts of :data:`COUNTS` and ``last_on``
+    (the month's last answer date). With ``by_account=False``, the counts of every
+    account per month (``month``, counts, ``last_on``: ``_survey_month_totals``).
+    """
+    t = surveys.filter(surveys.answered_on.notnull())
+    t = t.mutate(month=_month_index(t.answered_on))
+    keys = ["account_id", "month"] if by_account else ["month"]
+    per = _counts(t, keys, last_on=t.answered_on.max())
+    # Stored as whole numbers: a DuckDB sum (HUGEINT) would go to Parquet as a
+    # float. A month's counts (and sum of CSAT answers) fit 32 bits.
+    per = per.mutate(**{k: per[k].cast("int32") for k in COUNTS})
+    if not by_account:
+        return per
+    if accounts is None:
+        return per.mutate(name=ibis.null("string"))
+    names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+    return per.left_join(names, per.account_id == names.acc_n).drop("acc_n")
 
 
 def _figures(r: dict[str, object], min_n: int) -> dict[str, object]:
@@ -100,6 +142,82 @@ def _shifted_month(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def _with_figures(per: ir.Table, min_n: int) -> ir.Table:
+    """``per`` (counts per account) with each account's figures, worked out by the
+    backend (the same float operations as :func:`nps` and :func:`csat`)."""
+    n, c = per.nps_n, per.csat_n
+    return per.mutate(
+        nps=ibis.cases(
+            (n > 0, (per.promoters - per.detractors).cast("float64") * 100.0 / n),
+            else_=ibis.null("float64"),
+        ),
+        passives=n - per.promoters - per.detractors,
+        csat=ibis.cases(
+            (c > 0, per.satisfied.cast("float64") / c.cast("float64")),
+            else_=ibis.null("float64"),
+        ),
+        csat_mean=ibis.cases(
+            (c > 0, per.csat_total.cast("float64") / c.cast("float64")),
+            else_=ibis.null("float64"),
+        ),
+        low_n=((n > 0) & (n < min_n)) | ((c > 0) & (c < min_n)),
+    ).order_by("account_id")
+
+
+def _from_months(
+    by_month: ir.Table,
+    totals: ir.Table | None,
+    named: bool,
+    day: date,
+    since: date | None,
+    min_n: int,
+) -> tuple[Any, list[dict[str, object]]] | None:
+    """The accounts' counts and figures (Arrow) and the monthly counts up to
+    ``day`` summed from the pre-aggregates (:func:`survey_months`); None when the
+    month of ``day`` holds answers after it (its counts cannot be split)."""
+    last = day.year * 12 + day.month - 1
+    monthly = None
+    if totals is not None:
+        # One row per month: read whole, the months after as_of left out here.
+        every = totals.to_pyarrow().to_pylist()
+        if any(r["month"] == last and r["last_on"] > day for r in every):
+            return None
+        monthly = [r for r in every if int(str(r["month"])) <= last]
+    s = by_month.filter(by_month.month <= last)
+    if since is not None:
+        s = s.filter(s.month >= since.year * 12 + since.month - 1)
+    # Summed as floats, which hold these whole numbers exactly: a whole-number sum
+    # (DuckDB: HUGEINT) costs more, and more again to convert.
+    sums = {k: s[k].cast("float64").sum().cast("int64") for k in COUNTS}
+    if monthly is None:
+        sums["late"] = ones(s.last_on > day).sum()
+    per = s.group_by(["account_id", "name"]).agg(**sums)
+    if not named:
+        per = per.mutate(name=ibis.null("string"))
+    fetched = _with_figures(per, min_n).to_pyarrow()
+    if monthly is None:
+        if column_sums(fetched, ("late",))["late"]:
+            return None
+        m = by_month.filter(by_month.month <= last)
+        per_month = m.group_by("month").agg(**{k: m[k].sum() for k in COUNTS})
+        monthly = per_month.to_pyarrow().to_pylist()
+    return fetched, monthly
+
+
+def _periods(monthly: list[dict[str, object]], grain: str) -> list[dict[str, object]]:
+    """The monthly counts added up per trend period (``y``, ``p``), in order."""
+    out: dict[tuple[int, int], dict[str, object]] = {}
+    for r in monthly:
+        y, m = divmod(int(str(r["month"])), 12)
+        key = (y, m + 1 if grain == "month" else m // 3 + 1)
+        into = out.setdefault(
+            key, {"y": key[0], "p": key[1], **dict.fromkeys(COUNTS, 0)}
+        )
+        for k in COUNTS:
+            into[k] = int(str(into[k])) + int(str(r[k] or 0))
+    return [out[k] for k in sorted(out)]
+
+
 def satisfaction_scores(
     surveys: ir.Table,
     *,
@@ -108,8 +226,16 @@ def satisfaction_scores(
     months: int = 12,
     grain: str = "quarter",
     min_n: int = 10,
+    by_month: ir.Table | None = None,
+    month_totals: ir.Table | None = None,
 ) -> AnalysisResult:
     """NPS and CSAT with their n, per account, for the portfolio and by period.
+
+    ``by_month`` and ``month_totals``: the pre-aggregates of ``surveys`` (and of
+    ``accounts``' names) of :func:`survey_months`, read instead of the answers when
+    no month up to ``as_of`` holds an answer after it (``as_of`` the last day of its
+    month, or on or after the last answer); ``month_totals`` must count the answers
+    ``by_month`` counts.
 
     Rows: :data:`OUTPUT_COLUMNS`, by account_id. Tables: ``trend`` (period, nps,
     nps_n, csat, csat_n, csat_mean, low_n). Summary: nps, nps_n, csat, csat_n,
@@ -122,42 +248,17 @@ def satisfaction_scores(
     if min_n < 1:
         raise ParameterError("min_n", f"{min_n!r} is not a whole number ≥ 1")
     day = as_of or date.today()
-    upto = surveys.filter(surveys.answered_on <= day)
     since = _shifted_month(day, months) if months else None
-    recent = upto if since is None else upto.filter(upto.answered_on >= since)
-    per = _counts(recent, ["account_id"])
-    if accounts is not None:
-        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
-        per = per.left_join(names, per.account_id == names.acc_n).drop("acc_n")
+    pre = None
+    if by_month is not None:
+        named = accounts is not None
+        pre = _from_months(by_month, month_totals, named, day, since, min_n)
+    if pre is not None:
+        fetched: Any = pre[0]
+        periods = _periods(pre[1], grain)
     else:
-        per = per.mutate(name=ibis.null("string"))
-    # The accounts' figures are worked out by the backend (the same float
-    # operations as :func:`nps` and :func:`csat`), and stay an Arrow table.
-    n, c = per.nps_n, per.csat_n
-    fetched = (
-        per.mutate(
-            nps=ibis.cases(
-                (n > 0, (per.promoters - per.detractors).cast("float64") * 100.0 / n),
-                else_=ibis.null("float64"),
-            ),
-            passives=n - per.promoters - per.detractors,
-            csat=ibis.cases(
-                (c > 0, per.satisfied.cast("float64") / c.cast("float64")),
-                else_=ibis.null("float64"),
-            ),
-            csat_mean=ibis.cases(
-                (c > 0, per.csat_total.cast("float64") / c.cast("float64")),
-                else_=ibis.null("float64"),
-            ),
-            low_n=((n > 0) & (n < min_n)) | ((c > 0) & (c < min_n)),
-        )
-        .order_by("account_id")
-        .to_pyarrow()
-    )
+        fetched, periods = _from_answers(surveys, accounts, day, since, grain, min_n)
     rows = Rows(fetched.select([name for name, _ in OUTPUT_COLUMNS]))
-    year, month = upto.answered_on.year(), upto.answered_on.month()
-    step = month if grain == "month" else (month - 1) // 3 + 1
-    by_period = _counts(upto.mutate(y=year, p=step), ["y", "p"])
     trend = [
         {
             "period": f"{r['y']:04d}-{r['p']:02d}"
@@ -169,10 +270,9 @@ def satisfaction_scores(
                 if k in ("nps", "nps_n", "csat", "csat_n", "csat_mean", "low_n")
             },
         }
-        for r in by_period.order_by("y", "p").to_pyarrow().to_pylist()
+        for r in periods
     ]
-    keys = ("nps_n", "promoters", "detractors", "csat_n", "satisfied", "csat_total")
-    whole = column_sums(fetched, keys)
+    whole = column_sums(fetched, (*COUNTS, "low_n"))
     portfolio = _figures(dict(whole), min_n)
     warnings: list[str] = []
     for label, n in (("NPS", portfolio["nps_n"]), ("CSAT", portfolio["csat_n"])):
@@ -180,7 +280,7 @@ def satisfaction_scores(
             warnings.append(
                 f"portfolio {label} rests on {n} answers (fewer than {min_n})"
             )
-    low = column_sums(fetched, ("low_n",))["low_n"]
+    low = whole["low_n"]
     if low:
         warnings.append(
             f"{low} accounts have a score on fewer than {min_n} answers (low_n)"
@@ -204,6 +304,31 @@ def satisfaction_scores(
     )
 
 
+def _from_answers(
+    surveys: ir.Table,
+    accounts: ir.Table | None,
+    day: date,
+    since: date | None,
+    grain: str,
+    min_n: int,
+) -> tuple[Any, list[dict[str, object]]]:
+    """The accounts' counts and figures (Arrow) and the counts per trend period
+    (``y``, ``p``, in order), counted from the answers."""
+    upto = surveys.filter(surveys.answered_on <= day)
+    recent = upto if since is None else upto.filter(upto.answered_on >= since)
+    per = _counts(recent, ["account_id"])
+    if accounts is not None:
+        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+        per = per.left_join(names, per.account_id == names.acc_n).drop("acc_n")
+    else:
+        per = per.mutate(name=ibis.null("string"))
+    fetched = _with_figures(per, min_n).to_pyarrow()
+    year, month = upto.answered_on.year(), upto.answered_on.month()
+    step = month if grain == "month" else (month - 1) // 3 + 1
+    by_period = _counts(upto.mutate(y=year, p=step), ["y", "p"])
+    return fetched, by_period.order_by("y", "p").to_pyarrow().to_pylist()
+
+
 def _headline(p: Mapping[str, object]) -> str:
     parts: list[str] = []
     score, n = p["nps"], p["nps_n"]
@@ -220,6 +345,8 @@ def satisfaction(tables: Mapping[str, ir.Table], **options: object) -> AnalysisR
     return satisfaction_scores(
         need(tables, "surveys", "Surveys", "satisfaction"),
         accounts=tables.get("accounts"),
+        by_month=tables.get("_survey_months"),
+        month_totals=tables.get("_survey_month_totals"),
         **options,  # type: ignore[arg-type]
     )
 

@@ -87,6 +87,9 @@ DERIVED = (
     "_scores_by_criterion",
     "_scores_by_account",
     "_latest_signals",
+    "_survey_months",
+    "_survey_month_totals",
+    "_onboarding_latest",
 )
 #: The sheet each derived table sums.
 _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
@@ -144,7 +147,14 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
     - ``_latest_signals``: ``account_id, signal, as_of, value`` — each account's
       latest value of each signal (:func:`kam.analysis.health.latest_signals`),
       which health reads instead of the Signals history when ``as_of`` is on or
-      after its last date.
+      after its last date;
+    - ``_survey_months``: ``account_id, name, month, …`` — the survey answers
+      counted per account and month, and ``_survey_month_totals`` per month (whole
+      portfolio only) (:func:`kam.analysis.satisfaction.survey_months`), which
+      satisfaction sums instead of the answers;
+    - ``_onboarding_latest``: each account's latest onboarding stage with its name
+      (:func:`kam.analysis.onboarding.current_stages`), which onboarding reads
+      instead of the Onboarding rows when ``as_of`` is on or after the last entry.
     """
     from kam.analysis.preagg import by_year, mrr_by_month, revenue_by_period
 
@@ -169,6 +179,18 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
         from kam.analysis.health import latest_signals
 
         out["_latest_signals"] = latest_signals(tables["Signals"])
+    if "Surveys" in tables:
+        from kam.analysis.satisfaction import survey_months
+
+        surveys, accounts = tables["Surveys"], tables.get("Accounts")
+        out["_survey_months"] = survey_months(surveys, accounts)
+        out["_survey_month_totals"] = survey_months(surveys, by_account=False)
+    if "Onboarding" in tables:
+        from kam.analysis.onboarding import current_stages
+
+        out["_onboarding_latest"] = current_stages(
+            tables["Onboarding"], tables.get("Accounts")
+        )
     return out
 
 

@@ -21,6 +21,7 @@ from kam.analysis.scores import (
     scores_by_criterion,
 )
 from kam.analysis.scoring import scoring_matrix as _scoring_matrix
+from kam.analysis.stability import ranks_in_order
 from kam.errors import InputError, MissingDataError, ParameterError
 
 GROWTH = [("g1", 0.15), ("g2", 0.35), ("g3", 0.20), ("g4", 0.30)]
@@ -544,3 +545,35 @@ def test_ids_that_cannot_name_columns_build_no_per_account_pre_aggregate(
     assert {"x__g1", "rows__g1", "spread__g1", "dup__g1", "unknown"} <= set(
         built.columns
     )
+
+
+def test_per_account_pre_aggregate_counts_criteria_over_every_id(con: Any) -> None:
+    # A1: g1 by ann and bob (two raters), g2 twice by ann (one rater twice), g3
+    # by three raters, g4 none: 3 criteria scored, 1 duplicate, 1 with > 2 scores.
+    rows = [
+        ("A1", "g1", 5.0, "ann"),
+        ("A1", "g1", 6.0, "bob"),
+        ("A1", "g2", 5.0, "ann"),
+        ("A1", "g2", 7.0, "ann"),
+        ("A1", "g3", 4.0, "ann"),
+        ("A1", "g3", 4.0, "bob"),
+        ("A1", "g3", 4.0, "cy"),
+        ("B2", "g4", 9.0, "ann"),
+    ]
+    built = scores_by_account(scores(con, rows), growth_only(con))
+    assert built is not None
+    got = {
+        r["account_id"]: (r["criteria_scored"], r["dups"], r["multi"])
+        for r in built.to_pyarrow().to_pylist()
+    }
+    assert got == {"A1": (3, 1, 1), "B2": (1, 0, 0)}
+
+
+def test_ranks_of_scores_in_descending_order_share_the_smallest_rank() -> None:
+    # 9, 7, 7, 5, 5, 5, 1: ranks 1, 2, 2, 4, 4, 4, 7; ties 1, 2, 2, 3, 3, 3, 1.
+    values = pa.array([9.0, 7.0, 7.0, 5.0, 5.0, 5.0, 1.0]).to_numpy()
+    rank, ties = ranks_in_order(values)
+    assert rank.tolist() == [1, 2, 2, 4, 4, 4, 7]
+    assert ties.tolist() == [1, 2, 2, 3, 3, 3, 1]
+    empty_rank, empty_ties = ranks_in_order(values[:0])
+    assert (len(empty_rank), len(empty_ties)) == (0, 0)

@@ -274,7 +274,7 @@ def account_matrix(
         section_weights,
         disagreement,
         spread=lambda i: g[f"high_{i}"] - g[f"low_{i}"],
-        dup=lambda i: ones((g[f"rows_{i}"] == 2) & (g[f"first_{i}"] == g[f"last_{i}"])),
+        dup=lambda i: _dup(g, i),
     )
 
 
@@ -320,7 +320,9 @@ def scores_by_account(scores: ir.Table, criteria: ir.Table) -> ir.Table | None:
     digits and ``_``, or equal but for case).
 
     Columns: ``account_id``, ``unknown`` (scores of criteria not on the sheet),
-    ``bad`` (scores outside 1–10 or blank) and per criterion id ``<cid>``:
+    ``bad`` (scores outside 1–10 or blank), ``criteria_scored``, ``dups`` and
+    ``multi`` (the counts over every criterion that :func:`account_matrix` gives)
+    and per criterion id ``<cid>``:
     ``x__<cid>`` (mean of the raters' scores), ``rows__<cid>`` (scores given),
     ``spread__<cid>`` (highest − lowest rater) and ``dup__<cid>`` (1 when its two
     scores come from one rater), as :func:`account_matrix` computes them from the
@@ -345,10 +347,15 @@ def scores_by_account(scores: ir.Table, criteria: ir.Table) -> ir.Table | None:
         per[f"x__{cid}"] = g[x_column(i)]
         per[f"rows__{cid}"] = g[f"rows_{i}"]
         per[f"spread__{cid}"] = g[f"high_{i}"] - g[f"low_{i}"]
-        per[f"dup__{cid}"] = ones(
-            (g[f"rows_{i}"] == 2) & (g[f"first_{i}"] == g[f"last_{i}"])
-        )
-    return g.select("account_id", "unknown", "bad", **per)
+        per[f"dup__{cid}"] = _dup(g, i)
+    counts = _counts(len(ids), lambda i: g[f"rows_{i}"], lambda i: _dup(g, i))
+    return g.select("account_id", "unknown", "bad", **counts, **per)
+
+
+def _dup(g: ir.Table, i: int) -> ir.IntegerValue:
+    """1 when the two scores of criterion number ``i`` in :func:`_rater_groups`
+    come from one rater."""
+    return ones((g[f"rows_{i}"] == 2) & (g[f"first_{i}"] == g[f"last_{i}"]))
 
 
 def _pairs_matrix(
@@ -461,30 +468,54 @@ def _matrix(
     criterion's lowest and highest rater, ``dup(i)`` 1 when one rater scored it
     twice."""
     zero: ir.IntegerValue = ibis.literal(0)
-    scored, flagged, dups, multi = zero, zero, zero, zero
+    flagged = zero
     per: dict[str, ir.Value] = {}
     for i in range(len(criteria)):
-        n = g[name("rows", i)]
         flag = ones(spread(i) > disagreement)
         per[f"flag_{i}"] = flag
-        scored = scored + ones(n > 0)
         flagged = flagged + flag
-        dups = dups + dup(i)
-        multi = multi + ones(n > 2)
+    # The counts over every criterion, read when ``g`` holds them
+    # (:func:`scores_by_account`): fewer expressions to compile.
+    counts: dict[str, ir.Value] = {k: g[k] for k in _COUNTS if k in g.columns}
+    if len(counts) < len(_COUNTS):
+        counts = _counts(len(criteria), lambda i: g[name("rows", i)], dup, _COUNTS)
     sums = _section_sums(criteria, lambda i: g[name("x", i)])
     t = g.select(
         "account_id",
         "unknown",
         "bad",
         **{x_column(i): g[name("x", i)] for i in range(len(criteria))},
-        criteria_scored=scored,
+        criteria_scored=counts["criteria_scored"],
         disagreements=flagged,
-        dups=dups,
-        multi=multi,
+        dups=counts["dups"],
+        multi=counts["multi"],
         **per,
         **sums,
     )
     return _with_overall(t, criteria, section_weights)
+
+
+#: The per-account counts over every criterion (:func:`_counts`).
+_COUNTS = ("criteria_scored", "dups", "multi")
+
+
+def _counts(
+    n_criteria: int,
+    rows: Callable[[int], ir.IntegerValue],
+    dup: Callable[[int], ir.IntegerValue],
+    names: Sequence[str] = _COUNTS,
+) -> dict[str, ir.Value]:
+    """Criteria scored (``rows(i) > 0``), criteria scored twice by one rater
+    (``dup(i)``) and criteria with more than two scores, summed over the criterion
+    numbers ``0 … n_criteria − 1``, keyed by ``names``."""
+    zero: ir.IntegerValue = ibis.literal(0)
+    scored, dups, multi = zero, zero, zero
+    for i in range(n_criteria):
+        n = rows(i)
+        scored = scored + ones(n > 0)
+        dups = dups + dup(i)
+        multi = multi + ones(n > 2)
+    return dict(zip(names, (scored, dups, multi), strict=True))
 
 
 def _double(value: ir.Value) -> ir.FloatingValue:

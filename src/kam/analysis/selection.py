@@ -2,11 +2,17 @@
 
 Reuses the ABC rules of :mod:`kam.analysis.abc_analysis` (``upper`` boundary, value
 basis) on the revenue pooled over one range (default: the last complete fiscal year).
+
+The classes depend on every account (window functions over the portfolio), and with
+the default parameters the range is one calendar year: the engine keeps each calendar
+year's classes and revenue (:data:`YEAR_REVENUE_CLASSES`, :func:`year_revenue_classes`
+of its yearly rollup) once per data version, which :func:`account_classes` reads
+instead of classifying again when they answer for its range and cut-offs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,9 +20,22 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import check_cutoffs, classified
+from kam.analysis.periods import PeriodRange
 from kam.analysis.preagg import metric_values, period_sums, scoped_values
 
-__all__ = ["AccountClasses", "account_classes"]
+__all__ = [
+    "YEAR_REVENUE_CLASSES",
+    "AccountClasses",
+    "account_classes",
+    "account_names",
+    "year_revenue_classes",
+]
+
+#: Name of the derived table of :func:`year_revenue_classes` (built by the engine
+#: once per data version when the ledger has Revenue and Scores).
+YEAR_REVENUE_CLASSES = "_revenue_year_classes"
+#: The cut-offs of the stored classes (the scoring matrix's default).
+_STORED_CUTS: tuple[float, float] = (0.80, 0.95)
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,9 @@ def account_classes(
         as_of=as_of,
         default_years=1,
     )
+    stored = _stored(tables, scope.range, fiscal_year_start, cuts)
+    if stored is not None:
+        return AccountClasses(stored, scope.range.text, list(scope.warnings))
     # Summed through period_sums (as Pareto does): a whole year in range is read
     # from the engine's per-year table, one row per account, instead of its months.
     pooled = period_sums(values, [p.text for p in scope.periods])
@@ -71,3 +93,67 @@ def account_classes(
         "account_id", revenue=classes.value, abc_class=classes["class"]
     )
     return AccountClasses(table, scope.range.text, list(scope.warnings))
+
+
+def year_revenue_classes(by_year: ir.Table) -> ir.Table:
+    """``account, period, revenue, abc_class``: each account's revenue in each
+    calendar year of ``by_year`` (``account_id, period, value``: the engine's yearly
+    rollup, ``'YYYY'``) and its ABC class among the accounts with revenue > 0 that
+    year, cut-offs 0.80 and 0.95 (accounts without revenue > 0 have no row).
+
+    The account column is ``account``, not ``account_id``: classes depend on every
+    account, so the engine leaves the table out for a reader restricted to some
+    accounts (whose classes are computed among its own accounts)."""
+    t = by_year.filter(by_year.value > 0).select("account_id", "period", "value")
+    cls = classified(t, cuts=_STORED_CUTS)
+    return cls.select(
+        account=cls.account_id,
+        period=cls.period,
+        revenue=cls.value,
+        abc_class=cls["class"],
+    )
+
+
+def _stored(
+    tables: Mapping[str, ir.Table],
+    rng: PeriodRange,
+    fiscal_year_start: int,
+    cuts: Sequence[float],
+) -> ir.Table | None:
+    """``account_id, revenue, abc_class`` over ``rng`` from
+    :data:`YEAR_REVENUE_CLASSES`, or ``None`` when that table does not hold them
+    (absent, other cut-offs, or a range that is not one calendar year). The year's
+    rows are those of the pooled range: every period of the data inside a calendar
+    year starts with its ``YYYY``, which the yearly rollup sums."""
+    t = tables.get(YEAR_REVENUE_CLASSES)
+    if t is None or tuple(float(c) for c in cuts) != _STORED_CUTS:
+        return None
+    whole_year = rng.first % 12 == 0 and rng.last == rng.first + 11
+    if fiscal_year_start != 1 or not whole_year:
+        return None
+    year = t.filter(t.period == f"{rng.first // 12:04d}")
+    return year.select(
+        account_id=year.account, revenue=year.revenue, abc_class=year.abc_class
+    )
+
+
+def account_names(accounts: ir.Table | None) -> Callable[[object], object]:
+    """The name of an account id on the Accounts sheet ``accounts`` (``None`` when
+    it has none, or without a sheet), for the rows of the scoring and profit
+    matrices as they are read.
+
+    One query fetches the ids and names; the lookup is built on the first call, so
+    that a result whose rows are never read builds none. Joining the names to the
+    per-account query instead cost the backend a fifth of that query."""
+    if accounts is None:
+        return lambda _: None
+    fetched = accounts.select("account_id", "name").to_pyarrow()
+    found: dict[object, object] = {}
+
+    def name(account_id: object) -> object:
+        if not found and fetched.num_rows:
+            ids = fetched.column("account_id").to_pylist()
+            found.update(zip(ids, fetched.column("name").to_pylist(), strict=True))
+        return found.get(account_id)
+
+    return name

@@ -24,7 +24,7 @@ from typing import Any
 from kam.analysis.criteria import Criterion
 from kam.analysis.scores import SCALE, x_column
 
-__all__ = ["rank_stability", "ranks", "tie_counts"]
+__all__ = ["rank_stability", "ranks", "ranks_in_order", "tie_counts"]
 
 #: Column name → its values as an array (nulls of float columns as NaN).
 Columns = Callable[[str], Any]
@@ -40,6 +40,16 @@ def ranks(scores: Any) -> Any:
     out = found.copy()
     out[order] = found
     return out
+
+
+def ranks_in_order(scores: Any) -> tuple[Any, Any]:
+    """:func:`ranks` and :func:`tie_counts` of an array already in descending
+    order (no NaN), found by searching it (read backwards, ascending) without
+    sorting it again."""
+    ascending = scores[::-1]
+    above = ascending.searchsorted(scores, side="right")
+    ties = above - ascending.searchsorted(scores, side="left")
+    return len(scores) - above + 1, ties
 
 
 def tie_counts(scores: Any) -> Any:

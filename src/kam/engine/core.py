@@ -86,6 +86,7 @@ DERIVED = (
     "_mrr_by_month",
     "_scores_by_criterion",
     "_scores_by_account",
+    "_revenue_year_classes",
     "_latest_signals",
     "_survey_months",
     "_survey_month_totals",
@@ -139,11 +140,16 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
       dups, multi, bad`` — the raters' scores of each pair
       (:func:`kam.analysis.scores.scores_by_criterion`), which the scoring matrix
       reads instead of the Scores rows;
-    - ``_scores_by_account``: ``account_id, unknown, bad`` and per criterion id of
-      the Criteria sheet ``x__<id>, rows__<id>, spread__<id>, dup__<id>`` — the
-      same spread over one row per account
+    - ``_scores_by_account``: ``account_id, unknown, bad, criteria_scored, dups,
+      multi`` and per criterion id of the Criteria sheet ``x__<id>, rows__<id>,
+      spread__<id>, dup__<id>`` — the same spread over one row per account
       (:func:`kam.analysis.scores.scores_by_account`; left out when the ids cannot
       name columns), which the mean scoring reads first;
+    - ``_revenue_year_classes``: ``account, period, revenue, abc_class`` — each
+      calendar year's revenue and ABC class (cut-offs 0.80, 0.95) per account
+      (:func:`kam.analysis.selection.year_revenue_classes`), which the scoring
+      matrix's selection table reads instead of classifying again; built when the
+      ledger has Revenue and Scores, whole portfolio only (no ``account_id``);
     - ``_latest_signals``: ``account_id, signal, as_of, value`` — each account's
       latest value of each signal (:func:`kam.analysis.health.latest_signals`),
       which health reads instead of the Signals history when ``as_of`` is on or
@@ -175,6 +181,12 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
         wide = scores_by_account(tables["Scores"], tables["Criteria"])
         if wide is not None:
             out["_scores_by_account"] = wide
+    if "Scores" in tables and "Revenue" in tables:
+        from kam.analysis.selection import year_revenue_classes
+
+        out["_revenue_year_classes"] = year_revenue_classes(
+            by_year(out["_revenue_by_period"])
+        )
     if "Signals" in tables:
         from kam.analysis.health import latest_signals
 

@@ -309,7 +309,16 @@ def test_no_account_with_net_revenue_gives_an_empty_curve(con: Any) -> None:
     assert sum(g["pairs"] for g in result.tables["grid"]) == 0
 
 
-def test_products_are_classed_by_margin_with_blank_margins_last(con: Any) -> None:
+#: The grid from the per-product columns of the per-account query (up to eight
+#: products) and from the flat account–product query (more products).
+GRID_PATHS = pytest.mark.parametrize("pivot_most", [8, 0], ids=["pivot", "flat"])
+
+
+@GRID_PATHS
+def test_products_are_classed_by_margin_with_blank_margins_last(
+    con: Any, pivot_most: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kam.analysis.profit._PIVOT_MOST", pivot_most)
     # Profits: E 90 (blank product), A 70 − 5 = 65, D 60, B 50, C 30 → classes
     # E A | D | B | C. Product margins: '' 90/100, P1 70/100, P2 50/100, P3 30/100,
     # P4 60/200 (ties P3, which goes first by name), P5 net 0 (no margin, last).
@@ -345,7 +354,11 @@ def test_products_are_classed_by_margin_with_blank_margins_last(con: Any) -> Non
     }
 
 
-def test_an_account_product_over_several_periods_is_one_pair(con: Any) -> None:
+@GRID_PATHS
+def test_an_account_product_over_several_periods_is_one_pair(
+    con: Any, pivot_most: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kam.analysis.profit._PIVOT_MOST", pivot_most)
     # A buys P1 in both months (net 2 × 100, profit 2 × 50), B once (50 − 20).
     jan = profit_table(con, [("A", "P1", 100, 100, 40, 10)], period="2024-01")
     feb = profit_table(

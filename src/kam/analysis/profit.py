@@ -31,8 +31,15 @@ from kam.analysis.periods import resolve_range, select_periods
 from kam.analysis.preagg import distinct_periods
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.scores import ones
+from kam.analysis.selection import account_names
 from kam.analysis.spec import Analysis, Parameter
-from kam.analysis.whale import action_grid, whale_columns, whale_summary
+from kam.analysis.whale import (
+    PAIR_COLUMNS,
+    action_grid,
+    pivot_cells,
+    whale_columns,
+    whale_summary,
+)
 from kam.errors import InputError, MissingDataError, ParameterError
 
 __all__ = ["ANALYSIS", "OUTPUT_COLUMNS", "QUADRANTS", "profit", "profit_matrix"]
@@ -65,6 +72,9 @@ QUADRANTS: dict[tuple[bool, bool], str] = {
 
 _MONEY = "decimal(18, 2)"
 _PARTS = ("cts_presale", "cts_production", "cts_distribution", "cts_postsale")
+#: Most products whose account–product sums the per-account query also gives (three
+#: columns each), so that the grid needs no second pass over the Profit rows.
+_PIVOT_MOST = 8
 
 
 def _zero() -> ir.Scalar:
@@ -118,7 +128,10 @@ def _scope(
     period_to: str | None,
     fiscal_year_start: int,
     as_of: date | None,
-) -> tuple[ir.Table, str, list[str]]:
+) -> tuple[ir.Table, str, list[str], list[str] | None]:
+    """The rows in range, the range, its warnings, and the products of those rows
+    (a blank one as ``''``), or ``None`` when there are more than
+    :data:`_PIVOT_MOST`."""
     periods = distinct_periods(profit_table, sheet="Profit")
     if not periods:
         raise MissingDataError("the Profit sheet has no rows")
@@ -135,7 +148,16 @@ def _scope(
     if not chosen:
         raise InputError(f"the Profit sheet has no rows in {rng.text}")
     kept = profit_table.filter(profit_table.period.isin([p.text for p in chosen]))
-    return kept, rng.text, warnings
+    # At most one more than the pivot takes: a ledger of many products stops there.
+    found = (
+        kept.select(product=ibis.coalesce(kept["product"], ibis.literal("")))
+        .distinct()
+        .limit(_PIVOT_MOST + 1)
+        .to_pyarrow()
+    )
+    products = sorted(str(p) for p in found.column("product").to_pylist())
+    pivot = products if len(products) <= _PIVOT_MOST else None
+    return kept, rng.text, warnings, pivot
 
 
 def _reject_rows(rows: ir.Table) -> None:
@@ -164,13 +186,15 @@ def _reject_rows(rows: ir.Table) -> None:
 def _median(values: Any) -> float | None:
     """Median of a float array, blanks (NaN) left out; ``None`` when all are."""
     present = values[values == values]
-    present.sort()
     n = len(present)
     if not n:
         return None
     mid = n // 2
+    # The middle values put in place without sorting the rest.
     if n % 2:
+        present.partition(mid)
         return float(present[mid])
+    present.partition([mid - 1, mid])
     return float((present[mid - 1] + present[mid]) / 2)
 
 
@@ -244,7 +268,7 @@ def profit_matrix(
     for name, cut in (("npi_cutoff", npi_cutoff), ("cts_cutoff", cts_cutoff)):
         if cut is not None and not cut >= 0:
             raise ParameterError(name, f"{cut!r} is not a number ≥ 0")
-    kept, range_text, warnings = _scope(
+    kept, range_text, warnings, products = _scope(
         profit_table,
         period_from=period_from,
         period_to=period_to,
@@ -252,6 +276,7 @@ def profit_matrix(
         as_of=as_of,
     )
     rows_t = _row_costs(kept, _given_parts(profit_table))
+    product = ibis.coalesce(rows_t["product"], ibis.literal(""))
     per_account = rows_t.group_by("account_id").agg(
         list_revenue=rows_t.list_revenue.sum(),
         net_revenue=rows_t.net_revenue.sum(),
@@ -259,13 +284,11 @@ def profit_matrix(
         cost_to_serve=ibis.coalesce(rows_t.cts, _zero()).sum(),
         no_cts=rows_t.no_cts.sum(),
         problems=(rows_t.mismatch + rows_t.neg_cogs).sum(),
+        # The account–product sums of the grid, one column per product (few
+        # products): no second grouping of the rows per pair.
+        **_pivot(rows_t, product, products or []),
     )
     a = per_account
-    if accounts is not None:
-        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
-        a = a.left_join(names, a.account_id == names.acc_n).drop("acc_n")
-    else:
-        a = a.mutate(name=ibis.null("string"))
     # One query ranks the accounts with net revenue > 0 apart from the others;
     # ratios are floats, computed by the backend. One select layer over the sums
     # (each further layer costs compile time).
@@ -285,13 +308,18 @@ def profit_matrix(
     # account_id ascending (by code point, as DuckDB, Spark and PostgreSQL's "C"
     # collation order text; blanks last). The fetched table sorts itself: an
     # ORDER BY made the backend carry every column through its sort, ~3× slower.
-    fetched = a.to_pyarrow().sort_by(
+    # Only the columns read in that order are sorted.
+    fetched = a.to_pyarrow()
+    ordered = fetched.drop_columns(["apart", "no_cts", "problems"]).sort_by(
         [("units", "descending"), ("account_id", "ascending")]
     )
-    data = fetched.filter(fetched.column("kept"))
+    data = ordered.filter(ordered.column("kept"))
+    # The names are looked up as the rows are read (a join cost the backend a
+    # fifth of this query).
+    names = account_names(accounts)
     excluded = sorted(
         fetched.filter(fetched.column("apart"))
-        .select(["account_id", "name", "net_revenue"])
+        .select(["account_id", "net_revenue"])
         .to_pylist(),
         key=lambda r: str(r["account_id"]),
     )
@@ -314,15 +342,20 @@ def profit_matrix(
     npi_cut = npi_cutoff if npi_cutoff is not None else _median(npis)
     cts_cut = cts_cutoff if cts_cutoff is not None else _median(ctss)
     rows = Rows(
-        data.select([c for c, _ in OUTPUT_COLUMNS if c != "quadrant"]),
-        _with_quadrant(npi_cut, cts_cut),
+        data.select([c for c, _ in OUTPUT_COLUMNS if c not in ("name", "quadrant")]),
+        _with_quadrant(npi_cut, cts_cut, names),
     )
-    # The grid: the account–product sums of the scoped rows (one flat query),
-    # classed against the fetched ranking.
-    pairs = rows_t.group_by(
-        "account_id", product=ibis.coalesce(rows_t.product, ibis.literal(""))
-    ).agg(net=rows_t.net_revenue.sum(), p=rows_t.p.sum())
-    grid, products = action_grid(pairs, data, policies=policies)
+    # The grid: the account–product sums of the scoped rows, classed against the
+    # fetched ranking: summed per class from the fetched columns when the query
+    # gave them, else one flat query.
+    if products is None:
+        pairs = rows_t.group_by("account_id", product=product).agg(
+            net=rows_t.net_revenue.sum(), p=rows_t.p.sum()
+        )
+        grid, product_rows = action_grid(pairs, data, policies=policies)
+    else:
+        cells = pivot_cells(data, products)
+        grid, product_rows = action_grid(None, data, policies=policies, cells=cells)
     summary: dict[str, object] = {
         "accounts": data.num_rows,
         "excluded": len(excluded),
@@ -349,7 +382,7 @@ def profit_matrix(
     apart: list[dict[str, object]] = [
         {
             "account_id": r["account_id"],
-            "name": r["name"],
+            "name": names(r["account_id"]),
             "net_revenue": r["net_revenue"],
         }
         for r in excluded
@@ -359,9 +392,25 @@ def profit_matrix(
         parameters,
         summary,
         rows,
-        {"excluded": apart, "grid": grid, "products": products},
+        {"excluded": apart, "grid": grid, "products": product_rows},
         warnings,
     )
+
+
+def _pivot(
+    rows: ir.Table, product: ir.StringValue, products: list[str]
+) -> dict[str, ir.Value]:
+    """Per product number ``i`` (of ``products``) the aggregates of the account's
+    rows of that product that :func:`~kam.analysis.whale.pivot_cells` reads:
+    whether it has any (1/0), their net revenue and their profit."""
+    pair, net, p = PAIR_COLUMNS
+    out: dict[str, ir.Value] = {}
+    for i, name in enumerate(products):
+        here = product == name
+        out[f"{pair}_{i}"] = ones(here).max()
+        out[f"{net}_{i}"] = ibis.cases((here, rows.net_revenue)).sum()
+        out[f"{p}_{i}"] = ibis.cases((here, rows.p)).sum()
+    return out
 
 
 def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
@@ -373,9 +422,12 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
 
 
 def _with_quadrant(
-    npi_cut: float | None, cts_cut: float | None
+    npi_cut: float | None,
+    cts_cut: float | None,
+    names: Callable[[object], object],
 ) -> Callable[[dict[str, object]], dict[str, object]]:
-    """The row handed out: the fetched columns and the quadrant at the cut-offs."""
+    """The row handed out: the fetched columns, the account's name (``names``)
+    and the quadrant at the cut-offs."""
 
     def convert(row: dict[str, object]) -> dict[str, object]:
         npi, cts = row["npi"], row["cts_share"]
@@ -388,6 +440,7 @@ def _with_quadrant(
         ):
             quadrant = QUADRANTS[(npi >= npi_cut, cts >= cts_cut)]
         out = {c: row.get(c) for c, _ in OUTPUT_COLUMNS}
+        out["name"] = names(row["account_id"])
         out["quadrant"] = quadrant
         return out
 

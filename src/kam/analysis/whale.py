@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,12 +26,19 @@ from kam.errors import ParameterError
 __all__ = [
     "CUSTOMER_CLASSES",
     "DEFAULT_POLICIES",
+    "PAIR_COLUMNS",
     "PRODUCT_CLASSES",
     "action_grid",
     "class_sizes",
+    "pivot_cells",
     "whale_columns",
     "whale_summary",
 ]
+
+#: Prefixes of the per-product columns :func:`pivot_cells` reads (``<prefix>_<i>``
+#: for product number ``i``): the account has rows of the product (1/0), their net
+#: revenue, their profit.
+PAIR_COLUMNS = ("pair", "pair_net", "pair_p")
 
 CUSTOMER_CLASSES = "ABCD"
 PRODUCT_CLASSES = (1, 2, 3, 4)
@@ -180,25 +187,57 @@ def _cells(pairs: ir.Table, classes: Any) -> list[dict[str, Any]]:
     return [{names.get(k, k): v for k, v in row.items()} for row in summed.to_pylist()]
 
 
+def pivot_cells(classes: Any, products: Sequence[str]) -> list[dict[str, Any]]:
+    """The cells of :func:`_cells` from the fetched ranked accounts ``classes``
+    when they carry their account–product sums, one set of columns per product
+    number ``i`` of ``products`` (:data:`PAIR_COLUMNS`): summed per customer class
+    by the table itself (exact decimals), the cells without pairs left out."""
+    if not classes.num_rows or not products:
+        return []
+    names = [f"{c}_{i}" for i in range(len(products)) for c in PAIR_COLUMNS]
+    summed = classes.group_by("customer_class").aggregate([(n, "sum") for n in names])
+    pair, net, p = PAIR_COLUMNS
+    out: list[dict[str, Any]] = []
+    for row in summed.to_pylist():
+        for i, product in enumerate(products):
+            count = int(row[f"{pair}_{i}_sum"] or 0)
+            if count:
+                out.append(
+                    {
+                        "customer_class": row["customer_class"],
+                        "product": product,
+                        "pairs": count,
+                        "net": row[f"{net}_{i}_sum"],
+                        "p": row[f"{p}_{i}_sum"],
+                    }
+                )
+    return out
+
+
 def action_grid(
-    pairs: ir.Table,
+    pairs: ir.Table | None,
     classes: Any,
     *,
     policies: Mapping[str, str] | None = None,
+    cells: Sequence[Mapping[str, Any]] | None = None,
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The 16 cells of customer class × product class, and the product classes.
 
     ``pairs``: the account–product sums (``account_id``, ``product``, a blank
     product as ``''``; ``net``: net revenue, ``p``: profit, exact decimals);
     ``classes``: the fetched ranked accounts with their ``customer_class`` (the
-    accounts with net revenue > 0, which alone enter the grid). Product classes are
-    ``NTILE(4)`` over the products by margin (descending, blanks last) and product,
-    cut by :func:`class_sizes`. Cells without pairs have zeros.
+    accounts with net revenue > 0, which alone enter the grid). ``cells``: those
+    pairs summed per customer class and product already (:func:`pivot_cells`),
+    read instead of ``pairs``. Product classes are ``NTILE(4)`` over the products
+    by margin (descending, blanks last) and product, cut by :func:`class_sizes`.
+    Cells without pairs have zeros.
     """
     zero = Decimal("0.00")
     found: dict[tuple[str, str], dict[str, Any]] = {}
+    if cells is None and pairs is not None and classes.num_rows:
+        cells = _cells(pairs, classes)
     if classes.num_rows:
-        for g in _cells(pairs, classes):
+        for g in cells or []:
             found[(str(g["customer_class"]), str(g["product"]))] = {
                 "pairs": int(g["pairs"]),
                 "net": g["net"],

@@ -100,6 +100,7 @@ def _events_stamp(params: Mapping[str, str]) -> str:
 
     import kam.analysis.class_tables
     import kam.analysis.health
+    import kam.analysis.health_scores
     import kam.analysis.movements
     import kam.analysis.mrr
     import kam.analysis.preagg
@@ -112,6 +113,7 @@ def _events_stamp(params: Mapping[str, str]) -> str:
     for module in (
         kam.analysis.class_tables,
         kam.analysis.health,
+        kam.analysis.health_scores,
         kam.analysis.movements,
         kam.analysis.mrr,
         kam.analysis.preagg,

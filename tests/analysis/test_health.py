@@ -247,7 +247,7 @@ def test_latest_signals_pre_aggregate_answers_only_on_or_after_its_last_date() -
 def _prepared_tables(model: Sequence[Sequence[object]]) -> dict[str, ibis.Table]:
     """The tables the engine hands health: the sheets (HealthModel ``A`` good 20,
     poor 4, weight 1; ``B`` good 0, poor 10, weight 3), ``_latest_signals`` and the
-    tables of :func:`health_tables` built with ``model``."""
+    tables of :func:`health_tables` built from the same sheets but ``model``."""
     from kam.analysis.health import health_tables
     from kam.engine.core import derive
 
@@ -269,6 +269,9 @@ def _prepared_tables(model: Sequence[Sequence[object]]) -> dict[str, ibis.Table]
                 [("X", "Xeno", "active"), ("Y", "Yarrow", "active"), ("N", "Nox", "")],
             )
         ),
+        "Risks": _t(
+            "risks", [("N", date(2024, 6, 1), "watch", "no signals", "M", None)]
+        ),
     }
     latest = derive(sheets)["_latest_signals"]
     built = health_tables(sheets, {"_latest_signals": latest})
@@ -278,9 +281,7 @@ def _prepared_tables(model: Sequence[Sequence[object]]) -> dict[str, ibis.Table]
             "health_model", [("A", 1.0, 20.0, 4.0), ("B", 3.0, 0.0, 10.0)]
         ),
         "accounts": sheets["Accounts"],
-        "risks": _t(
-            "risks", [("N", date(2024, 6, 1), "watch", "no signals", "M", None)]
-        ),
+        "risks": sheets["Risks"],
         "_latest_signals": latest,
         **built,
     }

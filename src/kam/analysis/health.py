@@ -29,7 +29,19 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from kam.analysis.result import AnalysisResult, Rows, column_sums
+from kam.analysis.health_scores import (
+    LEVEL_RANK,
+    SIGNAL_COLUMNS,
+    band_columns,
+    health_tables,
+    latest_signals,
+    named,
+    per_account,
+    prepared_rows,
+    signal_scores,
+    weighed,
+)
+from kam.analysis.result import AnalysisResult, ArrowTable, Rows, column_sums
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.upsell import need
 from kam.errors import ParameterError
@@ -38,6 +50,7 @@ __all__ = [
     "ANALYSIS",
     "BANDS",
     "OUTPUT_COLUMNS",
+    "SIGNAL_COLUMNS",
     "account_health",
     "health",
     "health_tables",
@@ -50,8 +63,6 @@ __all__ = [
 BANDS: tuple[str, ...] = ("healthy", "watch", "at_risk")
 #: The tables of :func:`health_tables`, which the engine builds per data version.
 _PREPARED = ("_health_signals", "_health_accounts")
-#: The band a risk level of the register imposes at worst.
-_LEVEL_RANK = {"watch": 1, "at_risk": 2, "critical": 3}
 
 OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("account_id", "the account"),
@@ -67,18 +78,6 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("weakest_score", "its score (0–100)"),
 )
 
-SIGNAL_COLUMNS = (
-    "account_id",
-    "signal",
-    "measured_on",
-    "value",
-    "good",
-    "poor",
-    "weight",
-    "score",
-    "contribution",
-)
-
 
 def open_risks(risks: ir.Table, day: date) -> ir.Table:
     """The register's risks open on ``day``: flagged on or before it, not resolved
@@ -87,74 +86,6 @@ def open_risks(risks: ir.Table, day: date) -> ir.Table:
         (risks.flagged_on <= day)
         & (risks.resolved_on.isnull() | (risks.resolved_on > day))
     )
-
-
-def latest_signals(signals: ir.Table, day: date | None = None) -> ir.Table:
-    """``account_id, signal, as_of, value``: each account's latest value of each
-    signal (on or before ``day`` when given; rows without a date never count).
-
-    Without ``day`` this is the engine's pre-aggregate ``_latest_signals``, built once
-    per data version: it holds the latest values on or before any day on or after
-    its last ``as_of``, so that health reads one row per account and signal instead
-    of the whole Signals history (see :func:`signal_scores`).
-    """
-    s = signals.filter(signals.as_of.notnull() if day is None else signals.as_of <= day)
-    latest = ibis.window(group_by=[s.account_id, s.signal], order_by=s.as_of.desc())
-    s = s.mutate(pos=ibis.row_number().over(latest))
-    s = s.filter(s.pos == 0)
-    return s.select("account_id", "signal", "as_of", "value")
-
-
-def _latest_on(tables: Mapping[str, ir.Table], day: date) -> ir.Table | None:
-    """The pre-aggregate ``_latest_signals`` when it answers for ``day`` (``day`` on
-    or after its last ``as_of``), else None (read the Signals rows)."""
-    pre = tables.get("_latest_signals")
-    if pre is None:
-        return None
-    last = pre.as_of.max().to_pyarrow().as_py()
-    return pre if last is None or last <= day else None
-
-
-def signal_scores(
-    signals: ir.Table, model: ir.Table, day: date, *, latest: ir.Table | None = None
-) -> ir.Table:
-    """Each account's latest value of each model signal on or before ``day``, scored.
-
-    ``latest``: those latest values already taken (:func:`latest_signals`), which
-    the Signals rows are then not read for.
-
-    Columns: :data:`SIGNAL_COLUMNS` except ``contribution``.
-    """
-    s = latest_signals(signals, day) if latest is None else latest
-    m = model.select(
-        m_signal=model.signal,
-        weight=model.weight.cast("float64"),
-        good=model.good.cast("float64"),
-        poor=model.poor.cast("float64"),
-    )
-    j = s.join(m, s.signal == m.m_signal)
-    span = j.good - j.poor
-    raw = (j.value.cast("float64") - j.poor) / span * 100.0
-    score = ibis.cases(
-        (span == 0, ibis.cases((j.value == j.good, 100.0), else_=0.0)),
-        (raw >= 100.0, 100.0),
-        (raw <= 0.0, 0.0),
-        else_=raw,
-    )
-    return j.select(
-        "account_id",
-        "signal",
-        measured_on=j.as_of,
-        value=j.value.cast("float64"),
-        good=j.good,
-        poor=j.poor,
-        weight=j.weight,
-        score=score,
-    )
-
-
-def _band(value: ir.FloatingValue, healthy_from: float, watch_from: float) -> ir.Value:
-    return ibis.cases((value >= healthy_from, 1), (value >= watch_from, 2), else_=3)
 
 
 def account_health(
@@ -171,14 +102,16 @@ def account_health(
 ) -> AnalysisResult:
     """Health per account at ``as_of`` (default: today), with bands and the flag.
 
-    ``latest``: the engine's ``_latest_signals`` when it answers for ``as_of``
-    (see :func:`signal_scores`). ``prepared``: the tables of :func:`health_tables`
-    built from it, read instead of scoring the signals again.
+    ``latest``: the engine's ``_latest_signals``, read instead of the Signals rows
+    when it answers for ``as_of`` (see :func:`signal_scores`; checked here).
+    ``prepared``: the tables of :func:`health_tables` built from it, read instead of
+    scoring the signals again when ``latest`` answers (always without ``latest``).
 
     Rows: :data:`OUTPUT_COLUMNS`, worst first (band, then health ascending, blank
     last, then account_id). Tables: ``signals`` (:data:`SIGNAL_COLUMNS`, per account
-    and signal), ``bands`` (band, accounts). Summary: accounts, healthy, watch,
-    at_risk, endangered, by_health, by_register, mean_health, headline.
+    and signal; fetched when first read), ``bands`` (band, accounts). Summary:
+    accounts, healthy, watch, at_risk, endangered, by_health, by_register,
+    mean_health, headline.
     """
     if not 0 <= watch_from < healthy_from <= 100:
         raise ParameterError(
@@ -188,154 +121,110 @@ def account_health(
         )
     day = as_of or date.today()
     bands = (healthy_from, watch_from)
-    n_model = int(model.count().to_pyarrow().as_py())
     if prepared is not None:
-        per, detail = prepared["_health_accounts"], prepared["_health_signals"]
-        breakdown = detail.order_by("account_id", "signal")
-        data, parts = _fetch(per, breakdown, risks, accounts, day, n_model, bands)
-        return _result(data, parts, day, bands)
-    # The scored signals feed both the rows and the breakdown: build them once (a
-    # temporary table, or a cached Spark frame).
-    scored = _weighed(signal_scores(signals, model, day, latest=latest)).cache()
-    try:
-        breakdown = scored.order_by("account_id", "signal").select(*SIGNAL_COLUMNS)
-        per = _named(_per_account(scored), accounts)
-        data, parts = _fetch(per, breakdown, risks, accounts, day, n_model, bands)
-    finally:
-        scored.release()
-    return _result(data, parts, day, bands)
+        data = prepared_rows(prepared["_health_accounts"], latest, day, bands)
+        if data is not None:
+            return _result(data, prepared["_health_signals"], day, bands)
+        latest = None  # the pre-aggregate is newer than as_of: score the Signals rows
+    elif latest is not None and not _answers(latest, day):
+        latest = None
+    scored = weighed(signal_scores(signals, model, day, latest=latest))
+    per = named(per_account(scored), accounts)
+    data = _rows(per, model, risks, accounts, day, bands)
+    return _result(data, scored.select(*SIGNAL_COLUMNS), day, bands)
 
 
-def _weighed(scored: ir.Table) -> ir.Table:
-    """The scored signals with each one's ``contribution`` to its account's health
-    and ``weak`` (0 for the account's weakest signal: lowest score, ties by name)."""
-    total_w = ibis.window(group_by=scored.account_id)
-    return scored.mutate(
-        contribution=ibis.cases(
-            (
-                scored.weight.sum().over(total_w) > 0,
-                scored.weight * scored.score / scored.weight.sum().over(total_w),
-            ),
-            else_=ibis.null("float64"),
-        ),
-        weak=ibis.row_number().over(
-            group_by=scored.account_id, order_by=[scored.score, scored.signal]
-        ),
-    )
+def _answers(latest: ir.Table, day: date) -> bool:
+    """Whether the pre-aggregate ``_latest_signals`` answers for ``day``: ``day`` on
+    or after its last ``as_of``."""
+    last = latest.as_of.max().to_pyarrow().as_py()
+    return last is None or last <= day
 
 
-def _per_account(scored: ir.Table) -> ir.Table:
-    """``account_id, health, signals, weakest_signal, weakest_score`` of the
-    weighed signals (:func:`_weighed`)."""
-    per = scored.group_by("account_id").agg(
-        health=scored.contribution.sum(),
-        signals=scored.signal.count(),
-        weakest_signal=scored.signal.min(where=scored.weak == 0),
-        weakest_score=scored.score.min(),
-    )
-    # A sum of float contributions can pass 100 (or 0) by a rounding unit.
-    return per.mutate(
-        health=ibis.cases(
-            (per.health > 100.0, 100.0), (per.health < 0.0, 0.0), else_=per.health
-        )
-    )
+def _register(risks: ir.Table, day: date) -> ir.Table:
+    """``account_id, risk_rank``: each account's worst risk open on ``day`` (0 for
+    a level outside :data:`LEVEL_RANK`)."""
+    o = open_risks(risks, day)
+    level = o.level.cases(*list(LEVEL_RANK.items()), else_=0)
+    return o.group_by("account_id").agg(risk_rank=level.max())
 
 
-def health_tables(
-    tables: Mapping[str, ir.Table], derived: Mapping[str, ir.Table]
-) -> dict[str, ir.Table]:
-    """The health tables built once per data version from the materialised
-    ``_latest_signals`` (``derived``) and the HealthModel sheet (``tables``, by sheet
-    name); none without them. They hold for any ``as_of`` that
-    ``_latest_signals`` answers for (see :func:`signal_scores`).
-
-    - ``_health_signals``: :data:`SIGNAL_COLUMNS` (the breakdown);
-    - ``_health_accounts``: ``account_id, health, signals, weakest_signal,
-      weakest_score, name`` (the per-account figures before the bands and the
-      register).
-    """
-    latest, model = derived.get("_latest_signals"), tables.get("HealthModel")
-    if latest is None or model is None:
-        return {}
-    scored = _weighed(signal_scores(latest, model, date.max, latest=latest))
-    per = _named(_per_account(scored), tables.get("Accounts"))
-    return {"_health_signals": scored.select(*SIGNAL_COLUMNS), "_health_accounts": per}
-
-
-def _named(t: ir.Table, accounts: ir.Table | None) -> ir.Table:
-    """``t`` with each account's ``name`` (Accounts sheet; blank without it)."""
-    if accounts is None:
-        return t.mutate(name=ibis.null("string"))
-    names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
-    return t.left_join(names, t.account_id == names.acc_n).drop("acc_n")
-
-
-def _fetch(
+def _rows(
     per: ir.Table,
-    breakdown: ir.Table,
+    model: ir.Table,
     risks: ir.Table | None,
     accounts: ir.Table | None,
     day: date,
-    n_model: int,
     bands: tuple[float, float],
-) -> tuple[Any, Any]:
-    """The rows (with by_health, by_register) from the named per-account figures
-    (:func:`_per_account`, :func:`_named`) and the register, and the breakdown, as
-    Arrow."""
-    healthy_from, watch_from = bands
+) -> Any:
+    """The rows (with by_health, by_register, lacking) from the named per-account
+    figures (:func:`per_account`, :func:`named`) and the register, as Arrow."""
     if risks is not None:
-        o = open_risks(risks, day)
-        level = o.level.cases(*list(_LEVEL_RANK.items()), else_=0)
-        reg = _named(o.group_by("account_id").agg(risk_rank=level.max()), accounts)
+        reg = named(_register(risks, day), accounts)
         reg = reg.rename(r_id="account_id", r_name="name")
         # Accounts with scored signals, an open risk or both.
         t = per.outer_join(reg, per.account_id == reg.r_id)
+        account_id = ibis.coalesce(t.account_id, t.r_id)
+        name = ibis.coalesce(t.name, t.r_name)
     else:
-        none = ibis.null("string")
-        t = per.mutate(r_id=none, r_name=none, risk_rank=ibis.null("int64"))
-    health, signals = t.health, t.signals.fill_null(0)
-    score_rank = ibis.cases(
-        (health.isnull(), 0),
-        else_=_band(health, healthy_from, watch_from),
-    )
-    risk_band = ibis.cases((t.risk_rank >= 2, 3), (t.risk_rank == 1, 2), else_=0)
-    band_rank = ibis.greatest(score_rank, risk_band)
-    names_of = {1: "healthy", 2: "watch", 3: "at_risk"}
+        t = per.mutate(risk_rank=ibis.null("int64"))
+        account_id, name = t.account_id, t.name
+    rank, signals = t.risk_rank, t.signals.fill_null(0)
+    risk_band = ibis.cases((rank >= 2, 3), (rank == 1, 2), else_=0)
+    missing = model.count().as_scalar() - signals
     t = t.select(
-        account_id=ibis.coalesce(t.account_id, t.r_id),
-        name=ibis.coalesce(t.name, t.r_name),
-        health=health,
-        score_band=score_rank.cases(*list(names_of.items()), else_=ibis.null("string")),
-        risk_level=t.risk_rank.cases(
-            *[(v, k) for k, v in _LEVEL_RANK.items()], else_=ibis.null("string")
-        ),
-        band=band_rank.cases(*list(names_of.items()), else_=ibis.null("string")),
-        endangered=band_rank == 3,
+        account_id=account_id,
+        name=name,
+        health=t.health,
+        risk_level=rank.cases(*[(v, k) for k, v in LEVEL_RANK.items()]),
         signals=signals,
-        missing_signals=n_model - signals,
+        missing_signals=missing,
         weakest_signal=t.weakest_signal,
         weakest_score=t.weakest_score,
-        by_health=score_rank == 3,
         by_register=risk_band == 3,
-        lacking=n_model - signals != 0,
-        band_rank=band_rank,
+        lacking=missing != 0,
+        **band_columns(t.health, risk_band, bands),
     )
     ordered = t.order_by(
         t.band_rank.desc(), t.health.asc(nulls_first=False), t.account_id
     )
-    data = ordered.drop("band_rank").to_pyarrow()
-    return data, breakdown.to_pyarrow()
+    return ordered.to_pyarrow()
+
+
+class _Breakdown(Rows):
+    """The per-signal breakdown, fetched (by account and signal) when first read:
+    five rows or so per account that the dashboard never shows, only the account
+    page (one account's) and a full export."""
+
+    __slots__ = ("_query", "_table")
+
+    def __init__(self, query: ir.Table) -> None:
+        self._query = query.order_by("account_id", "signal")
+        self._table: ArrowTable | None = None
+        self._convert = None
+        self._cache = None
+
+    @property
+    def arrow(self) -> ArrowTable:
+        if self._table is None:
+            self._table = self._query.to_pyarrow()
+        return self._table
+
+    @arrow.setter
+    def arrow(self, table: ArrowTable) -> None:
+        self._table = table
 
 
 def _result(
-    data: Any, detail: Any, day: date, bands: tuple[float, float]
+    data: Any, breakdown: ir.Table, day: date, bands: tuple[float, float]
 ) -> AnalysisResult:
     healthy_from, watch_from = bands
     # Counted by Arrow over the fetched columns, not row by row in Python.
     sizes = data.group_by("band").aggregate([("band", "count")]).to_pylist()
     in_band = {r["band"]: int(r["band_count"]) for r in sizes}
     counts = {b: in_band.get(b, 0) for b in BANDS}
-    healths = [h for h in data.column("health").to_pylist() if h is not None]
+    # Summed in row order, as Python sums a list.
+    healths = data.column("health").drop_null().to_numpy().tolist()
     flags = column_sums(data, ("by_health", "by_register", "lacking"))
     by_health, by_register = flags["by_health"], flags["by_register"]
     endangered = counts["at_risk"]
@@ -374,19 +263,20 @@ def _result(
         parameters,
         summary,
         rows,
-        {"signals": Rows(detail), "bands": per_band},
+        {"signals": _Breakdown(breakdown), "bands": per_band},
         warnings,
     )
 
 
 def health(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:
     """:func:`account_health` over the canonical tables keyed by store table name
-    (and the pre-aggregate ``_latest_signals`` when it answers for ``as_of``)."""
+    (and the pre-aggregates ``_latest_signals`` and :func:`health_tables`, read when
+    ``_latest_signals`` answers for ``as_of``)."""
     signals = need(tables, "signals", "Signals", "health")
     model = need(tables, "health_model", "HealthModel", "health")
     day = options.get("as_of") or date.today()
     # A date only (a datetime does not compare with the pre-aggregate's dates).
-    latest = _latest_on(tables, day) if type(day) is date else None
+    latest = tables.get("_latest_signals") if type(day) is date else None
     prepared = {n: tables[n] for n in _PREPARED if n in tables}
     return account_health(
         signals,

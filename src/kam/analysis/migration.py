@@ -337,10 +337,13 @@ def changes(
 
     # Null moves (no class before) read as NaN, which is neither < 0 nor > 0.
     move = data.column("move").to_numpy(zero_copy_only=False)
+    shown = ["pidx", "account_id", "class", "move", "prev_value", "value"]
+    # Only the columns the lists show or sort on are filtered.
+    narrow = data.select([*shown, "biggest"])
 
     def fetch(mask: Any, order: str) -> Rows:
         # The larger move first: −2 before −1 for a rise, 2 before 1 for a fall.
-        part = data.filter(mask).sort_by(
+        part = narrow.filter(mask).sort_by(
             [
                 ("pidx", "ascending"),
                 ("move", order),
@@ -348,10 +351,7 @@ def changes(
                 ("account_id", "ascending"),
             ]
         )
-        return Rows(
-            part.select(["pidx", "account_id", "class", "move", "prev_value", "value"]),
-            convert,
-        )
+        return Rows(part.select(shown), convert)
 
     return fetch(move < 0, "ascending"), fetch(move > 0, "descending")
 

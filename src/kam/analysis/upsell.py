@@ -24,9 +24,10 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import check_cutoffs, classified
-from kam.analysis.class_tables import MONTH_CLASSES, month_classes_at, year_classes_at
+from kam.analysis.class_tables import year_classes_at
 from kam.analysis.movements import mrr_month_range
 from kam.analysis.pareto import percent
+from kam.analysis.periods import month_label
 from kam.analysis.preagg import (
     MRR_BY_MONTH,
     MRR_PLAN_MOVEMENTS,
@@ -35,7 +36,6 @@ from kam.analysis.preagg import (
     scoped_values,
 )
 from kam.analysis.result import AnalysisResult, Rows
-from kam.analysis.scores import ones
 from kam.analysis.spec import Analysis, Parameter
 from kam.errors import InputError, MissingDataError
 
@@ -111,38 +111,27 @@ def month_mrr(
     premium_plans: Sequence[str] | None = None,
     tables: Mapping[str, ir.Table] | None = None,
 ) -> ir.Table:
-    """``account_id, mrr, premium_mrr`` of the accounts with MRR > 0 in ``month``.
+    """``account_id, mrr, premium_mrr`` of the accounts with MRR > 0 in ``month``
+    (``premium_plans``: those of the Products sheet, or none).
 
-    With ``tables`` holding the engine's monthly events per account and plan
+    The last month of the data is the engine's :data:`LAST_MONTH` when ``tables``
+    hold it. Other months: with the engine's monthly events per account and plan
     (:data:`~kam.analysis.preagg.MRR_PLAN_MOVEMENTS`, stored in month order), the
     month's plan values are their ``end`` (MRR is never negative, so leaving out the
     zero rows changes no sum) instead of a scan of the whole MRR table."""
     plans = list(premium_plans or [])
     zero = ibis.literal(_ZERO, type=_MONEY)
-    events = tables is not None and MRR_PLAN_MOVEMENTS in tables and _is_month(month)
-    if events:
-        assert tables is not None
+    stored = _stored_month(tables, month)
+    if stored is not None:
+        premium = stored.premium_mrr if plans else zero
+        return stored.select("account_id", "mrr", premium_mrr=premium)
+    if tables is not None and MRR_PLAN_MOVEMENTS in tables and _is_month(month):
         ev = tables[MRR_PLAN_MOVEMENTS]
         index = int(month[:4]) * 12 + int(month[5:7]) - 1
         ev = ev.filter((ev.pidx == index) & (ev.end > 0))
         t = ev.select("account_id", "plan", mrr=ev.end)
     else:
         t = mrr.filter(mrr.month == month).select("account_id", "plan", "mrr")
-    stored = _stored_month(tables, month)
-    if stored is not None and not plans:
-        # The engine's per-account MRR of the last month, without premium plans.
-        return stored.select("account_id", mrr=stored.current, premium_mrr=zero)
-    if stored is not None and events:
-        # The engine's per-account MRR of the last month and the premium plans'
-        # events of the month summed per account (a fraction of the month's rows).
-        on = t.filter(t.plan.isin(plans))
-        prem = on.group_by(p_id=on.account_id).agg(p_mrr=on.mrr.sum().cast(_MONEY))
-        joined = stored.left_join(prem, stored.account_id == prem.p_id)
-        return joined.select(
-            "account_id",
-            mrr=joined.current,
-            premium_mrr=ibis.coalesce(joined.p_mrr, zero),
-        )
     on_premium = t.plan.isin(plans) if plans else ibis.literal(False)
     premium = ibis.cases((on_premium, t.mrr.cast(_MONEY)), else_=zero)
     per = t.group_by("account_id").agg(
@@ -152,14 +141,14 @@ def month_mrr(
 
 
 def _stored_month(tables: Mapping[str, ir.Table] | None, month: str) -> ir.Table | None:
-    """The accounts with MRR > 0 in ``month`` from the engine's classes of the last
-    two months (:func:`kam.analysis.class_tables.month_classes_at`: ``current`` is
-    the account's MRR summed over plans), when ``month`` is the last of the data."""
-    if tables is None or MONTH_CLASSES not in tables or not _is_month(month):
+    """``account_id, name, mrr, premium_mrr`` of :data:`LAST_MONTH` when ``tables``
+    hold it and ``month`` is the last of the data, else None."""
+    if tables is None or LAST_MONTH not in tables or not _is_month(month):
         return None
     index = int(month[:4]) * 12 + int(month[5:7]) - 1
-    stored = month_classes_at(tables, index, mrr_month_range(tables)[1])
-    return None if stored is None else stored.filter(stored.current > 0)
+    if index != mrr_month_range(tables)[1]:
+        return None
+    return tables[LAST_MONTH].rename(account_id="account")
 
 
 def _is_month(text: str) -> bool:
@@ -210,9 +199,54 @@ def account_classes(
 
 
 def premium_plans(products: ir.Table) -> list[str]:
-    """The products the Products sheet marks ``premium``, sorted."""
-    kept = products.filter(products.premium.fill_null(False))
-    return sorted(str(p) for p in kept.product.to_pyarrow().to_pylist())
+    """The products the Products sheet marks ``premium``, sorted (the sheet fetched
+    whole: a query that costs next to nothing to compile)."""
+    rows = products.select("product", "premium").to_pyarrow().to_pylist()
+    return sorted(str(r["product"]) for r in rows if r["premium"])
+
+
+#: The engine's figures of the accounts active in the last month of the MRR data
+#: (:func:`upsell_tables`).
+LAST_MONTH = "_upsell_accounts"
+
+
+def upsell_tables(
+    tables: Mapping[str, ir.Table], account_months: ir.Table, last: int
+) -> dict[str, ir.Table]:
+    """:data:`LAST_MONTH` (``account, name, mrr, premium_mrr``): :func:`month_mrr`
+    of the last month (index ``last``) with the plans that the Products sheet marks
+    premium and the names of the Accounts sheet, from ``tables`` (by sheet name) and
+    ``account_months`` (the engine's per-account × month totals). The engine builds
+    it once per data version with the MRR event tables
+    (:func:`kam.engine.core.derive_events`); whole portfolio only (no ``account_id``
+    column), like the class tables."""
+    if "MRR" not in tables:
+        return {}
+    label = month_label(last)
+    am = account_months
+    t = am.filter((am.month == label) & (am.value > 0)).mutate(
+        premium_mrr=ibis.literal(_ZERO, type=_MONEY)
+    )
+    if "Products" in tables:
+        products, raw = tables["Products"], tables["MRR"]
+        premium = products.filter(products.premium.fill_null(False)).product
+        on = raw.filter((raw.month == label) & (raw.mrr > 0) & raw.plan.isin(premium))
+        per = on.group_by(p_id=on.account_id).agg(p_mrr=on.mrr.sum().cast(_MONEY))
+        t = t.left_join(per, t.account_id == per.p_id)
+        t = t.mutate(premium_mrr=ibis.coalesce(t.p_mrr, t.premium_mrr))
+    if "Accounts" in tables:
+        accounts = tables["Accounts"]
+        names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
+        t = t.left_join(names, t.account_id == names.acc_n)
+    else:
+        t = t.mutate(name=ibis.null("string"))
+    out = t.select(
+        account=t.account_id,
+        name=t.name,
+        mrr=t.value.cast(_MONEY),
+        premium_mrr=t.premium_mrr,
+    )
+    return {LAST_MONTH: out}
 
 
 def premium_upsell(
@@ -236,7 +270,8 @@ def premium_upsell(
     """
     plans = premium_plans(products)
     chosen = resolve_month(mrr, month, as_of, tables)
-    per = month_mrr(mrr, chosen, plans, tables)
+    per = _stored_month(tables, chosen)  # (names included)
+    per = per if per is not None else month_mrr(mrr, chosen, plans, tables)
     classes, abc_range, warnings = account_classes(
         tables if tables is not None else {"mrr": mrr},
         cutoffs=cutoffs,
@@ -245,55 +280,47 @@ def premium_upsell(
     )
     if not plans:
         warnings.append("no product is marked premium in the Products sheet")
-    classes = classes.select(cls_id=classes.account_id, abc_class=classes.abc_class)
-    joined = per.left_join(classes, per.account_id == classes.cls_id).drop("cls_id")
-    if accounts is not None:
+    has_premium = per.premium_mrr > 0
+    totals = per.aggregate(
+        active=per.count(),
+        premium_accounts=per.count(where=has_premium),
+        premium_mrr=per.premium_mrr.sum(),
+        total_mrr=per.mrr.sum(),
+    )
+    a = classes.filter(classes.abc_class == "A")
+    base = per.filter(~has_premium)
+    cands = base.semi_join(a, base.account_id == a.account_id)
+    cands = cands.mutate(abc_class=ibis.literal("A"))
+    if "name" in per.columns:  # (the stored month holds the names)
+        pass
+    elif accounts is not None:
         names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
-        joined = joined.left_join(names, joined.account_id == names.acc_n).drop("acc_n")
+        cands = cands.left_join(names, cands.account_id == names.acc_n)
     else:
-        joined = joined.mutate(name=ibis.null("string"))
-    has_premium = joined.premium_mrr > 0
-    is_candidate = (joined.abc_class == "A").fill_null(False) & ~has_premium
-    # The month's totals ride along as whole-table windows of the candidates query
-    # (one pass); only when there is no candidate are they asked for apart.
-    whole = ibis.window()
-    joined = joined.mutate(
-        t_active=joined.account_id.count().over(whole),
-        t_premium_accounts=ones(has_premium).sum().over(whole),
-        t_premium_mrr=joined.premium_mrr.sum().over(whole),
-        t_total_mrr=joined.mrr.sum().over(whole),
-    )
-    cands = joined.filter(is_candidate)
-    cands = cands.mutate(
-        rank=ibis.row_number().over(order_by=[cands.mrr.desc(), cands.account_id.asc()])
-        + 1
-    )
-    total_cols = ["t_active", "t_premium_accounts", "t_premium_mrr", "t_total_mrr"]
-    fetched = (
-        cands.order_by("rank")
-        .select([c for c, _ in OUTPUT_COLUMNS] + total_cols)
-        .to_pyarrow()
-    )
-    data = fetched.select([c for c, _ in OUTPUT_COLUMNS])
+        cands = cands.mutate(name=ibis.null("string"))
+    cands = cands.select("account_id", "name", "abc_class", "mrr")
+    cands = cands.mutate(candidates_mrr=cands.mrr.sum().over(ibis.window()))
+    # The month's totals and the candidates' MRR ride along on every candidate (one
+    # query); only when there is no candidate are the totals asked for apart. The
+    # candidates are put in order on the fetched table (MRR descending, account_id
+    # ascending by code point, as the backends order text) instead of by an ORDER
+    # BY carrying every column.
+    fetched = cands.cross_join(totals).to_pyarrow()
     if fetched.num_rows:
-        first = fetched.slice(0, 1).to_pylist()[0]
-        totals = {c[2:]: first[c] for c in total_cols}
+        totals_row = fetched.slice(0, 1).to_pylist()[0]
+        cand_mrr = Decimal(totals_row["candidates_mrr"])
     else:
-        totals = (
-            per.aggregate(
-                active=per.count(),
-                premium_accounts=ones(per.premium_mrr > 0).sum(),
-                premium_mrr=per.premium_mrr.sum(),
-                total_mrr=per.mrr.sum(),
-            )
-            .to_pyarrow()
-            .to_pylist()[0]
-        )
-    active = int(totals["active"] or 0)
-    n_premium = int(totals["premium_accounts"] or 0)
-    premium_mrr = Decimal(totals["premium_mrr"] or _ZERO)
-    total_mrr = Decimal(totals["total_mrr"] or _ZERO)
-    cand_mrr = sum((Decimal(x) for x in data.column("mrr").to_pylist()), _ZERO)
+        totals_row, cand_mrr = totals.to_pyarrow().to_pylist()[0], _ZERO
+    # 1, 2, …: a running count over a column without nulls.
+    active_col = fetched.column("active").to_numpy()
+    data = fetched.select(["account_id", "name", "abc_class", "mrr"])
+    data = data.sort_by([("mrr", "descending"), ("account_id", "ascending")])
+    data = data.append_column("rank", [(active_col == active_col).cumsum()])
+    data = data.select([c for c, _ in OUTPUT_COLUMNS])
+    active = int(totals_row["active"] or 0)
+    n_premium = int(totals_row["premium_accounts"] or 0)
+    premium_mrr = Decimal(totals_row["premium_mrr"] or _ZERO)
+    total_mrr = Decimal(totals_row["total_mrr"] or _ZERO)
     attach = n_premium / active if active else None
     if not active:
         warnings.append(f"no account has MRR in {chosen}")

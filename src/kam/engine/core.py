@@ -116,6 +116,7 @@ EVENTS = (
     "_mrr_cohort_cells",
     "_abc_month_classes",
     "_abc_year_classes",
+    "_upsell_accounts",
     "_retention_views",
     "_retention_ttm",
 )
@@ -235,6 +236,10 @@ def derive_events(
       cut-offs) of the MRR in the last two months and of the revenue per calendar
       year (:mod:`kam.analysis.class_tables`), which retention, slipping, upsell and
       the at-risk queue read instead of classifying again; whole portfolio only.
+    - ``_upsell_accounts`` (``account, name, mrr, premium_mrr``): the accounts with
+      MRR in the last month (:func:`kam.analysis.upsell.upsell_tables`), which the
+      premium upsell and the at-risk queue read instead of summing that month;
+      whole portfolio only.
 
     :meth:`Engine._build_events` sums ``_retention_views`` and ``_retention_ttm``
     (:func:`kam.analysis.retention_views.retention_tables`: the default retention's
@@ -245,6 +250,7 @@ def derive_events(
     from kam.analysis.health import health_tables
     from kam.analysis.movements import mrr_month_range, mrr_movements, plan_movements
     from kam.analysis.mrr import month_totals, plan_month_sums
+    from kam.analysis.upsell import upsell_tables
     from kam.errors import MissingDataError
 
     am = derived.get("_mrr_by_month")
@@ -262,6 +268,7 @@ def derive_events(
         "_mrr_plan_months": plan_month_sums(raw),
         "_mrr_month_totals": month_totals(am),
         **class_tables(am, derived.get("_revenue_by_year"), last),
+        **upsell_tables(tables, am, last),
     }
 
 

@@ -36,7 +36,7 @@ from kam.analysis.scores import (
     disagreement_rows,
     reject_bad_scores,
 )
-from kam.analysis.selection import account_classes, account_names
+from kam.analysis.selection import account_classes, account_names, by_account
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.stability import rank_stability, ranks_in_order
 from kam.errors import InputError, ParameterError
@@ -176,10 +176,11 @@ def _row(
     perturbations: int,
     line: Decimal,
     names: Callable[[object], object],
+    selection: Callable[[object], tuple[object, ...]],
 ) -> Callable[[dict[str, object]], dict[str, object]]:
     """The row handed out from a fetched one: the account's name (``names``),
-    exact decimal scores, tie, partial and quadrant marks, and the share of
-    perturbations that moved the rank."""
+    revenue and class (``selection``), exact decimal scores, tie, partial and
+    quadrant marks, and the share of perturbations that moved the rank."""
     cache: dict[float, Decimal | None] = {}
 
     def dec(value: object) -> Decimal | None:
@@ -194,6 +195,7 @@ def _row(
         growth, harmony = dec(r["growth"]), dec(r["harmony"])
         scored = int(str(r["criteria_scored"]))
         changes = r.get("rank_changes")
+        revenue, abc_class = selection(r["account_id"])
         return {
             "rank": r["rank"],
             "tied": int(str(r["ties"])) > 1,
@@ -207,8 +209,8 @@ def _row(
             "partial": scored < n_criteria,
             "disagreements": r["disagreements"],
             "quadrant": _quadrant(growth, harmony, line),
-            "abc_class": r.get("abc_class"),
-            "revenue": r.get("revenue"),
+            "abc_class": abc_class,
+            "revenue": revenue,
             "rank_change_share": (
                 None if changes is None else int(str(changes)) / perturbations
             ),
@@ -298,19 +300,12 @@ def scoring_matrix(
         as_of=as_of,
     )
     warnings += classes.warnings
-    # The classes joined and one projection over the join (each stacked
-    # projection costs Ibis a merge when it compiles the query): the right key is
-    # renamed and left out of the projection instead of dropped. The names are
-    # looked up as the rows are read (account_names).
-    joined: ir.Table = t
-    if classes.table is not None:
-        c = classes.table.rename(acc_c="account_id")
-        joined = joined.left_join(c, t.account_id == c.acc_c)
+    # The names, revenue and classes are looked up as the rows are read
+    # (by_account): joining them to this query cost the backend half of it.
     rounded = {"score": t.overall, **{s: t[s] for s in SECTIONS}}
     keep = [
         "account_id", "score", *SECTIONS, "criteria_scored", "disagreements",
     ]  # fmt: skip
-    keep += ["revenue", "abc_class"] if classes.table is not None else []
     checks = ["unknown", "dups", "multi", "bad"]
     matrix = [f"{k}_{i}" for i in range(len(crits)) for k in ("x", "flag")]
     if stability:
@@ -323,7 +318,7 @@ def scoring_matrix(
     # order them). The fetched table finds that order on those two columns and
     # each column is taken in it as it is read: sorting every column of the table
     # costs three times as much, and a backend ORDER BY ten times.
-    fetched = joined.select(
+    fetched = t.select(
         *plain, **{k: v.round(SCALE) for k, v in rounded.items()}
     ).to_pyarrow()
     n_rows = fetched.num_rows
@@ -353,7 +348,10 @@ def scoring_matrix(
         warnings.append(f"{partial} accounts are partial: some criteria have no score")
     line = Decimal(str(quadrant_line))
     names = account_names(accounts)
-    rows = Rows(out, _row(len(crits), perturbations, line, names))
+    selection = (
+        _no_class if classes.table is None else by_account(classes.table, _CLASS)
+    )
+    rows = Rows(out, _row(len(crits), perturbations, line, names, selection))
     disagreements = int(col("disagreements").sum()) if n_rows else 0
     summary: dict[str, object] = {
         "accounts": n_rows,
@@ -365,7 +363,9 @@ def scoring_matrix(
         "unstable": int((changes > 0).sum()) if changes is not None and n_rows else 0,
         "quadrants": _quadrant_counts(col("growth"), col("harmony"), float(line)),
         "revenue_range": classes.range,
-        "headline": _headline(out, _row(len(crits), perturbations, line, _no_name)),
+        "headline": _headline(
+            out, _row(len(crits), perturbations, line, _no_name, _no_class)
+        ),
     }
     parameters: dict[str, object] = {
         "growth_weight": float(weights["growth"]),
@@ -407,6 +407,14 @@ def scoring_matrix(
 
 def _no_name(_: object) -> None:
     return None
+
+
+#: The selection columns of an account (:func:`~kam.analysis.selection.by_account`).
+_CLASS = ("revenue", "abc_class")
+
+
+def _no_class(_: object) -> tuple[object, ...]:
+    return (None, None)
 
 
 def _headline(

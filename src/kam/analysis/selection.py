@@ -28,6 +28,7 @@ __all__ = [
     "AccountClasses",
     "account_classes",
     "account_names",
+    "by_account",
     "year_revenue_classes",
 ]
 
@@ -140,20 +141,32 @@ def _stored(
 def account_names(accounts: ir.Table | None) -> Callable[[object], object]:
     """The name of an account id on the Accounts sheet ``accounts`` (``None`` when
     it has none, or without a sheet), for the rows of the scoring and profit
-    matrices as they are read.
-
-    One query fetches the ids and names; the lookup is built on the first call, so
-    that a result whose rows are never read builds none. Joining the names to the
+    matrices as they are read (:func:`by_account`). Joining the names to the
     per-account query instead cost the backend a fifth of that query."""
     if accounts is None:
         return lambda _: None
-    fetched = accounts.select("account_id", "name").to_pyarrow()
-    found: dict[object, object] = {}
+    found = by_account(accounts, ["name"])
+    return lambda account_id: found(account_id)[0]
 
-    def name(account_id: object) -> object:
+
+def by_account(
+    table: ir.Table, columns: Sequence[str]
+) -> Callable[[object], tuple[object, ...]]:
+    """The values of ``columns`` of an account id in ``table`` (one row per
+    account; blanks when it has no row), looked up as the rows of a result are
+    read instead of joined to its query.
+
+    One query fetches the ids and the columns; the lookup is built on the first
+    call, so that a result whose rows are never read builds none."""
+    fetched = table.select("account_id", *columns).to_pyarrow()
+    found: dict[object, tuple[object, ...]] = {}
+    blank = (None,) * len(columns)
+
+    def get(account_id: object) -> tuple[object, ...]:
         if not found and fetched.num_rows:
             ids = fetched.column("account_id").to_pylist()
-            found.update(zip(ids, fetched.column("name").to_pylist(), strict=True))
-        return found.get(account_id)
+            values = zip(*(fetched.column(c).to_pylist() for c in columns), strict=True)
+            found.update(zip(ids, values, strict=True))
+        return found.get(account_id, blank)
 
-    return name
+    return get

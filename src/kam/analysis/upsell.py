@@ -210,41 +210,38 @@ def premium_plans(products: ir.Table) -> list[str]:
 LAST_MONTH = "_upsell_accounts"
 
 
-def upsell_tables(
-    tables: Mapping[str, ir.Table], account_months: ir.Table, last: int
-) -> dict[str, ir.Table]:
+def upsell_tables(tables: Mapping[str, ir.Table], last: int) -> dict[str, ir.Table]:
     """:data:`LAST_MONTH` (``account, name, mrr, premium_mrr``): :func:`month_mrr`
     of the last month (index ``last``) with the plans that the Products sheet marks
-    premium and the names of the Accounts sheet, from ``tables`` (by sheet name) and
-    ``account_months`` (the engine's per-account × month totals). The engine builds
-    it once per data version with the MRR event tables
-    (:func:`kam.engine.core.derive_events`); whole portfolio only (no ``account_id``
-    column), like the class tables."""
+    premium and the names of the Accounts sheet, from ``tables`` (by sheet name; one
+    scan of the MRR rows). The engine builds it once per data version with the MRR
+    event tables (:func:`kam.engine.core.derive_events`); whole portfolio only (no
+    ``account_id`` column), like the class tables."""
     if "MRR" not in tables:
         return {}
-    label = month_label(last)
-    am = account_months
-    t = am.filter((am.month == label) & (am.value > 0)).mutate(
-        premium_mrr=ibis.literal(_ZERO, type=_MONEY)
-    )
+    raw = tables["MRR"]
+    t = raw.filter(raw.month == month_label(last))
+    on = ibis.literal(False)
     if "Products" in tables:
-        products, raw = tables["Products"], tables["MRR"]
-        premium = products.filter(products.premium.fill_null(False)).product
-        on = raw.filter((raw.month == label) & (raw.mrr > 0) & raw.plan.isin(premium))
-        per = on.group_by(p_id=on.account_id).agg(p_mrr=on.mrr.sum().cast(_MONEY))
-        t = t.left_join(per, t.account_id == per.p_id)
-        t = t.mutate(premium_mrr=ibis.coalesce(t.p_mrr, t.premium_mrr))
+        products = tables["Products"]
+        on = t.plan.isin(products.filter(products.premium.fill_null(False)).product)
+    zero = ibis.literal(_ZERO, type=_MONEY)
+    premium = ibis.cases((on, t.mrr.cast(_MONEY)), else_=zero)
+    per = t.group_by("account_id").agg(
+        mrr=t.mrr.sum().cast(_MONEY), premium_mrr=premium.sum().cast(_MONEY)
+    )
+    per = per.filter(per.mrr > 0)
     if "Accounts" in tables:
         accounts = tables["Accounts"]
         names = accounts.select(acc_n=accounts.account_id, name=accounts.name)
-        t = t.left_join(names, t.account_id == names.acc_n)
+        per = per.left_join(names, per.account_id == names.acc_n)
     else:
-        t = t.mutate(name=ibis.null("string"))
-    out = t.select(
-        account=t.account_id,
-        name=t.name,
-        mrr=t.value.cast(_MONEY),
-        premium_mrr=t.premium_mrr,
+        per = per.mutate(name=ibis.null("string"))
+    out = per.select(
+        account=per.account_id,
+        name=per.name,
+        mrr=per.mrr,
+        premium_mrr=per.premium_mrr,
     )
     return {LAST_MONTH: out}
 

@@ -268,7 +268,7 @@ def derive_events(
         "_mrr_plan_months": plan_month_sums(raw),
         "_mrr_month_totals": month_totals(am),
         **class_tables(am, derived.get("_revenue_by_year"), last),
-        **upsell_tables(tables, am, last),
+        **upsell_tables(tables, last),
     }
 
 

@@ -16,9 +16,10 @@ and the renewals coming up (analyses.md §4).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import cast
 
 import ibis
 import ibis.expr.types as ir
@@ -60,6 +61,49 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
 
 _MONEY = "decimal(38, 2)"
 _ZERO = Decimal("0.00")
+_LEVELS = ("critical", "at_risk", "watch")
+_EPOCH = date(1970, 1, 1)
+#: The fetched columns of a row (days in queue and to renewal are worked out from
+#: them when a row is read, see :func:`_shown`).
+_FETCHED = (
+    "rank",
+    "account_id",
+    "name",
+    "abc_class",
+    "mrr",
+    "level",
+    "reason",
+    "owner",
+    "flagged_on",
+    "renewal_date",
+)
+
+
+def _shown(day: date, window: int) -> Callable[[dict[str, object]], dict[str, object]]:
+    """A fetched row (:data:`_FETCHED`) as the row handed out: with the days in queue
+    (``day − flagged_on``) and to renewal (``renewal_date − day``), and whether the
+    renewal is at most ``window`` days ahead."""
+
+    def row(r: dict[str, object]) -> dict[str, object]:
+        flagged, renewal = cast(date, r["flagged_on"]), r["renewal_date"]
+        to_renewal = None if renewal is None else (cast(date, renewal) - day).days
+        return {
+            "rank": r["rank"],
+            "account_id": r["account_id"],
+            "name": r["name"],
+            "abc_class": r["abc_class"],
+            "mrr": r["mrr"],
+            "level": r["level"],
+            "reason": r["reason"],
+            "owner": r["owner"],
+            "flagged_on": flagged,
+            "days_in_queue": (day - flagged).days,
+            "renewal_date": renewal,
+            "days_to_renewal": to_renewal,
+            "renewal_in_window": to_renewal is not None and 0 <= to_renewal <= window,
+        }
+
+    return row
 
 
 def at_risk_queue(
@@ -95,94 +139,96 @@ def at_risk_queue(
     )
     q = open_risks(risks, day)
     cls = classes.select(c_id=classes.account_id, abc_class=classes.abc_class)
-    q = q.left_join(cls, q.account_id == cls.c_id).drop("c_id")
     # The month's total rides along as a whole-table window (no second pass).
     m = per.select(
         m_id=per.account_id, m_mrr=per.mrr, m_total=per.mrr.sum().over(ibis.window())
     )
-    q = q.left_join(m, q.account_id == m.m_id).drop("m_id")
-    today = ibis.literal(day, type="date")
+    j = q.left_join(cls, q.account_id == cls.c_id).left_join(m, q.account_id == m.m_id)
     if accounts is not None and "renewal_date" in accounts.columns:
         acc = accounts.select(
             a_id=accounts.account_id, name=accounts.name, renewal=accounts.renewal_date
         )
-        q = q.left_join(acc, q.account_id == acc.a_id).drop("a_id")
+        j = j.left_join(acc, q.account_id == acc.a_id)
+        name, renewal = j.name, j.renewal
     else:
-        q = q.mutate(name=ibis.null("string"), renewal=ibis.null("date"))
-    to_renewal = q.renewal.delta(today, unit="day")
-    q = q.mutate(
-        mrr=ibis.coalesce(q.m_mrr, ibis.literal(_ZERO, type=_MONEY)),
-        importance=ibis.cases(
-            (q.abc_class == "A", 1),
-            (q.abc_class == "B", 2),
-            (q.abc_class == "C", 3),
-            else_=4,
-        ),
-        days_in_queue=today.delta(q.flagged_on, unit="day"),
-        renewal_date=q.renewal,
-        days_to_renewal=to_renewal,
-        renewal_in_window=(
-            (to_renewal >= 0) & (to_renewal <= renewal_window_days)
-        ).fill_null(False),
+        name, renewal = ibis.null("string"), ibis.null("date")
+    importance = ibis.cases(
+        (j.abc_class == "A", 1),
+        (j.abc_class == "B", 2),
+        (j.abc_class == "C", 3),
+        else_=4,
     )
-    order = [
-        q.importance.asc(),
-        q.mrr.desc(),
-        q.days_in_queue.desc(),
-        q.account_id.asc(),
-        q.flagged_on.asc(),
-        q.reason.asc(),
-    ]
-    q = q.mutate(rank=ibis.row_number().over(order_by=order) + 1)
-    columns = [c for c, _ in OUTPUT_COLUMNS]
-    fetched = q.order_by("rank").select([*columns, "m_total"]).to_pyarrow()
-    data = fetched.select(columns)
-    totals = [t for t in fetched.column("m_total").to_pylist() if t is not None]
-    total = totals[0] if totals else per.mrr.sum().to_pyarrow().as_py()
+    # One flat select, fetched unordered: the queue order is an Arrow sort of the
+    # few open risks instead of a ranking window and an ORDER BY compiled and run by
+    # the backend. Days in queue, longest first, is flagged_on, earliest first (every
+    # open risk has one); the day counts are worked out per row when a row is read.
+    fetched = j.select(
+        account_id=j.account_id,
+        name=name,
+        abc_class=j.abc_class,
+        mrr=ibis.coalesce(j.m_mrr, ibis.literal(_ZERO, type=_MONEY)),
+        level=j.level,
+        reason=j.reason,
+        owner=j.owner,
+        flagged_on=j.flagged_on,
+        renewal_date=renewal,
+        importance=importance,
+        m_total=j.m_total,
+    ).to_pyarrow()
+    fetched = fetched.sort_by(
+        [
+            ("importance", "ascending"),
+            ("mrr", "descending"),
+            ("flagged_on", "ascending"),
+            ("account_id", "ascending"),
+            ("reason", "ascending"),
+        ]
+    )
+    data = fetched.select(list(_FETCHED[1:])).add_column(
+        0, "rank", [list(range(1, fetched.num_rows + 1))]
+    )
+    totals = fetched.column("m_total").drop_null()
+    total = totals[0].as_py() if len(totals) else per.mrr.sum().to_pyarrow().as_py()
     total_mrr = Decimal(total) if total is not None else _ZERO
-    seen: dict[str, Decimal] = {}
-    for a, v in zip(
-        data.column("account_id").to_pylist(),
-        data.column("mrr").to_pylist(),
-        strict=True,
-    ):
-        seen[str(a)] = Decimal(v)
+    until = day + timedelta(days=renewal_window_days)
+    ids = data.column("account_id").to_pylist()
+    # Each queued account's MRR once (its rows hold the same MRR).
+    seen: dict[str, Decimal] = dict(
+        zip(ids, data.column("mrr").to_numpy(), strict=True)  # Decimals
+    )
     at_stake = sum(seen.values(), _ZERO)
+    n_accounts = len(seen)
     share = float(at_stake / total_mrr) if total_mrr else None
     levels_col = data.column("level").to_pylist()
-    ids_col = [str(a) for a in data.column("account_id").to_pylist()]
     levels: list[dict[str, object]] = [
         {
             "level": lv,
             "risks": levels_col.count(lv),
             "accounts": len(
-                {a for a, x in zip(ids_col, levels_col, strict=True) if x == lv}
+                {a for a, x in zip(ids, levels_col, strict=True) if x == lv}
             ),
         }
-        for lv in ("critical", "at_risk", "watch")
+        for lv in _LEVELS
     ]
-    renewing = {
-        a
-        for a, w in zip(
-            ids_col, data.column("renewal_in_window").to_pylist(), strict=True
-        )
-        if w
-    }
-    until = day + timedelta(days=renewal_window_days)
+    # Renewal dates as day numbers (blank: NaN, never inside), compared by numpy.
+    on = data.column("renewal_date").cast("int32").to_numpy(zero_copy_only=False)
+    first, last = (day - _EPOCH).days, (until - _EPOCH).days
+    inside = ((on >= first) & (on <= last)).tolist()
+    n_renewing = len({a for a, w in zip(ids, inside, strict=True) if w})
     headline = (
         f"{percent(share) if share is not None else 'n/a'} of MRR at risk "
-        f"({at_stake:,} in {chosen}) across {len(seen)} accounts with "
-        f"{data.num_rows} open risks; {len(renewing)} renew by {until.isoformat()}"
+        f"({at_stake:,} in {chosen}) across {n_accounts} accounts with "
+        f"{data.num_rows} open risks; {n_renewing} renew by {until.isoformat()}"
     )
     summary: dict[str, object] = {
         "month": chosen,
         "as_of": day.isoformat(),
         "open_risks": data.num_rows,
-        "accounts": len(seen),
+        "accounts": n_accounts,
         "mrr_at_risk": str(at_stake),
         "total_mrr": str(total_mrr),
         "mrr_at_risk_share": share,
-        "renewals_in_window": len(renewing),
+        "renewals_in_window": n_renewing,
         "window_until": until.isoformat(),
         "abc_range": abc_range,
         "headline": headline,
@@ -195,7 +241,12 @@ def at_risk_queue(
         "as_of": day.isoformat(),
     }
     return AnalysisResult(
-        "at_risk", parameters, summary, Rows(data), {"levels": levels}, warnings
+        "at_risk",
+        parameters,
+        summary,
+        Rows(data, _shown(day, renewal_window_days)),
+        {"levels": levels},
+        warnings,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -23,6 +24,7 @@ import ibis.expr.types as ir
 from kam.analysis.abc_analysis import check_cutoffs, classified
 from kam.analysis.class_tables import month_classes_at, pair_classes
 from kam.analysis.movements import (
+    MONEY,
     dec,
     index_label,
     monthly_events,
@@ -30,7 +32,7 @@ from kam.analysis.movements import (
 )
 from kam.analysis.periods import Grain, parse_period
 from kam.analysis.preagg import MRR_MOVEMENTS
-from kam.analysis.result import AnalysisResult
+from kam.analysis.result import AnalysisResult, ArrowTable, Rows
 from kam.analysis.retention import FISCAL_YEAR, GRAIN, METRIC, RETENTION_METRICS
 from kam.analysis.spec import Analysis, Parameter
 from kam.errors import InputError, ParameterError
@@ -52,23 +54,6 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("open_risk", "level and reason of the open risks, if any"),
     ("why", "the reasons, in words"),
 )
-
-
-def _risks(tables: Mapping[str, ir.Table]) -> dict[str, list[str]]:
-    risks = tables.get("risks")
-    if risks is None:
-        return {}
-    open_ = risks.filter(risks.resolved_on.isnull())
-    data = (
-        open_.select("account_id", "level", "reason", "flagged_on")
-        .order_by(["account_id", "flagged_on", "reason"])
-        .to_pyarrow()
-        .to_pylist()
-    )
-    out: dict[str, list[str]] = {}
-    for r in data:
-        out.setdefault(str(r["account_id"]), []).append(f"{r['level']}: {r['reason']}")
-    return out
 
 
 def _classified_pair(
@@ -95,6 +80,135 @@ def _classified_pair(
         kept = values.filter(values.pidx.isin([p - 1, p]))
         two = kept.select("account_id", period=kept.pidx, value="value")
     return pair_classes(classified(two, cuts=cuts), p - 1, p)
+
+
+#: The fetched columns that :class:`_Shown` turns into the rows.
+_FETCHED = (
+    "account_id",
+    "name",
+    "owner",
+    "previous",
+    "current",
+    "change",
+    "previous_class",
+    "class",
+    "value_drop",
+    "downgrade",
+)
+
+
+def _listed(
+    tables: Mapping[str, ir.Table], per: ir.Table, threshold: float
+) -> ir.Table:
+    """The listed accounts in one query: those of ``per`` (values and classes of the
+    two periods, :func:`~kam.analysis.class_tables.pair_classes`) whose value fell
+    by ``threshold`` or more or whose class fell, and those with an open risk (a row
+    per open risk: ``r_flagged, r_level, r_reason``, and ``has_risk``), with their
+    names and owners (none for an account without a value in either period) and the
+    change (an exact decimal, as the values)."""
+    zero = ibis.literal(Decimal("0.00"), type=MONEY)
+    reg = tables.get("risks")
+    if reg is not None:
+        open_ = reg.filter(reg.resolved_on.isnull())
+        flagged = open_.select(
+            r_id=open_.account_id,
+            r_flagged=open_.flagged_on,
+            r_level=open_.level,
+            r_reason=open_.reason,
+        )
+        t = per.outer_join(flagged, per.account_id == flagged.r_id)
+        account, has_risk = ibis.coalesce(t.account_id, t.r_id), t.r_id.notnull()
+        risk = {"r_flagged": t.r_flagged, "r_level": t.r_level, "r_reason": t.r_reason}
+    else:
+        t, account, has_risk = per, per.account_id, ibis.literal(False)
+        risk = {
+            "r_flagged": ibis.null("date"),
+            "r_level": ibis.null("string"),
+            "r_reason": ibis.null("string"),
+        }
+    previous = ibis.coalesce(t.previous, zero)
+    current = ibis.coalesce(t.current, zero)
+    # Blank for an account without a value in either period: not a fall.
+    dropped = (t.previous > 0) & (t.fall >= t.base * threshold)
+    down = (
+        t.previous_class.notnull()
+        & t.now_class.notnull()
+        & (t.now_class > t.previous_class)
+    )
+    pair = t.select(
+        account_id=account,
+        p_id=t.account_id,
+        previous=previous,
+        current=current,
+        change=(current - previous).cast(MONEY),
+        previous_class=t.previous_class,
+        **{"class": t.now_class},
+        value_drop=dropped.fill_null(False),
+        downgrade=down.fill_null(False),
+        has_risk=has_risk,
+        **risk,
+    )
+    kept = pair.filter(pair.value_drop | pair.downgrade | pair.has_risk)
+    accounts = tables.get("accounts")
+    if accounts is None:
+        return kept.mutate(name=ibis.null("string"), owner=ibis.null("string"))
+    owner = accounts.owner if "owner" in accounts.columns else ibis.null("string")
+    names = accounts.select(a_id=accounts.account_id, name=accounts.name, owner=owner)
+    # Joined on the account of ``per``: an account without a value in either period
+    # (an open risk only) is listed without its name and owner.
+    j = kept.left_join(names, kept.p_id == names.a_id)
+    return j.drop("a_id")
+
+
+class _Shown:
+    """A fetched row of :func:`_listed` as the row handed out: the exact values, the
+    change, the open risks in words (all of the account's, read from the fetched
+    rows once, when the first row is shown) and the reasons."""
+
+    def __init__(self, fetched: ArrowTable) -> None:
+        self._fetched: Any = fetched
+        self._risks: dict[str, str] | None = None
+
+    def _texts(self) -> dict[str, str]:
+        t = self._fetched.filter(self._fetched.column("has_risk"))
+        out: dict[str, list[str]] = {}
+        for a, level, reason in zip(
+            t.column("account_id").to_pylist(),
+            t.column("r_level").to_pylist(),
+            t.column("r_reason").to_pylist(),
+            strict=True,
+        ):
+            out.setdefault(str(a), []).append(f"{level}: {reason}")
+        return {a: "; ".join(texts) for a, texts in out.items()}
+
+    def __call__(self, r: dict[str, object]) -> dict[str, object]:
+        if self._risks is None:
+            self._risks = self._texts()
+        prev, cur = dec(r["previous"]), dec(r["current"])
+        change = cur - prev
+        risk = self._risks.get(str(r["account_id"]))
+        why: list[str] = []
+        if r["value_drop"]:
+            why.append(f"down {float(-change / prev) * 100:.0f} %")
+        if r["downgrade"]:
+            why.append(f"class {r['previous_class']} → {r['class']}")
+        if risk:
+            why.append(f"open risk ({risk})")
+        return {
+            "account_id": r["account_id"],
+            "name": r["name"],
+            "owner": r["owner"],
+            "previous": prev,
+            "current": cur,
+            "change": change,
+            "change_pct": float(change / prev) if prev else None,
+            "previous_class": r["previous_class"],
+            "class": r["class"],
+            "value_drop": bool(r["value_drop"]),
+            "downgrade": bool(r["downgrade"]),
+            "open_risk": risk,
+            "why": ", ".join(why),
+        }
 
 
 def slipping(
@@ -133,103 +247,38 @@ def slipping(
         per = stored
     else:
         per = _classified_pair(tables, values, periods[-1], p, cuts, monthly=monthly)
-    risks = _risks(tables)
-    if risks:
-        # Accounts with an open risk, joined (a literal list of thousands of ids
-        # costs more to compile than the whole query takes to run).
-        reg = tables["risks"]
-        flagged = (
-            reg.filter(reg.resolved_on.isnull()).select(r_id=reg.account_id).distinct()
-        )
-        per = per.left_join(flagged, per.account_id == flagged.r_id)
-    dropped = (per.previous > 0) & (per.fall >= per.base * threshold)
-    down = (
-        per.previous_class.notnull()
-        & per.now_class.notnull()
-        & (per.now_class > per.previous_class)
+    listed = _listed(tables, per, threshold)
+    fetched = listed.to_pyarrow().sort_by(
+        [
+            ("change", "ascending"),
+            ("account_id", "ascending"),
+            ("r_flagged", "ascending"),
+            ("r_reason", "ascending"),
+            ("r_level", "ascending"),
+        ]
     )
-    keep = dropped | down
-    if risks:
-        keep = keep | per.r_id.notnull()
-    listed = per.filter(keep).mutate(value_drop=dropped, downgrade=down)
-    listed = listed.drop("fall", "base", *(["r_id"] if risks else []))
-    accounts = tables.get("accounts")
-    if accounts is not None:
-        owner = accounts.owner if "owner" in accounts.columns else ibis.null("string")
-        names = accounts.select(
-            a_id=accounts.account_id, name=accounts.name, owner=owner
-        )
-        listed = listed.left_join(names, listed.account_id == names.a_id).drop("a_id")
-    else:
-        listed = listed.mutate(name=ibis.null("string"), owner=ibis.null("string"))
-    data = listed.to_pyarrow().to_pylist()
-    seen = {str(r["account_id"]) for r in data}
-    for account in sorted(set(risks) - seen):
-        # An open risk on an account without a value in either period.
-        data.append(
-            {
-                "account_id": account,
-                "previous": None,
-                "current": None,
-                "previous_class": None,
-                "now_class": None,
-                "value_drop": False,
-                "downgrade": False,
-                "name": None,
-                "owner": None,
-            }
-        )
-    # (change, account_id, row): the sort key and the value lost, kept as the
-    # exact decimals they are (two places) instead of read back from the rows.
-    keyed: list[tuple[Decimal, str, dict[str, object]]] = []
-    for r in data:
-        prev, cur = dec(r["previous"]), dec(r["current"])
-        change = cur - prev
-        risk = "; ".join(risks.get(str(r["account_id"]), [])) or None
-        why: list[str] = []
-        if r["value_drop"]:
-            why.append(f"down {float(-change / prev) * 100:.0f} %")
-        if r["downgrade"]:
-            why.append(f"class {r['previous_class']} → {r['now_class']}")
-        if risk:
-            why.append(f"open risk ({risk})")
-        keyed.append(
-            (
-                change,
-                str(r["account_id"]),
-                {
-                    "account_id": r["account_id"],
-                    "name": r["name"],
-                    "owner": r["owner"],
-                    "previous": prev,
-                    "current": cur,
-                    "change": change,
-                    "change_pct": float(change / prev) if prev else None,
-                    "previous_class": r["previous_class"],
-                    "class": r["now_class"],
-                    "value_drop": bool(r["value_drop"]),
-                    "downgrade": bool(r["downgrade"]),
-                    "open_risk": risk,
-                    "why": ", ".join(why),
-                },
-            )
-        )
-    keyed.sort(key=lambda k: (k[0], k[1]))
-    rows = [row for _, _, row in keyed]
-    n_drop = sum(1 for r in rows if r["value_drop"])
-    n_down = sum(1 for r in rows if r["downgrade"])
-    n_risk = sum(1 for r in rows if r["open_risk"])
-    lost = sum((-change for change, _, _ in keyed if change < 0), Decimal(0))
+    # One row per open risk: an account's risks are next to each other (in the
+    # order they are told), and its first row stands for it.
+    ids = fetched.column("account_id").to_pylist()
+    first = [i for i, a in enumerate(ids) if not i or a != ids[i - 1]]
+    data = fetched if len(first) == len(ids) else fetched.take(first)
+    # The counts and the value lost, read from the columns (no Arrow aggregation:
+    # its first use in a process costs more than these few thousand rows).
+    n_drop = sum(data.column("value_drop").to_pylist())
+    n_down = sum(data.column("downgrade").to_pylist())
+    n_risk = sum(data.column("has_risk").to_pylist())
+    changes = data.column("change").to_numpy()  # Decimals
+    lost = Decimal(0) - changes[changes < 0].sum() if data.num_rows else Decimal(0)
     label = index_label(p, used)
     summary: dict[str, object] = {
         "period": label,
         "previous_period": index_label(p - 1, used),
-        "accounts": len(rows),
+        "accounts": data.num_rows,
         "value_drops": n_drop,
         "downgrades": n_down,
         "open_risks": n_risk,
         "value_lost": str(lost.quantize(Decimal("0.01"))),
-        "headline": f"{len(rows)} accounts slipping in {label}: {n_drop} down "
+        "headline": f"{data.num_rows} accounts slipping in {label}: {n_drop} down "
         f"≥ {threshold * 100:.0f} %, {n_down} class downgrades, {n_risk} open risks",
     }
     warnings = [] if "risks" in tables else ["no Risks sheet: open risks not listed"]
@@ -241,6 +290,7 @@ def slipping(
         "cutoffs": list(cuts),
         "fiscal_year_start": fiscal_year_start,
     }
+    rows = Rows(data.select(_FETCHED), _Shown(fetched))
     return AnalysisResult("slipping", parameters, summary, rows, {}, warnings)
 
 

@@ -95,33 +95,20 @@ def kam_setup_dashboard(params: Mapping[str, str]) -> None:
 
 def _events_stamp(params: Mapping[str, str]) -> str:
     """What the cached event tables depend on: the generated data (its manifest)
-    and the code that builds them."""
+    and the code that may build them, every module of the analysis and engine
+    packages (a list of the builders would go stale as analyses add tables)."""
     import hashlib
 
-    import kam.analysis.class_tables
-    import kam.analysis.health
-    import kam.analysis.health_scores
-    import kam.analysis.movements
-    import kam.analysis.mrr
-    import kam.analysis.preagg
-    import kam.analysis.retention_views
-    import kam.engine.core
-    import kam.engine.sources
+    import kam.analysis
+    import kam.engine
 
     h = hashlib.sha256()
     h.update((Path(params["parquet"]).parent / "manifest.json").read_bytes())
-    for module in (
-        kam.analysis.class_tables,
-        kam.analysis.health,
-        kam.analysis.health_scores,
-        kam.analysis.movements,
-        kam.analysis.mrr,
-        kam.analysis.preagg,
-        kam.analysis.retention_views,
-        kam.engine.core,
-        kam.engine.sources,
-    ):
-        h.update(Path(str(module.__file__)).read_bytes())
+    for package in (kam.analysis, kam.engine):
+        folder = Path(str(package.__file__)).parent
+        for path in sorted(folder.glob("*.py")):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
     return h.hexdigest()
 
 

@@ -1,5 +1,5 @@
 """The ABC classes of the scoring matrix's selection table, kept per calendar year by
-the engine (``_revenue_year_classes``) and read when they answer for the range."""
+the engine (``_abc_year_classes``) and read when they answer for the range."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kam.analysis.selection import (
-    YEAR_REVENUE_CLASSES,
-    account_classes,
-    year_revenue_classes,
-)
+from kam.analysis.class_tables import YEAR_CLASSES, year_classes
+from kam.analysis.selection import account_classes
 from kam.engine.core import open_engine
 
 MONEY = pa.decimal128(18, 2)
@@ -62,13 +59,13 @@ def _by_year(con: Any) -> Any:
     return con.create_table("by_year", table)
 
 
-def test_year_revenue_classes_classify_each_calendar_year_apart() -> None:
+def test_year_classes_classify_each_calendar_year_apart() -> None:
     con = ibis.duckdb.connect()
     try:
-        got = year_revenue_classes(_by_year(con)).to_pyarrow().to_pylist()
+        got = year_classes(_by_year(con)).to_pyarrow().to_pylist()
     finally:
         con.disconnect()
-    found = {(r["account"], r["period"]): (r["revenue"], r["abc_class"]) for r in got}
+    found = {(r["account"], r["period"]): (r["revenue"], r["class"]) for r in got}
     assert found == {
         ("A", "2024"): (Decimal("500.00"), "A"),
         ("B", "2024"): (Decimal("300.00"), "A"),
@@ -106,11 +103,11 @@ def test_account_classes_read_the_stored_year_only_when_it_answers() -> None:
                     "account": ["A", "B"],
                     "period": ["2024", "2024"],
                     "revenue": pa.array([Decimal(7), Decimal(8)], MONEY),
-                    "abc_class": ["Z", "Y"],
+                    "class": ["Z", "Y"],
                 }
             ),
         )
-        tables = {"revenue": revenue, YEAR_REVENUE_CLASSES: stored}
+        tables = {"revenue": revenue, YEAR_CLASSES: stored}
         year = {"period_from": "2024-01", "period_to": "2024-12"}
         assert _classes(account_classes(tables, **year)) == {
             "A": (Decimal("7.00"), "Z"),
@@ -172,9 +169,13 @@ def _ledger(folder: Path) -> Path:
 def test_engine_keeps_the_year_classes_and_scoring_reads_them(tmp_path: Path) -> None:
     engine = open_engine(f"parquet:{_ledger(tmp_path)}")
     try:
-        assert YEAR_REVENUE_CLASSES in engine.tables()
+        # Built when the first reader other than a Pareto or ABC of revenue needs
+        # them, from the yearly rollup.
+        engine.run("pareto", {"period_from": "2024", "period_to": "2024"})
+        assert YEAR_CLASSES not in engine.tables(built_only=True)
+        assert YEAR_CLASSES in engine.tables()
         # Classes depend on every account: a restricted reader does not get them.
-        assert YEAR_REVENUE_CLASSES not in engine.tables(accounts=["A"])
+        assert YEAR_CLASSES not in engine.tables(accounts=["A"])
         result = engine.run(
             "scoring", {"period_from": "2024-01", "period_to": "2024-12"}
         )

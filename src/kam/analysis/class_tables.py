@@ -9,11 +9,13 @@ classes with the MRR event tables (:func:`kam.engine.core.derive_events`):
 - :data:`MONTH_CLASSES` (``account, previous, current, previous_class,
   now_class, fall, base``): each account's MRR (summed over plans) and its class
   (of the MRR > 0) in the last two months of the data, cut-offs 0.80, 0.95;
-- :data:`YEAR_CLASSES` (``account, period, class``): the classes of each account's
-  revenue in each calendar year (``'YYYY'``, the engine's yearly rollup, > 0),
-  cut-offs 0.80, 0.95.
+- :data:`YEAR_CLASSES` (``account, period, revenue, class``): each account's
+  revenue in each calendar year (``'YYYY'``, the engine's yearly rollup, > 0) and
+  its class there, cut-offs 0.80, 0.95 (the engine builds it from its yearly rollup
+  when the first reader other than a Pareto or ABC of revenue needs it).
 
-The analyses read them when their parameters ask for exactly those classes
+The analyses (and the selection table of the scoring matrix) read them when their
+parameters ask for exactly those classes
 (:func:`month_classes_at`, :func:`year_classes_at`) and classify the values
 themselves otherwise. Classes depend on every account of the portfolio, so the
 account column is ``account``, not ``account_id``: the engine leaves tables without
@@ -88,26 +90,24 @@ def pair_classes(cls: ir.Table, before: object, now: object) -> ir.Table:
 
 
 def year_classes(by_year: ir.Table) -> ir.Table:
-    """``account, period, class``: the classes of the revenue per calendar year of
-    ``by_year`` (``account_id, period, value``: the engine's yearly rollup)."""
+    """``account, period, revenue, class``: each account's revenue per calendar year
+    of ``by_year`` (``account_id, period, value``: the engine's yearly rollup) and
+    its class among the accounts with revenue > 0 that year (the others have no
+    row)."""
     t = by_year.filter(by_year.value > 0).select("account_id", "period", "value")
     cls = classified(t, cuts=DEFAULT_CUTS)
     return cls.select(
-        account=cls.account_id, period=cls.period, **{"class": cls["class"]}
+        account=cls.account_id,
+        period=cls.period,
+        revenue=cls.value,
+        **{"class": cls["class"]},
     )
 
 
-def class_tables(
-    account_months: ir.Table | None, by_year: ir.Table | None, last: int
-) -> dict[str, ir.Table]:
-    """The class tables that the engine builds from its derived tables (those of
-    them whose source it holds), by name."""
-    out: dict[str, ir.Table] = {}
-    if account_months is not None:
-        out[MONTH_CLASSES] = month_classes(account_months, last)
-    if by_year is not None:
-        out[YEAR_CLASSES] = year_classes(by_year)
-    return out
+def class_tables(account_months: ir.Table, last: int) -> dict[str, ir.Table]:
+    """The class tables that the engine builds with the MRR events, by name (the
+    yearly classes, :func:`year_classes`, it builds from its yearly rollup)."""
+    return {MONTH_CLASSES: month_classes(account_months, last)}
 
 
 def _default(cuts: Sequence[float]) -> bool:
@@ -136,10 +136,15 @@ def year_classes_at(
     rng: PeriodRange,
     fiscal_year_start: int,
     cuts: Sequence[float],
+    *,
+    revenue: bool = False,
 ) -> ir.Table | None:
-    """``account_id, abc_class`` of the revenue over ``rng`` from
-    :data:`YEAR_CLASSES`, or ``None`` when that table does not hold them (absent,
-    other cut-offs, or a range that is not one calendar year)."""
+    """``account_id, abc_class`` (with ``revenue``: ``account_id, revenue,
+    abc_class``) of the revenue over ``rng`` from :data:`YEAR_CLASSES`, or ``None``
+    when that table does not hold them (absent, other cut-offs, or a range that is
+    not one calendar year). The year's rows are those of the range: every period of
+    the data inside a calendar year starts with its ``YYYY``, which the yearly
+    rollup sums."""
     if YEAR_CLASSES not in tables or not _default(cuts):
         return None
     whole_year = rng.first % 12 == 0 and rng.last == rng.first + 11
@@ -147,6 +152,8 @@ def year_classes_at(
         return None
     t = tables[YEAR_CLASSES]
     t = t.filter(t.period == f"{rng.first // 12:04d}")
+    if revenue:
+        return t.select(account_id=t.account, revenue=t.revenue, abc_class=t["class"])
     return t.select(account_id=t.account, abc_class=t["class"])
 
 

@@ -5,8 +5,8 @@ basis) on the revenue pooled over one range (default: the last complete fiscal y
 
 The classes depend on every account (window functions over the portfolio), and with
 the default parameters the range is one calendar year: the engine keeps each calendar
-year's classes and revenue (:data:`YEAR_REVENUE_CLASSES`, :func:`year_revenue_classes`
-of its yearly rollup) once per data version, which :func:`account_classes` reads
+year's classes and revenue once per data version
+(:data:`kam.analysis.class_tables.YEAR_CLASSES`), which :func:`account_classes` reads
 instead of classifying again when they answer for its range and cut-offs.
 """
 
@@ -20,23 +20,15 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import check_cutoffs, classified
-from kam.analysis.periods import PeriodRange
+from kam.analysis.class_tables import year_classes_at
 from kam.analysis.preagg import metric_values, period_sums, scoped_values
 
 __all__ = [
-    "YEAR_REVENUE_CLASSES",
     "AccountClasses",
     "account_classes",
     "account_names",
     "by_account",
-    "year_revenue_classes",
 ]
-
-#: Name of the derived table of :func:`year_revenue_classes` (built by the engine
-#: once per data version when the ledger has Revenue and Scores).
-YEAR_REVENUE_CLASSES = "_revenue_year_classes"
-#: The cut-offs of the stored classes (the scoring matrix's default).
-_STORED_CUTS: tuple[float, float] = (0.80, 0.95)
 
 
 @dataclass(frozen=True)
@@ -82,7 +74,7 @@ def account_classes(
         as_of=as_of,
         default_years=1,
     )
-    stored = _stored(tables, scope.range, fiscal_year_start, cuts)
+    stored = year_classes_at(tables, scope.range, fiscal_year_start, cuts, revenue=True)
     if stored is not None:
         return AccountClasses(stored, scope.range.text, list(scope.warnings))
     # Summed through period_sums (as Pareto does): a whole year in range is read
@@ -94,48 +86,6 @@ def account_classes(
         "account_id", revenue=classes.value, abc_class=classes["class"]
     )
     return AccountClasses(table, scope.range.text, list(scope.warnings))
-
-
-def year_revenue_classes(by_year: ir.Table) -> ir.Table:
-    """``account, period, revenue, abc_class``: each account's revenue in each
-    calendar year of ``by_year`` (``account_id, period, value``: the engine's yearly
-    rollup, ``'YYYY'``) and its ABC class among the accounts with revenue > 0 that
-    year, cut-offs 0.80 and 0.95 (accounts without revenue > 0 have no row).
-
-    The account column is ``account``, not ``account_id``: classes depend on every
-    account, so the engine leaves the table out for a reader restricted to some
-    accounts (whose classes are computed among its own accounts)."""
-    t = by_year.filter(by_year.value > 0).select("account_id", "period", "value")
-    cls = classified(t, cuts=_STORED_CUTS)
-    return cls.select(
-        account=cls.account_id,
-        period=cls.period,
-        revenue=cls.value,
-        abc_class=cls["class"],
-    )
-
-
-def _stored(
-    tables: Mapping[str, ir.Table],
-    rng: PeriodRange,
-    fiscal_year_start: int,
-    cuts: Sequence[float],
-) -> ir.Table | None:
-    """``account_id, revenue, abc_class`` over ``rng`` from
-    :data:`YEAR_REVENUE_CLASSES`, or ``None`` when that table does not hold them
-    (absent, other cut-offs, or a range that is not one calendar year). The year's
-    rows are those of the pooled range: every period of the data inside a calendar
-    year starts with its ``YYYY``, which the yearly rollup sums."""
-    t = tables.get(YEAR_REVENUE_CLASSES)
-    if t is None or tuple(float(c) for c in cuts) != _STORED_CUTS:
-        return None
-    whole_year = rng.first % 12 == 0 and rng.last == rng.first + 11
-    if fiscal_year_start != 1 or not whole_year:
-        return None
-    year = t.filter(t.period == f"{rng.first // 12:04d}")
-    return year.select(
-        account_id=year.account, revenue=year.revenue, abc_class=year.abc_class
-    )
 
 
 def account_names(accounts: ir.Table | None) -> Callable[[object], object]:

@@ -86,7 +86,7 @@ DERIVED = (
     "_mrr_by_month",
     "_scores_by_criterion",
     "_scores_by_account",
-    "_revenue_year_classes",
+    "_abc_year_classes",
     "_latest_signals",
     "_survey_months",
     "_survey_month_totals",
@@ -100,8 +100,12 @@ _ROLLUP_OF = {"_revenue_by_year": ("_revenue_by_period", "year")}
 #: Derived tables the engine builds when the first reader needs them rather than
 #: when it loads a data version (unless the source keeps them): summing MRR per
 #: account and month costs several times what the revenue sums cost (a ledger of 1M
-#: accounts: ~7 s of ~10 s), and a Pareto or ABC of revenue never reads it.
-ON_DEMAND = frozenset({"_mrr_by_month"})
+#: accounts: ~7 s of ~10 s), and a Pareto or ABC of revenue never reads it nor the
+#: ABC classes of each calendar year (``_abc_year_classes``, classified from the
+#: materialised yearly rollup by :func:`kam.analysis.class_tables.year_classes`),
+#: which the scoring matrix's selection table, the premium upsell and the at-risk
+#: queue read with their default parameters.
+ON_DEMAND = frozenset({"_mrr_by_month", "_abc_year_classes"})
 #: Analyses that read no :data:`ON_DEMAND` table unless their ``metric`` is MRR.
 REVENUE_READERS = frozenset({"pareto", "abc"})
 #: Reserved names of the tables built from the derived ones (:func:`derive_events`).
@@ -115,7 +119,6 @@ EVENTS = (
     "_mrr_month_totals",
     "_mrr_cohort_cells",
     "_abc_month_classes",
-    "_abc_year_classes",
     "_upsell_accounts",
     "_retention_views",
     "_retention_ttm",
@@ -146,11 +149,6 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
       spread__<id>, dup__<id>`` — the same spread over one row per account
       (:func:`kam.analysis.scores.scores_by_account`; left out when the ids cannot
       name columns), which the mean scoring reads first;
-    - ``_revenue_year_classes``: ``account, period, revenue, abc_class`` — each
-      calendar year's revenue and ABC class (cut-offs 0.80, 0.95) per account
-      (:func:`kam.analysis.selection.year_revenue_classes`), which the scoring
-      matrix's selection table reads instead of classifying again; built when the
-      ledger has Revenue and Scores, whole portfolio only (no ``account_id``);
     - ``_latest_signals``: ``account_id, signal, as_of, value`` — each account's
       latest value of each signal (:func:`kam.analysis.health.latest_signals`),
       which health reads instead of the Signals history when ``as_of`` is on or
@@ -182,12 +180,6 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
         wide = scores_by_account(tables["Scores"], tables["Criteria"])
         if wide is not None:
             out["_scores_by_account"] = wide
-    if "Scores" in tables and "Revenue" in tables:
-        from kam.analysis.selection import year_revenue_classes
-
-        out["_revenue_year_classes"] = year_revenue_classes(
-            by_year(out["_revenue_by_period"])
-        )
     if "Signals" in tables:
         from kam.analysis.health import latest_signals
 
@@ -232,10 +224,10 @@ def derive_events(
     - ``_mrr_cohort_cells`` (``cohort, pidx, accounts, value``): the monthly cohort
       cells (:func:`kam.analysis.movements.cohort_cells`; summed from the
       materialised events like the movement sums, whole portfolio only).
-    - ``_abc_month_classes`` and ``_abc_year_classes``: the ABC classes (default
-      cut-offs) of the MRR in the last two months and of the revenue per calendar
-      year (:mod:`kam.analysis.class_tables`), which retention, slipping, upsell and
-      the at-risk queue read instead of classifying again; whole portfolio only.
+    - ``_abc_month_classes``: the ABC classes (default cut-offs) of the MRR in the
+      last two months (:mod:`kam.analysis.class_tables`), which retention, slipping,
+      upsell and the at-risk queue read instead of classifying again; whole
+      portfolio only.
     - ``_upsell_accounts`` (``account, name, mrr, premium_mrr``): the accounts with
       MRR in the last month (:func:`kam.analysis.upsell.upsell_tables`), which the
       premium upsell and the at-risk queue read instead of summing that month;
@@ -267,7 +259,7 @@ def derive_events(
         "_mrr_plan_movements": plan_movements(raw, last),
         "_mrr_plan_months": plan_month_sums(raw),
         "_mrr_month_totals": month_totals(am),
-        **class_tables(am, derived.get("_revenue_by_year"), last),
+        **class_tables(am, last),
         **upsell_tables(tables, last),
     }
 
@@ -334,6 +326,8 @@ class Engine:
         return loaded
 
     def _reload(self) -> None:
+        from kam.analysis.class_tables import YEAR_CLASSES, year_classes
+
         old = self._loaded
         self._release()
         loaded = self.source.load(derive)
@@ -349,6 +343,8 @@ class Engine:
             else:
                 derived[name] = self._materialise(loaded.backend, name, expr)
         self._rollups(loaded, derived)
+        if "_revenue_by_year" in derived and YEAR_CLASSES not in derived:
+            pending[YEAR_CLASSES] = year_classes(derived["_revenue_by_year"])
         self._learn(derived)
         self._loaded, self._derived, self._defaults = loaded, derived, None
         self._pending = pending

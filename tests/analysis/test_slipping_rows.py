@@ -34,7 +34,11 @@ RISKS = [
     ("P2", date(2023, 5, 1), "critical", "Closed", "M1", date(2023, 6, 1)),
     ("Z9", date(2024, 2, 1), "at_risk", "Sponsor left", "M2", None),
 ]
-ACCOUNTS = [("P1", "Name P1", "active"), ("P2", "Name P2", "active")]
+ACCOUNTS = [
+    ("P1", "Name P1", "active"),
+    ("P2", "Name P2", "active"),
+    ("Z9", "Name Z9", "active"),
+]
 
 
 def test_an_account_with_several_open_risks_is_listed_once_with_all_of_them() -> None:
@@ -68,6 +72,8 @@ def test_an_account_with_several_open_risks_is_listed_once_with_all_of_them() ->
     assert (z9["change_pct"], z9["previous_class"], z9["class"]) == (None, None, None)
     assert (z9["value_drop"], z9["downgrade"]) == (False, False)
     assert z9["open_risk"] == "at_risk: Sponsor left"
+    # Listed for its risk alone, it still shows its name.
+    assert z9["name"] == "Name Z9"
     s = result.summary
     assert (s["accounts"], s["value_drops"], s["downgrades"], s["open_risks"]) == (
         3,

@@ -104,8 +104,7 @@ def _listed(
     two periods, :func:`~kam.analysis.class_tables.pair_classes`) whose value fell
     by ``threshold`` or more or whose class fell, and those with an open risk (a row
     per open risk: ``r_flagged, r_level, r_reason``, and ``has_risk``), with their
-    names and owners (none for an account without a value in either period) and the
-    change (an exact decimal, as the values)."""
+    names and owners and the change (an exact decimal, as the values)."""
     zero = ibis.literal(Decimal("0.00"), type=MONEY)
     reg = tables.get("risks")
     if reg is not None:
@@ -137,7 +136,6 @@ def _listed(
     )
     pair = t.select(
         account_id=account,
-        p_id=t.account_id,
         previous=previous,
         current=current,
         change=(current - previous).cast(MONEY),
@@ -154,9 +152,9 @@ def _listed(
         return kept.mutate(name=ibis.null("string"), owner=ibis.null("string"))
     owner = accounts.owner if "owner" in accounts.columns else ibis.null("string")
     names = accounts.select(a_id=accounts.account_id, name=accounts.name, owner=owner)
-    # Joined on the account of ``per``: an account without a value in either period
-    # (an open risk only) is listed without its name and owner.
-    j = kept.left_join(names, kept.p_id == names.a_id)
+    # Joined on the listed account, so that an account without a value in either
+    # period (listed for an open risk only) shows its name and owner too.
+    j = kept.left_join(names, kept.account_id == names.a_id)
     return j.drop("a_id")
 
 

@@ -5,27 +5,16 @@ functions partitioned by the period's position), and so are each account's value
 and class in the previous grain period (:mod:`kam.analysis.migration`). The rows are
 fetched once, as Arrow (one query), and the class summary, the migration matrices
 and the lists of moves are counted from that table (:mod:`kam.analysis.migration`).
-The values are read through :func:`kam.analysis.preagg.period_sums`, which takes
+The values are read through :func:`kam.analysis.period_reads.period_sums`, which takes
 whole years from the yearly rollup when the engine has one, and ranked as
 ``decimal(18, 2)`` when the facts learnt of them show that every sum fits
-(:func:`kam.analysis.preagg.narrow_money`). Each row's explanation, the class it
+(:func:`kam.analysis.facts.narrow_money`). Each row's explanation, the class it
 shows for the period before and the account's name (the Accounts rows are fetched
 apart, one per account) are written only when the row is read.
 
-Rules (``c1 < c2`` are the cut-offs, default 0.80 and 0.95):
-
-- ``basis='value'``, ``boundary='upper'`` (default): A if the cumulative share
-  *before* the account is below ``c1``, B if below ``c2``, else C. The account that
-  crosses a cut-off joins the higher class.
-- ``boundary='strict'``: A if the cumulative share *including* the account is at most
-  ``c1``, B if at most ``c2``, else C.
-- ``basis='count'``: the same rules on the share of accounts instead of value, with
-  ``count_cutoffs`` (default 0.20, 0.50: top 20 %, next 30 %, rest). With ``upper``
-  class A holds ``ceil(0.2 N)`` accounts; with ``strict`` ``floor(0.2 N)`` (at least
-  one).
-- Under every rule the top account is A, and accounts with equal values share the
-  class of the first of them (ties are ordered by account_id).
-- An account without a positive value in a period has no class there.
+The rules that give a class (cut-offs, ``boundary``, ``basis``, ties) and the text
+that explains it are in :mod:`kam.analysis.abc_rules`; :func:`check_cutoffs` and
+:func:`classified` are importable from here too.
 """
 
 from __future__ import annotations
@@ -35,10 +24,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from kam.analysis.abc_rules import BASES, BOUNDARIES, check_cutoffs, classified, why
+from kam.analysis.facts import narrow_money
 from kam.analysis.migration import (
     CLASSES,
     MOVE_COLUMNS,
@@ -50,14 +40,9 @@ from kam.analysis.migration import (
     with_neighbours,
 )
 from kam.analysis.pareto import percent
+from kam.analysis.period_reads import period_sums
 from kam.analysis.periods import GRAINS, Grain, grain_labels, grain_span, label_for
-from kam.analysis.preagg import (
-    METRIC_WORDS,
-    metric_values,
-    narrow_money,
-    period_sums,
-    scoped_values,
-)
+from kam.analysis.preagg import METRIC_WORDS, metric_values, scoped_values
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.xyz import xyz_classes
 from kam.errors import ParameterError
@@ -70,10 +55,9 @@ __all__ = [
     "abc",
     "abc_classes",
     "check_cutoffs",
+    "classified",
 ]
 
-BOUNDARIES: tuple[str, ...] = ("upper", "strict")
-BASES: tuple[str, ...] = ("value", "count")
 #: Sums of money keep two decimals on every backend.
 _MONEY = "decimal(38, 2)"
 
@@ -109,150 +93,12 @@ _FETCHED: tuple[str, ...] = (
     "measure_before",
     "measure",
 )
-#: Per basis, the columns that hold the share before and including an account: on
-#: value they are the cumulative shares themselves, which are not fetched twice.
-_MEASURES: dict[str, tuple[str, str]] = {
-    "value": ("cum_share_before", "cum_share"),
-    "count": ("measure_before", "measure"),
-}
-
-
-def check_cutoffs(
-    cutoffs: Sequence[float], name: str = "cutoffs"
-) -> tuple[float, float]:
-    """Two increasing shares inside (0, 1), else ParameterError naming ``name``."""
-    try:
-        values = tuple(float(c) for c in cutoffs)
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(name, f"{cutoffs!r} are not numbers") from exc
-    if len(values) != 2:
-        raise ParameterError(
-            name, f"give two cut-offs such as 0.80,0.95, not {cutoffs!r}"
-        )
-    if not all(0.0 < c < 1.0 for c in values):
-        raise ParameterError(name, f"{cutoffs!r}: each cut-off must be inside (0, 1)")
-    if not values[0] < values[1]:
-        raise ParameterError(name, f"{cutoffs!r}: the cut-offs must increase")
-    return values[0], values[1]
 
 
 def _choice(value: str, choices: Sequence[str], name: str) -> str:
     if value not in choices:
         raise ParameterError(name, f"{value!r} is not one of {', '.join(choices)}")
     return value
-
-
-def classified(
-    per_period: ir.Table,
-    *,
-    cuts: tuple[float, float],
-    boundary: str = "upper",
-    basis: str = "value",
-    by: str = "period",
-) -> ir.Table:
-    """Classes of ``account_id, period, value`` rows (values > 0), per period (per
-    value of the column ``by``)."""
-    t = per_period
-    part = t[by]
-    order = [t.value.desc(), t.account_id.asc()]
-    running = ibis.window(group_by=part, order_by=order, rows=(None, 0))
-    # Equal values are peers: ``tie_rank`` is the rank of the first of them. The
-    # same partition and leading order as ``running``, so the backend sorts once.
-    peers = ibis.window(group_by=part, order_by=t.value.desc())
-    whole = ibis.window(group_by=part)
-    t = t.mutate(
-        rank=ibis.row_number().over(running) + 1,
-        tie_rank=ibis.rank().over(peers) + 1,
-        cum_value=t.value.sum().over(running),
-        total=t.value.sum().over(whole),
-        n=t.account_id.count().over(whole),
-    )
-    total = t.total.cast("float64")
-    cum_share_before = (t.cum_value - t.value).cast("float64") / total
-    cum_share = t.cum_value.cast("float64") / total
-    # The first of the tie group comes ``rank - tie_rank`` rows before this one,
-    # each with the same value: its running sum before it, exactly (decimals).
-    first_before = t.cum_value - t.value * (t.rank - t.tie_rank + 1)
-    if basis == "value":
-        before, including = cum_share_before, cum_share
-        first = first_before.cast("float64") / total
-        first_in = (first_before + t.value).cast("float64") / total
-    else:
-        n = t.n.cast("float64")
-        before, including = (t.rank - 1).cast("float64") / n, t.rank.cast("float64") / n
-        first = (t.tie_rank - 1).cast("float64") / n
-        first_in = t.tie_rank.cast("float64") / n
-    c1, c2 = cuts
-    # Classes only improve towards rank 1, so every account of a tie group takes
-    # the class of its first (the smallest account_id), computed from its shares.
-    if boundary == "upper":
-        cls = ibis.cases((first < c1, "A"), (first < c2, "B"), else_="C")
-    else:
-        cls = ibis.cases(
-            (t.tie_rank == 1, "A"),
-            (first_in <= c1, "A"),
-            (first_in <= c2, "B"),
-            else_="C",
-        )
-    return t.mutate(
-        share=t.value.cast("float64") / total,
-        cum_share=cum_share,
-        cum_share_before=cum_share_before,
-        **{"class": cls},
-        measure_before=before,
-        measure=including,
-    )
-
-
-def _why(
-    row: Mapping[str, object], *, cuts: tuple[float, float], boundary: str, basis: str
-) -> str:
-    cls = str(row["class"])
-    if int(str(row["rank"])) == 1:
-        return "top account → A"
-    if row["tie_rank"] != row["rank"]:
-        return f"same value as {row['tie_first']} (rank {row['tie_rank']}) → {cls}"
-    c1, c2 = cuts
-    if boundary == "upper":
-        x = float(str(row[_MEASURES[basis][0]]))
-        what = (
-            "cumulative share before this account"
-            if basis == "value"
-            else "share of accounts ranked before this one"
-        )
-        if cls == "A":
-            rule = f"{_pct(x, c1)} < {_cut(c1)}"
-        elif cls == "B":
-            rule = f"{_pct(x, c1)} ≥ {_cut(c1)}, < {_cut(c2)}"
-        else:
-            rule = f"{_pct(x, c2)} ≥ {_cut(c2)}"
-    else:
-        x = float(str(row[_MEASURES[basis][1]]))
-        what = (
-            "cumulative share including this account"
-            if basis == "value"
-            else "share of accounts up to this one"
-        )
-        if cls == "A":
-            rule = f"{_pct(x, c1)} ≤ {_cut(c1)}"
-        elif cls == "B":
-            rule = f"{_pct(x, c1)} > {_cut(c1)}, ≤ {_cut(c2)}"
-        else:
-            rule = f"{_pct(x, c2)} > {_cut(c2)}"
-    return f"{what} {rule} → {cls}"
-
-
-def _cut(cut: float) -> str:
-    text = f"{cut * 100:.6f}".rstrip("0").rstrip(".")
-    return f"{text} %"
-
-
-def _pct(x: float, cut: float) -> str:
-    """``x`` as a percent with enough decimals not to look equal to ``cut``."""
-    for decimals in range(1, 7):
-        if x == cut or f"{x * 100:.{decimals}f}" != f"{cut * 100:.{decimals}f}":
-            return percent(x, decimals=decimals)
-    return percent(x, decimals=6)
 
 
 def _fetch(
@@ -269,7 +115,7 @@ def _fetch(
 
     ``by_period``: ``account_id, period, value`` with ``period`` one of ``periods``;
     ``money``: a narrower type for the values while they are ranked (see
-    :func:`kam.analysis.preagg.narrow_money`).
+    :func:`kam.analysis.facts.narrow_money`).
     """
     ranked = classified(
         with_neighbours(by_period, periods, money),
@@ -350,8 +196,8 @@ def abc_classes(
     ``accounts``: the Accounts table, for names. Range default: the last three complete
     fiscal years (fewer, with a warning, when the data holds fewer). ``grain``: year
     (fiscal), quarter or month. ``cutoffs`` (0.80, 0.95), ``boundary`` (upper |
-    strict), ``basis`` (value | count, with ``count_cutoffs`` 0.20, 0.50): see the
-    module docstring. ``xyz``: add CV and X/Y/Z to the pooled rows
+    strict), ``basis`` (value | count, with ``count_cutoffs`` 0.20, 0.50): see
+    :mod:`kam.analysis.abc_rules`. ``xyz``: add CV and X/Y/Z to the pooled rows
     (:mod:`kam.analysis.xyz`).
 
     Rows: :data:`OUTPUT_COLUMNS`, by period (chronological, then ``pooled``) and rank.
@@ -459,7 +305,7 @@ def abc_classes(
                 if pidx in (0, last)
                 else (came_from(r["class"], r["move"]) or "new")
             ),
-            "why": _why(r, cuts=used, boundary=boundary, basis=basis),
+            "why": why(r, cuts=used, boundary=boundary, basis=basis),
             "cv": cv[0] if cv else None,
             "xyz": cv[1] if cv else None,
         }

@@ -18,11 +18,17 @@ Derived tables:
 
 Whoever materialises a values table once per data version registers what it knows
 of it with :func:`learn_facts` (its periods, those holding a negative value, the sum
-of its absolute values, and its rollups). :func:`period_sums` then reads a rollup
-row wherever the periods it sums are all among those asked for and share one label,
-and the values table only for the rest; without facts it reads the values table
-alone (same sums). :func:`narrow_money` tells from the sum of absolute values
-whether every sum fits in ``decimal(18, s)``.
+of its absolute values, and its rollups): those facts, :func:`by_year`,
+:func:`forget_facts` and :func:`narrow_money` live in :mod:`kam.analysis.facts`.
+:func:`period_sums` reads a rollup row wherever the periods it sums are all among
+those asked for and share one label, and the values table only for the rest; without
+facts it reads the values table alone (same sums). It, :func:`distinct_periods` and
+:func:`relabel` live in :mod:`kam.analysis.period_reads`. Both modules' names are
+importable from here too.
+
+This module holds the metrics and the names of the derived tables, the builders of
+the derived tables, :func:`metric_values`, and :func:`scoped_values` (the values of a
+metric inside the analysed range, negative values rejected).
 
 The engine hands an analysis the canonical tables under their store names and the
 derived ones under their own (:data:`REVENUE_BY_PERIOD`, :data:`MRR_BY_MONTH`, and the
@@ -32,21 +38,29 @@ when it is there and falls back to the canonical one (a raw backend, a test).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from kam.analysis.facts import (
+    Facts,
+    Rollup,
+    by_year,
+    forget_facts,
+    known_facts,
+    learn_facts,
+    narrow_money,
+)
+from kam.analysis.period_reads import distinct_periods, period_sums, relabel, renamed
 from kam.analysis.periods import (
     Grain,
     Period,
     PeriodRange,
     label_for,
-    parse_period,
     resolve_range,
     select_periods,
 )
@@ -64,6 +78,7 @@ __all__ = [
     "REVENUE_BY_PERIOD",
     "REVENUE_BY_YEAR",
     "Facts",
+    "Rollup",
     "by_year",
     "distinct_periods",
     "forget_facts",
@@ -75,6 +90,7 @@ __all__ = [
     "period_sums",
     "reject_negative",
     "relabel",
+    "renamed",
     "revenue_by_period",
     "scoped_values",
     "zero_like",
@@ -117,155 +133,6 @@ def zero_like(column: ir.Column) -> ir.Scalar:
     if dtype.is_decimal():
         return ibis.literal(Decimal("0.00"), type=dtype)
     return ibis.literal(0, type=dtype)
-
-
-@dataclass(frozen=True)
-class Rollup:
-    """A table of a values table's rows summed per account and coarser label:
-    ``groups`` maps each label of ``table`` to the periods of the values table its
-    rows sum."""
-
-    table: ir.Table
-    groups: Mapping[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What is known of a materialised values table without querying it again: its
-    distinct periods, those holding a negative value, and its rollups (coarsest
-    first)."""
-
-    periods: tuple[str | None, ...]
-    negative: frozenset[str]
-    rollups: tuple[Rollup, ...] = ()
-    #: The sum of the absolute values of every row (None when unknown): no sum of
-    #: some of its rows (or of sums of them) is larger in magnitude.
-    magnitude: Decimal | None = None
-
-
-#: How each kind of rollup labels a period of the values table.
-_ROLLUP_LABELS = {"year": lambda text: text[:4]}
-
-
-def by_year(values: ir.Table) -> ir.Table:
-    """A values table summed per account and ``'YYYY'`` (the first four characters of
-    each period: the year of a month or quarter, a year row's own label), a rollup
-    of kind ``year`` for :func:`learn_facts`."""
-    t = values.mutate(period=values.period.left(4))
-    return t.group_by("account_id", "period").agg(value=t.value.sum())
-
-
-# Facts of materialised values tables, keyed by their expression's operation (equal
-# expressions over the same table and connection have equal operations). Whoever
-# materialises a table registers its facts and forgets them before dropping it.
-_FACTS: dict[object, Facts] = {}
-_FACTS_LIMIT = 64
-
-
-def learn_facts(
-    values: ir.Table, *, rollups: Mapping[str, ir.Table] | None = None
-) -> Facts:
-    """Query the periods (and which of them hold a negative value) and the sum of the
-    absolute values of a values table that will not change, and remember them for
-    :func:`scoped_values`, :func:`period_sums` and :func:`narrow_money`.
-
-    ``rollups``: materialised rollups of ``values`` by kind (``'year'``: the table
-    :func:`by_year` builds from ``values``), which :func:`period_sums` reads instead
-    of the values table where they hold the same sums. Only for tables materialised
-    once per data version (the engine's derived tables): a table that changes in
-    place would be answered from stale facts.
-    """
-    stats = (
-        values.group_by("period")
-        .agg(low=values.value.min(), size=values.value.abs().sum())
-        .to_pyarrow()
-    )
-    periods = stats.column("period").to_pylist()
-    sizes = stats.column("size").to_pylist()
-    known: list[Rollup] = []
-    for kind, table in (rollups or {}).items():
-        groups: dict[str, list[str]] = {}
-        for text in periods:
-            if text is not None:
-                groups.setdefault(_ROLLUP_LABELS[kind](text), []).append(text)
-        known.append(Rollup(table, {k: tuple(v) for k, v in groups.items()}))
-    facts = Facts(
-        tuple(periods),
-        frozenset(
-            str(p)
-            for p, low in zip(periods, stats.column("low").to_pylist(), strict=True)
-            if p is not None and low is not None and low < 0
-        ),
-        tuple(known),
-        sum((Decimal(str(x)) for x in sizes if x is not None), Decimal(0)),
-    )
-    if len(_FACTS) >= _FACTS_LIMIT:
-        _FACTS.pop(next(iter(_FACTS)))
-    _FACTS[values.op()] = facts
-    return facts
-
-
-def narrow_money(values: ir.Table) -> dt.DataType | None:
-    """``decimal(18, s)`` (``s`` the scale of the values) when the facts learnt of
-    ``values`` (:func:`learn_facts`) show that every sum of its rows fits in it,
-    else None.
-
-    A window or sort over decimals of 18 digits runs faster than over 38 (DuckDB
-    keeps them in 64 bits) and the cast is exact; sums of them are still exact.
-    """
-    facts = _FACTS.get(values.op())
-    money = values.value.type()
-    if facts is None or facts.magnitude is None or not money.is_decimal():
-        return None
-    scale = money.scale
-    if scale is None or scale > 18 or facts.magnitude >= Decimal(10) ** (18 - scale):
-        return None
-    return dt.Decimal(18, scale)
-
-
-def forget_facts(values: ir.Table) -> None:
-    """Drop what :func:`learn_facts` remembered of ``values``."""
-    _FACTS.pop(values.op(), None)
-
-
-def distinct_periods(
-    values: ir.Table, *, column: str = "period", sheet: str = "Revenue"
-) -> list[Period]:
-    """The distinct periods of a table, parsed; a malformed one is an InputError."""
-    known = _FACTS.get(values.op()) if column == "period" else None
-    if known is not None:
-        found: list[str | None] = list(known.periods)
-    else:
-        found = values.select(column).distinct().to_pyarrow().column(column).to_pylist()
-    parsed: list[Period] = []
-    for text in found:
-        if text is None:
-            raise InputError(f"the {sheet} sheet has rows without a {column}")
-        parsed.append(parse_period(text, what=f"{sheet} {column}"))
-    return parsed
-
-
-def relabel(values: ir.Table, labels: Mapping[str, str]) -> ir.Table:
-    """Keep the rows whose period is a key of ``labels`` and rename their periods.
-
-    Compiles to ``IN (...)`` and a prefix (``'2024-05'`` → ``'2024'``) or ``CASE``,
-    which every backend runs.
-    """
-    return renamed(values.filter(values.period.isin(list(labels))), labels)
-
-
-def renamed(values: ir.Table, labels: Mapping[str, str]) -> ir.Table:
-    """Rename the periods of ``values`` (every one a key of ``labels``) to their
-    labels, without filtering (see :func:`relabel`)."""
-    kept = values
-    if all(label == text for text, label in labels.items()):
-        return kept
-    lengths = {len(label) for label in labels.values()}
-    if len(lengths) == 1 and all(text.startswith(lb) for text, lb in labels.items()):
-        # Calendar years of months or quarters: a prefix, much cheaper than a CASE
-        # with one branch per period on every row.
-        return kept.mutate(period=kept.period.left(lengths.pop()))
-    return kept.mutate(period=kept.period.substitute(dict(labels)))
 
 
 def revenue_by_period(
@@ -434,69 +301,7 @@ def scoped_values(
     if not chosen:
         raise InputError(f"the {sheet} sheet has no rows in {rng.text}")
     kept = values.filter(values.period.isin([p.text for p in chosen]))
-    known = _FACTS.get(values.op())
+    known = known_facts(values)
     if known is None or any(p.text in known.negative for p in chosen):
         reject_negative(kept, metric=metric, sheet=sheet)
     return Scope(kept, chosen, rng, warnings, sheet)
-
-
-def period_sums(
-    values: ir.Table,
-    periods: Sequence[str],
-    labels: Mapping[str, str] | None = None,
-) -> ir.Table:
-    """The values of ``periods`` summed per account (``labels=None``: columns
-    ``account_id, value``) or per account and label (``labels`` maps each period to
-    its label: columns ``account_id, period, value``).
-
-    Exact decimal sums whatever is read: with facts learnt (:func:`learn_facts`), a
-    rollup row stands for the periods it sums when they are all in ``periods`` and
-    share one label, and the values table is read for the other periods only (without
-    a period filter when they are all its periods); without facts the values table
-    is filtered and summed.
-    """
-    wanted = list(dict.fromkeys(periods))
-    target: Mapping[str, str] = (
-        labels if labels is not None else dict.fromkeys(wanted, "")
-    )
-    facts = _FACTS.get(values.op())
-    left = set(wanted)
-    # (table, its periods to read → label, whether that is every period it holds,
-    # whether the table holds one row per account and period)
-    parts: list[tuple[ir.Table, dict[str, str], bool, bool]] = []
-    if facts is not None:
-        for rollup in facts.rollups:
-            usable: dict[str, str] = {}
-            for label, members in rollup.groups.items():
-                if left.issuperset(members) and len({target[m] for m in members}) == 1:
-                    usable[label] = target[members[0]]
-                    left.difference_update(members)
-            if usable:
-                whole = len(usable) == len(rollup.groups)
-                parts.append((rollup.table, usable, whole, True))
-    if left or not parts:
-        whole = facts is not None and left == {p for p in facts.periods if p}
-        parts.append(
-            (values, {p: target[p] for p in wanted if p in left}, whole, False)
-        )
-    pieces: list[ir.Table] = []
-    for table, mapping, whole, _ in parts:
-        t = table if whole else table.filter(table.period.isin(list(mapping)))
-        if labels is None:
-            pieces.append(t.select("account_id", "value"))
-        else:
-            pieces.append(renamed(t, mapping).select("account_id", "period", "value"))
-    if len({p.value.type() for p in pieces}) > 1:
-        # A union wants one type: the values table's own (a rollup sums values of
-        # that type, so its scale holds them), widened to 38 digits when known.
-        money = values.value.type()
-        if money.is_decimal() and money.scale is not None:
-            money = dt.Decimal(38, money.scale)
-        pieces = [p.mutate(value=p.value.cast(money)) for p in pieces]
-    combined = pieces[0] if len(pieces) == 1 else ibis.union(*pieces)
-    keys = ["account_id"] if labels is None else ["account_id", "period"]
-    _, mapping, _, one_row_each = parts[0]
-    # One rollup whose labels map one-to-one: its rows are the sums already.
-    if len(parts) == 1 and one_row_each and len(set(mapping.values())) == len(mapping):
-        return combined
-    return combined.group_by(keys).agg(value=combined.value.sum())

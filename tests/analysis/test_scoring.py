@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kam.analysis.registry import run as _run
-from kam.analysis.scores import (
+from kam.analysis.score_preagg import (
     SCORES_BY_ACCOUNT,
     SCORES_BY_CRITERION,
     scores_by_account,

@@ -27,7 +27,7 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.result import AnalysisResult, Rows, column_sums
-from kam.analysis.scores import ones
+from kam.analysis.score_values import ones
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.upsell import need
 from kam.errors import ParameterError

@@ -1,16 +1,21 @@
-"""Score expressions of the scoring matrix: per criterion, per account, and checks.
+"""Score expressions of the scoring matrix: per criterion and per account.
 
-Everything per account is an Ibis expression run in the backend; scores are floats
-there and are rounded to :data:`SCALE` decimals before they become exact decimals
-(:func:`decimals`), so a score with at most 6 decimals comes out exactly.
+Everything per account is an Ibis expression run in the backend: the score of each
+(account, criterion) pair (:func:`criterion_scores`), the section sums, section
+scores and overall score of each account (:func:`account_scores`,
+:func:`account_matrix`), read from the Scores rows or from their per-data-version
+pre-aggregates.
+
+The pieces around it live beside it and stay importable from here: the score
+values and shared helpers in :mod:`kam.analysis.score_values`, the pre-aggregates
+in :mod:`kam.analysis.score_preagg`, the criteria and disagreement tables and the
+checks of the Scores rows in :mod:`kam.analysis.score_details`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -18,7 +23,24 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from kam.analysis.criteria import SECTIONS, Criterion
-from kam.errors import InputError
+from kam.analysis.score_details import (
+    criteria_table,
+    criterion_stats,
+    disagreement_rows,
+    reject_bad_scores,
+)
+from kam.analysis.score_preagg import (
+    _COUNTS,
+    SCORES_BY_ACCOUNT,
+    SCORES_BY_CRITERION,
+    _counts,
+    _dup,
+    _rater_groups,
+    _wide_ids,
+    scores_by_account,
+    scores_by_criterion,
+)
+from kam.analysis.score_values import SCALE, decimals, ones, x_column
 
 __all__ = [
     "SCALE",
@@ -38,37 +60,9 @@ __all__ = [
     "x_column",
 ]
 
-#: Name of the derived table of :func:`scores_by_criterion` (built by the engine
-#: once per data version).
-SCORES_BY_CRITERION = "_scores_by_criterion"
-
-#: Name of the derived table of :func:`scores_by_account` (built by the engine once
-#: per data version).
-SCORES_BY_ACCOUNT = "_scores_by_account"
-
-#: Most criteria :func:`scores_by_account` spreads into columns, and the names it
-#: accepts as column names on every backend.
-_WIDE_MOST = 64
-_NAME = re.compile(r"[A-Za-z0-9_]{1,48}")
-
 #: Most criteria whose disagreement flags the pre-aggregated scoring sums into one
 #: integer per account (exact as a double too, as a backend may divide one).
 _FLAG_BITS = 30
-
-#: Decimals kept in every score; ties are judged at this precision.
-SCALE = 6
-_TWO = Decimal("0.01")
-
-
-def ones(condition: ir.BooleanValue) -> ir.IntegerValue:
-    """1 where ``condition`` holds, else 0 (PostgreSQL cannot cast a boolean to
-    bigint, so counting uses CASE)."""
-    return ibis.cases((condition, 1), else_=0)
-
-
-def x_column(i: int) -> str:
-    """Name of the wide column holding criterion number ``i``'s score."""
-    return f"x_{i}"
 
 
 def _lookup(
@@ -139,45 +133,6 @@ def criterion_scores(
             "float64",
         ),
         index=_lookup(pc.criterion_id, {cid: i for i, cid in enumerate(ids)}, "int64"),
-    )
-
-
-def scores_by_criterion(scores: ir.Table) -> ir.Table:
-    """The raters' scores of each (account, criterion) pair, summed once per data
-    version (the derived table :data:`SCORES_BY_CRITERION`): what the mean scoring
-    needs, whatever the Criteria sheet and the parameters.
-
-    Columns: ``account_id, criterion_id``; ``x`` (mean of the scores given),
-    ``low``, ``high`` (lowest and highest score), ``raters`` (scores given),
-    ``dups`` (1 when two scores come from one rater), ``multi`` (1 for more than two
-    scores, to be checked exactly) and ``bad`` (scores outside 1–10 or blank), each
-    as :func:`account_matrix` computes them from the raw rows.
-    """
-    rater = ibis.coalesce(scores.rater.cast("string"), ibis.literal(""))
-    # Doubles whatever the backend stores (PostgreSQL averages a numeric column
-    # to a numeric).
-    score = scores.score.cast("float64")
-    s = scores.select("account_id", "criterion_id", score=score, rater=rater)
-    bad = ones(s.score.isnull() | (s.score < 1) | (s.score > 10))
-    pc = s.group_by("account_id", "criterion_id").agg(
-        x=s.score.mean(),
-        low=s.score.min(),
-        high=s.score.max(),
-        raters=s.score.count(),
-        first_rater=s.rater.min(),
-        last_rater=s.rater.max(),
-        bad=bad.sum(),
-    )
-    return pc.select(
-        "account_id",
-        "criterion_id",
-        "x",
-        "low",
-        "high",
-        "raters",
-        dups=ones((pc.raters == 2) & (pc.first_rater == pc.last_rater)),
-        multi=ones(pc.raters > 2),
-        bad=pc.bad,
     )
 
 
@@ -276,86 +231,6 @@ def account_matrix(
         spread=lambda i: g[f"high_{i}"] - g[f"low_{i}"],
         dup=lambda i: _dup(g, i),
     )
-
-
-def _rater_groups(scores: ir.Table, ids: Sequence[str]) -> ir.Table:
-    """One GROUP BY account over the Scores rows: per criterion number ``i`` (of
-    ``ids``) the mean ``x_<i>``, lowest and highest rater ``low_<i>``/``high_<i>``,
-    scores given ``rows_<i>`` and first and last rater ``first_<i>``/``last_<i>``;
-    ``unknown`` (rows of other criteria) and ``bad`` (scores outside 1–10 or
-    blank)."""
-    rater = ibis.coalesce(scores.rater.cast("string"), ibis.literal(""))
-    s = scores.select("account_id", "criterion_id", "score", rater=rater)
-    aggs: dict[str, ir.Value] = {}
-    for i, cid in enumerate(ids):
-        here = s.criterion_id == cid
-        value = ibis.cases((here, s.score), else_=ibis.null("float64"))
-        who = ibis.cases((here, s.rater), else_=ibis.null("string"))
-        aggs[x_column(i)] = value.mean()
-        aggs[f"low_{i}"] = value.min()
-        aggs[f"high_{i}"] = value.max()
-        # Scores given (a blank score is refused as out of range anyway).
-        aggs[f"rows_{i}"] = value.count()
-        aggs[f"first_{i}"] = who.min()
-        aggs[f"last_{i}"] = who.max()
-    bad = ones(s.score.isnull() | (s.score < 1) | (s.score > 10))
-    return s.group_by("account_id").agg(
-        # A blank criterion_id is unknown too (CASE sends NULL to ELSE).
-        unknown=ibis.cases((s.criterion_id.isin(ids), 0), else_=1).sum(),
-        bad=bad.sum(),
-        **aggs,
-    )
-
-
-def _wide_ids(wide: ir.Table) -> list[str]:
-    """The criterion ids a :func:`scores_by_account` table holds, sorted."""
-    return sorted(c[3:] for c in wide.columns if c.startswith("x__"))
-
-
-def scores_by_account(scores: ir.Table, criteria: ir.Table) -> ir.Table | None:
-    """The raters' scores of each account spread over one column per criterion of
-    the Criteria sheet, built once per data version (the derived table
-    :data:`SCORES_BY_ACCOUNT`); ``None`` when the criterion ids cannot name
-    columns (blank, more than :data:`_WIDE_MOST`, other characters than letters,
-    digits and ``_``, or equal but for case).
-
-    Columns: ``account_id``, ``unknown`` (scores of criteria not on the sheet),
-    ``bad`` (scores outside 1–10 or blank), ``criteria_scored``, ``dups`` and
-    ``multi`` (the counts over every criterion that :func:`account_matrix` gives)
-    and per criterion id ``<cid>``:
-    ``x__<cid>`` (mean of the raters' scores), ``rows__<cid>`` (scores given),
-    ``spread__<cid>`` (highest − lowest rater) and ``dup__<cid>`` (1 when its two
-    scores come from one rater), as :func:`account_matrix` computes them from the
-    Scores rows. The scoring matrix reads it when its ids are the sheet's, whatever
-    the section weights and the disagreement threshold.
-    """
-    found = criteria.select("criterion_id").distinct().to_pyarrow()
-    ids = sorted(str(v) for v in found.column(0).to_pylist() if v is not None)
-    folded = {i.casefold() for i in ids}
-    if (
-        not ids
-        or len(ids) != found.num_rows
-        or len(ids) > _WIDE_MOST
-        or len(folded) != len(ids)
-        or not all(_NAME.fullmatch(i) for i in ids)
-    ):
-        return None
-    # Doubles whatever the backend stores, as scores_by_criterion reads them.
-    g = _rater_groups(scores.mutate(score=scores.score.cast("float64")), ids)
-    per: dict[str, ir.Value] = {}
-    for i, cid in enumerate(ids):
-        per[f"x__{cid}"] = g[x_column(i)]
-        per[f"rows__{cid}"] = g[f"rows_{i}"]
-        per[f"spread__{cid}"] = g[f"high_{i}"] - g[f"low_{i}"]
-        per[f"dup__{cid}"] = _dup(g, i)
-    counts = _counts(len(ids), lambda i: g[f"rows_{i}"], lambda i: _dup(g, i))
-    return g.select("account_id", "unknown", "bad", **counts, **per)
-
-
-def _dup(g: ir.Table, i: int) -> ir.IntegerValue:
-    """1 when the two scores of criterion number ``i`` in :func:`_rater_groups`
-    come from one rater."""
-    return ones((g[f"rows_{i}"] == 2) & (g[f"first_{i}"] == g[f"last_{i}"]))
 
 
 def _pairs_matrix(
@@ -495,29 +370,6 @@ def _matrix(
     return _with_overall(t, criteria, section_weights)
 
 
-#: The per-account counts over every criterion (:func:`_counts`).
-_COUNTS = ("criteria_scored", "dups", "multi")
-
-
-def _counts(
-    n_criteria: int,
-    rows: Callable[[int], ir.IntegerValue],
-    dup: Callable[[int], ir.IntegerValue],
-    names: Sequence[str] = _COUNTS,
-) -> dict[str, ir.Value]:
-    """Criteria scored (``rows(i) > 0``), criteria scored twice by one rater
-    (``dup(i)``) and criteria with more than two scores, summed over the criterion
-    numbers ``0 … n_criteria − 1``, keyed by ``names``."""
-    zero: ir.IntegerValue = ibis.literal(0)
-    scored, dups, multi = zero, zero, zero
-    for i in range(n_criteria):
-        n = rows(i)
-        scored = scored + ones(n > 0)
-        dups = dups + dup(i)
-        multi = multi + ones(n > 2)
-    return dict(zip(names, (scored, dups, multi), strict=True))
-
-
 def _double(value: ir.Value) -> ir.FloatingValue:
     """``value`` cast to a double in the SQL itself: Ibis drops a cast to the type
     it already infers, but a backend may compute a sum of literals as a decimal
@@ -546,124 +398,3 @@ def _with_overall(
     return t.mutate(
         **sections, weight_sum=weight_sum, overall=num / weight_sum.nullif(0.0)
     )
-
-
-def decimals(values: Sequence[float | None]) -> list[Decimal | None]:
-    """Backend floats rounded to :data:`SCALE` as exact decimals (at least 2 places).
-
-    Each distinct value is converted once: a portfolio has few distinct scores.
-    """
-    cache: dict[float, Decimal] = {}
-    out: list[Decimal | None] = []
-    for v in values:
-        if v is None:
-            out.append(None)
-            continue
-        d = cache.get(v)
-        if d is None:
-            d = Decimal(f"{v:.{SCALE}f}").normalize()
-            if d.as_tuple().exponent > -2:  # type: ignore[operator]
-                d = d.quantize(_TWO)
-            cache[v] = d
-        out.append(d)
-    return out
-
-
-def reject_bad_scores(scores: ir.Table, criteria: Sequence[Criterion]) -> None:
-    """Raise InputError naming up to five bad rows: out of range, unknown criterion,
-    or the same rater twice for one (account, criterion)."""
-    ids = [c.criterion_id for c in criteria]
-    s = scores
-    problems: list[str] = []
-    out = s.filter(s.score.isnull() | (s.score < 1) | (s.score > 10))
-    for r in (
-        out.order_by("account_id", "criterion_id").limit(5).to_pyarrow().to_pylist()
-    ):
-        problems.append(
-            f"account {r['account_id']}, criterion {r['criterion_id']}: "
-            f"{_num(r['score'])} is outside 1–10"
-        )
-    unknown = s.filter(~s.criterion_id.isin(ids))
-    for r in (
-        unknown.order_by("account_id", "criterion_id").limit(5).to_pyarrow().to_pylist()
-    ):
-        problems.append(
-            f"account {r['account_id']}: criterion {r['criterion_id']} is not on the "
-            "Criteria sheet"
-        )
-    rater = ibis.coalesce(s.rater.cast("string"), ibis.literal(""))
-    keyed = s.mutate(rater=rater)
-    dup = keyed.group_by("account_id", "criterion_id", "rater").agg(n=keyed.count())
-    dup = dup.filter(dup.n > 1).order_by("account_id", "criterion_id", "rater").limit(5)
-    for r in dup.to_pyarrow().to_pylist():
-        who = r["rater"] or "(no rater)"
-        problems.append(
-            f"account {r['account_id']}, criterion {r['criterion_id']}: rater {who} "
-            f"scored it {r['n']} times (one score per rater)"
-        )
-    if problems:
-        raise InputError("Scores, column score: " + "; ".join(problems))
-
-
-def _num(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def criterion_stats(col: Callable[[str], Any], n_criteria: int) -> dict[str, object]:
-    """Each criterion's mean score over the accounts scored (``mean_<i>``, rounded
-    to :data:`SCALE`), accounts scored (``n_<i>``) and disagreements (``d_<i>``),
-    from the fetched ``x_<i>``/``flag_<i>`` columns (arrays, nulls as NaN) as
-    :func:`criteria_table` reads them."""
-    out: dict[str, object] = {}
-    for i in range(n_criteria):
-        x = col(x_column(i))
-        present = x[x == x]
-        n = len(present)
-        out[f"mean_{i}"] = round(float(present.sum()) / n, SCALE) if n else None
-        out[f"n_{i}"] = n
-        out[f"d_{i}"] = int(col(f"flag_{i}").sum())
-    return out
-
-
-def criteria_table(
-    first: Mapping[str, object] | None, criteria: Sequence[Criterion]
-) -> list[dict[str, object]]:
-    """Per criterion: section, name, weight, share of the section, mean score,
-    accounts scored and disagreements (the slide's criteria × accounts table), read
-    from the :func:`criterion_stats` figures (``first``; ``None`` without accounts)."""
-    out: list[dict[str, object]] = []
-    for i, c in enumerate(criteria):
-        mean = first.get(f"mean_{i}") if first else None
-        out.append(
-            {
-                "criterion_id": c.criterion_id,
-                "section": c.section,
-                "name": c.name,
-                "weight": c.weight,
-                "share": c.share,
-                "mean_score": decimals([_float(mean)])[0],
-                "accounts": first.get(f"n_{i}", 0) if first else 0,
-                "disagreements": first.get(f"d_{i}", 0) if first else 0,
-            }
-        )
-    return out
-
-
-def disagreement_rows(per_criterion: ir.Table) -> list[dict[str, object]]:
-    """The (account, criterion) pairs whose raters disagree: low, high, spread."""
-    pc = per_criterion.filter(per_criterion.flag)
-    pc = pc.select("account_id", "criterion_id", "low", "high", "raters")
-    rows: list[dict[str, object]] = (
-        pc.order_by("account_id", "criterion_id").to_pyarrow().to_pylist()
-    )
-    for r in rows:
-        low, high = decimals([_float(r["low"]), _float(r["high"])])
-        r["low"], r["high"] = low, high
-        r["spread"] = None if low is None or high is None else high - low
-    return rows
-
-
-def _float(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None

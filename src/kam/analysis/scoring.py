@@ -11,35 +11,48 @@
   decimals: a score with at most 6 decimals (0.15·8 + 0.35·3 + 0.20·2 + 0.30·1 =
   2.95) comes out exactly, never as 2.9499999999999997. Ties are judged on these
   rounded values.
+
+This module checks the parameters, runs the one query and ranks its rows
+(:func:`scoring_matrix`); the score expressions are in :mod:`kam.analysis.scores`,
+the rows' columns and their conversion in :mod:`kam.analysis.scoring_rows`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import ibis.expr.types as ir
 
-from kam.analysis.criteria import SECTIONS, Criterion, read_criteria
+from kam.analysis.criteria import SECTIONS, read_criteria
 from kam.analysis.result import AnalysisResult, Rows
-from kam.analysis.scores import (
-    SCALE,
-    SCORES_BY_ACCOUNT,
-    SCORES_BY_CRITERION,
-    account_matrix,
+from kam.analysis.score_details import (
+    _reject_missing,
     criteria_table,
-    criterion_scores,
     criterion_stats,
-    decimals,
     disagreement_rows,
     reject_bad_scores,
+)
+from kam.analysis.score_preagg import SCORES_BY_ACCOUNT, SCORES_BY_CRITERION
+from kam.analysis.score_values import SCALE
+from kam.analysis.scores import account_matrix, criterion_scores
+from kam.analysis.scoring_rows import (
+    _CLASS,
+    OUTPUT_COLUMNS,
+    QUADRANTS,
+    _columns,
+    _headline,
+    _no_class,
+    _no_name,
+    _order,
+    _quadrant_counts,
+    _row,
 )
 from kam.analysis.selection import account_classes, account_names, by_account
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.stability import rank_stability, ranks_in_order
-from kam.errors import InputError, ParameterError
+from kam.errors import ParameterError
 
 __all__ = [
     "AGGREGATES",
@@ -53,34 +66,6 @@ __all__ = [
 
 AGGREGATES: tuple[str, ...] = ("mean", "median")
 MISSING: tuple[str, ...] = ("error", "skip")
-
-OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("rank", "1 = the highest overall score; equal scores share a rank"),
-    ("tied", "true when another account has the same overall score"),
-    ("account_id", "the account"),
-    ("name", "the account's name (Accounts sheet)"),
-    ("score", "overall score, 1–10 (exact decimal)"),
-    ("growth", "growth section score"),
-    ("harmony", "harmony section score"),
-    ("value_creation", "value creation section score"),
-    ("criteria_scored", "criteria with a score for this account"),
-    ("partial", "true when some criteria have no score (missing=skip)"),
-    ("disagreements", "criteria whose raters are more than `disagreement` apart"),
-    ("quadrant", "growth × harmony quadrant at `quadrant_line`"),
-    ("abc_class", "pooled ABC class over the revenue range (blank without Revenue)"),
-    ("revenue", "revenue over the range (exact decimal; blank without Revenue)"),
-    ("rank_change_share", "share of weight perturbations that change the rank"),
-    ("rank_min", "best rank over the perturbations and the base ranking"),
-    ("rank_max", "worst rank over the perturbations and the base ranking"),
-)
-
-#: Quadrant of the growth (y) × harmony (x) matrix: (growth high, harmony high).
-QUADRANTS: dict[tuple[bool, bool], str] = {
-    (True, True): "key account",
-    (True, False): "build the relationship",
-    (False, True): "maintain",
-    (False, False): "deprioritise",
-}
 
 
 def _choice(value: str, choices: Sequence[str], name: str) -> str:
@@ -102,123 +87,6 @@ def section_weights(
     if sum(given.values()) <= 0:
         raise ParameterError("growth_weight", "at least one section weight must be > 0")
     return {s: Decimal(str(w)) for s, w in given.items()}
-
-
-def _quadrant(growth: object, harmony: object, line: Decimal) -> str | None:
-    if not isinstance(growth, Decimal) or not isinstance(harmony, Decimal):
-        return None
-    return QUADRANTS[(growth >= line, harmony >= line)]
-
-
-def _reject_missing(scores: ir.Table, lacking: Any, crits: Sequence[Criterion]) -> None:
-    """InputError naming up to five accounts of ``lacking`` (account ids, an Arrow
-    array) and the criteria they have no score for."""
-    ids_lacking = sorted(str(a) for a in lacking.to_pylist())
-    shown = ids_lacking[:5]
-    have = scores.filter(scores.account_id.isin(shown))
-    found: dict[str, set[str]] = {a: set() for a in shown}
-    for r in have.select("account_id", "criterion_id").to_pyarrow().to_pylist():
-        found[str(r["account_id"])].add(str(r["criterion_id"]))
-    ids = [c.criterion_id for c in crits]
-    listed = "; ".join(
-        f"account {a} has no score for {', '.join(i for i in ids if i not in found[a])}"
-        for a in shown
-    )
-    more = (
-        f" (and {len(ids_lacking) - 5} more accounts)" if len(ids_lacking) > 5 else ""
-    )
-    raise InputError(
-        f"Scores: {listed}{more}; score them or run with missing=skip "
-        "(partial accounts are then marked)"
-    )
-
-
-def _order(data: Any) -> Any:
-    """Positions of the rows of the fetched Arrow table ``data`` by score
-    (descending), then account_id: an array of row numbers, found by sorting those
-    two columns and the row numbers alone."""
-    count = data.column("score").is_valid().to_numpy(zero_copy_only=False)
-    numbered = data.select(["score", "account_id"]).append_column(
-        "row", [count.cumsum() - 1]
-    )
-    ordered = numbered.sort_by([("score", "descending"), ("account_id", "ascending")])
-    return ordered.column("row").to_numpy()
-
-
-def _columns(data: Any, order: Any) -> Callable[[str], Any]:
-    """The columns of a fetched Arrow table as arrays (nulls of float columns as
-    NaN) with their rows taken in ``order`` (:func:`_order`), each converted once,
-    through the table's own ``to_numpy``."""
-    cache: dict[str, Any] = {}
-
-    def col(name: str) -> Any:
-        if name not in cache:
-            cache[name] = data.column(name).to_numpy()[order]
-        return cache[name]
-
-    return col
-
-
-def _quadrant_counts(growth: Any, harmony: Any, line: float) -> dict[str, int]:
-    """Accounts per quadrant, from the rounded section scores (arrays, NaN when
-    blank). The scores are the doubles nearest to 6-decimal values, so comparing
-    them with the line's double decides as the exact decimals do."""
-    known = (growth == growth) & (harmony == harmony)
-    high_g, high_h = growth >= line, harmony >= line
-    return {
-        q: int((known & (high_g == g) & (high_h == h)).sum())
-        for (g, h), q in QUADRANTS.items()
-    }
-
-
-def _row(
-    n_criteria: int,
-    perturbations: int,
-    line: Decimal,
-    names: Callable[[object], object],
-    selection: Callable[[object], tuple[object, ...]],
-) -> Callable[[dict[str, object]], dict[str, object]]:
-    """The row handed out from a fetched one: the account's name (``names``),
-    revenue and class (``selection``), exact decimal scores, tie, partial and
-    quadrant marks, and the share of perturbations that moved the rank."""
-    cache: dict[float, Decimal | None] = {}
-
-    def dec(value: object) -> Decimal | None:
-        if not isinstance(value, float):
-            return None
-        d = cache.get(value)
-        if d is None:
-            d = cache[value] = decimals([value])[0]
-        return d
-
-    def convert(r: dict[str, object]) -> dict[str, object]:
-        growth, harmony = dec(r["growth"]), dec(r["harmony"])
-        scored = int(str(r["criteria_scored"]))
-        changes = r.get("rank_changes")
-        revenue, abc_class = selection(r["account_id"])
-        return {
-            "rank": r["rank"],
-            "tied": int(str(r["ties"])) > 1,
-            "account_id": r["account_id"],
-            "name": names(r["account_id"]),
-            "score": dec(r["score"]),
-            "growth": growth,
-            "harmony": harmony,
-            "value_creation": dec(r["value_creation"]),
-            "criteria_scored": scored,
-            "partial": scored < n_criteria,
-            "disagreements": r["disagreements"],
-            "quadrant": _quadrant(growth, harmony, line),
-            "abc_class": abc_class,
-            "revenue": revenue,
-            "rank_change_share": (
-                None if changes is None else int(str(changes)) / perturbations
-            ),
-            "rank_min": r.get("rank_min"),
-            "rank_max": r.get("rank_max"),
-        }
-
-    return convert
 
 
 def scoring_matrix(
@@ -251,11 +119,11 @@ def scoring_matrix(
     ABC class over ``period_from``…``period_to`` (default: the last complete fiscal
     year) with ``cutoffs``. Section weights need not sum to anything. ``pairs``:
     the raters' scores per (account, criterion) summed once per data version
-    (:func:`~kam.analysis.scores.scores_by_criterion` of ``scores``), read instead
+    (:func:`~kam.analysis.score_preagg.scores_by_criterion` of ``scores``), read instead
     of ``scores`` for the mean of the raters; checks that need the rows (the
     median, the accounts and rows an error names) still read ``scores``. ``wide``:
     the same spread over one row per account
-    (:func:`~kam.analysis.scores.scores_by_account`), read first when it holds the
+    (:func:`~kam.analysis.score_preagg.scores_by_account`), read first when it holds the
     criteria of ``criteria``.
 
     Rows: :data:`OUTPUT_COLUMNS`, by rank then account_id. Tables: ``criteria`` (per
@@ -402,32 +270,6 @@ def scoring_matrix(
             "disagreements": flagged,
         },
         warnings,
-    )
-
-
-def _no_name(_: object) -> None:
-    return None
-
-
-#: The selection columns of an account (:func:`~kam.analysis.selection.by_account`).
-_CLASS = ("revenue", "abc_class")
-
-
-def _no_class(_: object) -> tuple[object, ...]:
-    return (None, None)
-
-
-def _headline(
-    data: Any, convert: Callable[[dict[str, object]], dict[str, object]]
-) -> str:
-    """The headline from the ordered rows ``data`` (the first read through
-    ``convert``; no name is looked up)."""
-    if not data.num_rows:
-        return "no account has a score"
-    top = convert(data.slice(0, 1).to_pylist()[0])
-    return (
-        f"{data.num_rows} accounts scored; top: {top['account_id']} at {top['score']}"
-        f"{' (tied)' if top['tied'] else ''}"
     )
 
 

@@ -11,8 +11,8 @@ The backend computes the per-account sums once (one row per account); every
 perturbed ranking is then a vector expression over those columns and one sort,
 done on the arrays of the fetched result (the numpy arrays the Arrow result gives
 with ``to_numpy``: this layer imports no array library of its own). Scores are
-rounded to :data:`~kam.analysis.scores.SCALE` decimals before they are ranked, as
-the base ranking is, and equal scores share a rank.
+rounded to :data:`~kam.analysis.score_values.SCALE` decimals before they are ranked,
+as the base ranking is, and equal scores share a rank.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from kam.analysis.criteria import Criterion
-from kam.analysis.scores import SCALE, x_column
+from kam.analysis.score_values import SCALE, x_column
 
 __all__ = ["rank_stability", "ranks", "ranks_in_order", "tie_counts"]
 

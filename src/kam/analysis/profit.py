@@ -5,7 +5,9 @@ Per account over the range (default: the last complete fiscal year):
 - ``NPI = net_revenue / list_revenue`` (net price index), ``CTS% = cost_to_serve /
   net_revenue``, profit ``π = net_revenue − cogs − cost_to_serve`` (exact decimal; a
   blank cogs counts as 0). A row's cost to serve is ``cost_to_serve`` or, when only
-  its parts are given, their sum.
+  its parts are given, their sum (the rows and their sums per account:
+  :mod:`kam.analysis.profit_rows`; the engine keeps the sums of every row once per
+  data version, read when the range takes every period).
 - Shapiro quadrants at the portfolio medians of NPI and CTS% (or set cut-offs);
   "high" means at or above the cut-off: high price & low CTS = passive, high price &
   high CTS = carriage trade, low price & low CTS = bargain basement, low price &
@@ -20,17 +22,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-import ibis
-import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
-from kam.analysis.periods import resolve_range, select_periods
-from kam.analysis.preagg import distinct_periods
+from kam.analysis.profit_rows import (
+    FIGURE_COLUMNS,
+    PIVOT_MOST,
+    PROFIT_ACCOUNTS,
+    account_figures,
+    account_sums,
+    given_parts,
+    money_scale,
+    pivot_count,
+    product_key,
+    reject_rows,
+    row_costs,
+    scope,
+)
 from kam.analysis.result import AnalysisResult, Rows
-from kam.analysis.scores import ones
 from kam.analysis.selection import account_names
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.whale import (
@@ -40,7 +50,7 @@ from kam.analysis.whale import (
     whale_columns,
     whale_summary,
 )
-from kam.errors import InputError, MissingDataError, ParameterError
+from kam.errors import InputError, ParameterError
 
 __all__ = ["ANALYSIS", "OUTPUT_COLUMNS", "QUADRANTS", "profit", "profit_matrix"]
 
@@ -70,117 +80,8 @@ QUADRANTS: dict[tuple[bool, bool], str] = {
     (False, True): "aggressive",
 }
 
-_MONEY = "decimal(18, 2)"
-_PARTS = ("cts_presale", "cts_production", "cts_distribution", "cts_postsale")
-#: Most products whose account–product sums the per-account query also gives (three
-#: columns each), so that the grid needs no second pass over the Profit rows.
-_PIVOT_MOST = 8
-
-
-def _zero() -> ir.Scalar:
-    return ibis.literal(Decimal("0.00"), type=_MONEY)
-
-
-def _given_parts(t: ir.Table) -> list[str]:
-    """The cost-to-serve parts of ``t`` that may hold a value: a part the source
-    lacks (the engine fills it with a typed blank) is left out of the row
-    expressions, which adds nothing to the sums and compiles faster."""
-    op = t.op()
-    values = op.values if isinstance(op, ops.Project) else {}
-    return [
-        p
-        for p in _PARTS
-        if p in t.columns
-        and not (isinstance(values.get(p), ops.Literal) and values[p].value is None)
-    ]
-
-
-def _row_costs(t: ir.Table, parts: list[str]) -> ir.Table:
-    """Each row's cost to serve (from the ``parts`` columns when not given), its
-    profit ``p`` and its problem flags."""
-    any_part: ir.BooleanValue = ibis.literal(False)
-    total: ir.Value = _zero()
-    for p in parts:
-        any_part = any_part | t[p].notnull()
-        total = total + ibis.coalesce(t[p], _zero())
-    given = t.cost_to_serve
-    cts = given
-    mismatch: ir.BooleanValue = ibis.literal(False)
-    no_cts: ir.BooleanValue = given.isnull()
-    if parts:
-        parts_sum = ibis.cases((any_part, total), else_=ibis.null(_MONEY))
-        cts = ibis.coalesce(given, parts_sum)
-        mismatch = given.notnull() & any_part & (given != parts_sum)
-        no_cts = no_cts & ~any_part
-    return t.mutate(
-        cts=cts,
-        p=t.net_revenue - ibis.coalesce(t.cogs, _zero()) - ibis.coalesce(cts, _zero()),
-        mismatch=ones(mismatch),
-        no_cts=ones(no_cts),
-        neg_cogs=ones((t.cogs < 0).fill_null(False)),
-    )
-
-
-def _scope(
-    profit_table: ir.Table,
-    *,
-    period_from: str | None,
-    period_to: str | None,
-    fiscal_year_start: int,
-    as_of: date | None,
-) -> tuple[ir.Table, str, list[str], list[str] | None]:
-    """The rows in range, the range, its warnings, and the products of those rows
-    (a blank one as ``''``), or ``None`` when there are more than
-    :data:`_PIVOT_MOST`."""
-    periods = distinct_periods(profit_table, sheet="Profit")
-    if not periods:
-        raise MissingDataError("the Profit sheet has no rows")
-    rng, warnings = resolve_range(
-        periods,
-        period_from=period_from,
-        period_to=period_to,
-        fiscal_year_start=fiscal_year_start,
-        as_of=as_of,
-    )
-    chosen = select_periods(
-        periods, rng, fiscal_year_start=fiscal_year_start, sheet="Profit"
-    )
-    if not chosen:
-        raise InputError(f"the Profit sheet has no rows in {rng.text}")
-    kept = profit_table.filter(profit_table.period.isin([p.text for p in chosen]))
-    # At most one more than the pivot takes: a ledger of many products stops there.
-    found = (
-        kept.select(product=ibis.coalesce(kept["product"], ibis.literal("")))
-        .distinct()
-        .limit(_PIVOT_MOST + 1)
-        .to_pyarrow()
-    )
-    products = sorted(str(p) for p in found.column("product").to_pylist())
-    pivot = products if len(products) <= _PIVOT_MOST else None
-    return kept, rng.text, warnings, pivot
-
-
-def _reject_rows(rows: ir.Table) -> None:
-    """InputError naming up to five rows per problem (negative cogs, parts that do
-    not add up to the given cost to serve)."""
-    problems: list[str] = []
-    order = ["account_id", "period", "product"]
-    neg = rows.filter(rows.neg_cogs == 1).order_by(order).limit(5)
-    for r in neg.to_pyarrow().to_pylist():
-        problems.append(
-            f"account {r['account_id']}, period {r['period']}, product "
-            f"{r['product'] or '(none)'}: cogs {r['cogs']} is negative, expected ≥ 0"
-        )
-    bad = rows.filter(rows.mismatch == 1).order_by(order).limit(5)
-    for r in bad.to_pyarrow().to_pylist():
-        parts = " + ".join(str(r[p] or 0) for p in _PARTS if p in r)
-        problems.append(
-            f"account {r['account_id']}, period {r['period']}, product "
-            f"{r['product'] or '(none)'}: cost_to_serve {r['cost_to_serve']} is not "
-            f"the sum of its parts ({parts})"
-        )
-    if problems:
-        raise InputError("Profit: " + "; ".join(problems))
+#: Most products whose account–product sums the per-account query also gives.
+_PIVOT_MOST = PIVOT_MOST
 
 
 def _median(values: Any) -> float | None:
@@ -203,25 +104,6 @@ def _sum(column: Any) -> int:
     if column.null_count:
         return sum(int(v) for v in column.to_pylist() if v)
     return int(column.to_numpy().sum())
-
-
-def _scale(money: ir.Value) -> int:
-    """Decimal places of a money column (2 when the backend does not say)."""
-    scale = getattr(money.type(), "scale", None)
-    return 2 if scale is None else int(scale)
-
-
-def _units(money: ir.NumericValue, scale: int) -> ir.IntegerValue:
-    """A money value as an integer count of its smallest unit (cents).
-
-    Narrowed to ``decimal(18, scale)`` (up to 10^16) and counted as whole units
-    and the fraction apart: scaling a wide decimal (a sum is ``decimal(38, s)``) and
-    casting it cost DuckDB ~10× more, and scaling the narrow one would overflow
-    its 18 digits from 10^14 on."""
-    narrow = money.cast(f"decimal(18, {scale})")
-    whole = narrow.floor()
-    cents = ((narrow - whole) * 10**scale).cast("int64")
-    return whole.cast("int64") * 10**scale + cents
 
 
 def _quadrant_counts(
@@ -250,6 +132,7 @@ def profit_matrix(
     policies: Mapping[str, str] | None = None,
     fiscal_year_start: int = 1,
     as_of: date | None = None,
+    prepared: ir.Table | None = None,
 ) -> AnalysisResult:
     """NPI, CTS %, profit, quadrant, customer class and whale curve per account.
 
@@ -257,7 +140,9 @@ def profit_matrix(
     ``cts_cutoff`` default to the medians over the accounts with net revenue > 0.
     ``assume_zero_cts``: rows without any cost to serve count it as 0 (said in a
     warning) instead of being an error. ``policies``: labels of the action grid by
-    cell (``"A1"`` … ``"D4"``) replacing the defaults.
+    cell (``"A1"`` … ``"D4"``) replacing the defaults. ``prepared``: the sheet's
+    per-account sums (:func:`~kam.analysis.profit_rows.profit_accounts`), read
+    instead of the rows when the range keeps every row.
 
     Rows: :data:`OUTPUT_COLUMNS`, by profit (rank). Tables: ``excluded`` (accounts
     with net revenue ≤ 0), ``grid`` (the 16 cells: customer_class, product_class,
@@ -268,41 +153,19 @@ def profit_matrix(
     for name, cut in (("npi_cutoff", npi_cutoff), ("cts_cutoff", cts_cutoff)):
         if cut is not None and not cut >= 0:
             raise ParameterError(name, f"{cut!r} is not a number ≥ 0")
-    kept, range_text, warnings, products = _scope(
+    kept, range_text, warnings, products, whole = scope(
         profit_table,
         period_from=period_from,
         period_to=period_to,
         fiscal_year_start=fiscal_year_start,
         as_of=as_of,
+        most=_PIVOT_MOST,
     )
-    rows_t = _row_costs(kept, _given_parts(profit_table))
-    product = ibis.coalesce(rows_t["product"], ibis.literal(""))
-    per_account = rows_t.group_by("account_id").agg(
-        list_revenue=rows_t.list_revenue.sum(),
-        net_revenue=rows_t.net_revenue.sum(),
-        cogs=ibis.coalesce(rows_t.cogs, _zero()).sum(),
-        cost_to_serve=ibis.coalesce(rows_t.cts, _zero()).sum(),
-        no_cts=rows_t.no_cts.sum(),
-        problems=(rows_t.mismatch + rows_t.neg_cogs).sum(),
-        # The account–product sums of the grid, one column per product (few
-        # products): no second grouping of the rows per pair.
-        **_pivot(rows_t, product, products or []),
-    )
-    a = per_account
-    # One query ranks the accounts with net revenue > 0 apart from the others;
-    # ratios are floats, computed by the backend. One select layer over the sums
-    # (each further layer costs compile time).
-    profit = a.net_revenue - a.cogs - a.cost_to_serve
-    scale = _scale(profit)
-    a = a.mutate(
-        profit=profit,
-        kept=a.net_revenue > 0,
-        apart=a.net_revenue <= 0,
-        npi=_ratio(a.net_revenue, a.list_revenue),
-        cts_share=_ratio(a.cost_to_serve, a.net_revenue),
-        margin=_ratio(profit, a.net_revenue),
-        units=_units(profit, scale),
-    )
+    rows_t = row_costs(kept, given_parts(profit_table))
+    a = _stored_figures(prepared, products) if whole else None
+    if a is None:
+        a = account_figures(account_sums(rows_t, products or []))
+    scale = money_scale(a.profit)
     # Ranks, classes and the whale curve are running sums over the profit in
     # exact integers of the money's smallest unit, in the order profit descending,
     # account_id ascending (by code point, as DuckDB, Spark and PostgreSQL's "C"
@@ -324,7 +187,7 @@ def profit_matrix(
         key=lambda r: str(r["account_id"]),
     )
     if _sum(fetched.column("problems")):
-        _reject_rows(rows_t)
+        reject_rows(rows_t)
     missing_cts = _sum(fetched.column("no_cts"))
     if missing_cts:
         if not assume_zero_cts:
@@ -349,6 +212,7 @@ def profit_matrix(
     # fetched ranking: summed per class from the fetched columns when the query
     # gave them, else one flat query.
     if products is None:
+        product = product_key(rows_t)
         pairs = rows_t.group_by("account_id", product=product).agg(
             net=rows_t.net_revenue.sum(), p=rows_t.p.sum()
         )
@@ -397,28 +261,20 @@ def profit_matrix(
     )
 
 
-def _pivot(
-    rows: ir.Table, product: ir.StringValue, products: list[str]
-) -> dict[str, ir.Value]:
-    """Per product number ``i`` (of ``products``) the aggregates of the account's
-    rows of that product that :func:`~kam.analysis.whale.pivot_cells` reads:
-    whether it has any (1/0), their net revenue and their profit."""
-    pair, net, p = PAIR_COLUMNS
-    out: dict[str, ir.Value] = {}
-    for i, name in enumerate(products):
-        here = product == name
-        out[f"{pair}_{i}"] = ones(here).max()
-        out[f"{net}_{i}"] = ibis.cases((here, rows.net_revenue)).sum()
-        out[f"{p}_{i}"] = ibis.cases((here, rows.p)).sum()
-    return out
-
-
-def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
-    """``num / den`` as a float, null when ``den`` is null or 0."""
-    return ibis.cases(
-        (den.notnull() & (den != 0), num.cast("float64") / den.cast("float64")),
-        else_=ibis.null("float64"),
-    )
+def _stored_figures(
+    prepared: ir.Table | None, products: list[str] | None
+) -> ir.Table | None:
+    """The columns of ``prepared`` (the figures of every row) that the query reads
+    for ``products`` (``None``: more than the pivot takes), or ``None`` when it
+    lacks one or covers other products than ``products``."""
+    if prepared is None or not set(FIGURE_COLUMNS) <= set(prepared.columns):
+        return None
+    columns = list(FIGURE_COLUMNS)
+    if products is not None:
+        if pivot_count(prepared) != len(products):
+            return None
+        columns += [f"{c}_{i}" for i in range(len(products)) for c in PAIR_COLUMNS]
+    return prepared.select(columns)
 
 
 def _with_quadrant(
@@ -452,6 +308,7 @@ def profit(tables: Mapping[str, ir.Table], **options: object) -> AnalysisResult:
     return profit_matrix(
         tables["profit"],
         accounts=tables.get("accounts"),
+        prepared=tables.get(PROFIT_ACCOUNTS),
         **options,  # type: ignore[arg-type]
     )
 

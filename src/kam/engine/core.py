@@ -91,6 +91,7 @@ DERIVED = (
     "_survey_months",
     "_survey_month_totals",
     "_onboarding_latest",
+    "_profit_accounts",
 )
 #: The sheet each derived table sums.
 _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
@@ -159,7 +160,11 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
       satisfaction sums instead of the answers;
     - ``_onboarding_latest``: each account's latest onboarding stage with its name
       (:func:`kam.analysis.onboarding.current_stages`), which onboarding reads
-      instead of the Onboarding rows when ``as_of`` is on or after the last entry.
+      instead of the Onboarding rows when ``as_of`` is on or after the last entry;
+    - ``_profit_accounts``: the Profit rows summed per account, with the
+      account–product sums of up to eight products
+      (:func:`kam.analysis.profit_rows.profit_accounts`), which the profit matrix
+      reads instead of the rows when its range takes every period.
     """
     from kam.analysis.preagg import by_year, mrr_by_month, revenue_by_period
 
@@ -196,6 +201,10 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
         out["_onboarding_latest"] = current_stages(
             tables["Onboarding"], tables.get("Accounts")
         )
+    if "Profit" in tables:
+        from kam.analysis.profit_rows import profit_accounts
+
+        out["_profit_accounts"] = profit_accounts(tables["Profit"])
     return out
 
 

@@ -183,3 +183,32 @@ def test_same_result_from_the_figures_and_from_the_rows(con: Any) -> None:
     ]
     # Grid: three accounts in classes A, B, C; pairs A–P1, A–P2, B–P1, C–''.
     assert sum(int(str(g["pairs"])) for g in from_figures.tables["grid"]) == 4
+
+
+def test_more_products_than_the_pivot_read_the_figures_and_flat_pairs(
+    con: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three products, a pivot of two: the run sums the pairs from the rows and
+    # reads the figures without their per-product columns.
+    monkeypatch.setattr("kam.analysis.profit._PIVOT_MOST", 2)
+    whole = {"period_from": "2024-01", "period_to": "2024-02"}
+    from_rows = _result(con, None, ROWS, **whole)
+    from_figures = _result(con, _prepared(con, ROWS), ROWS, **whole)
+    assert from_figures.to_json() == from_rows.to_json()
+    # Classes A (A), B (B), C (C); pairs A–P1, A–P2, B–P1, C–'' (profit −30).
+    cells = {
+        (g["customer_class"], g["pairs"], g["profit"])
+        for g in from_figures.tables["grid"]
+        if g["pairs"]
+    }
+    assert sum(n for _, n, _ in cells) == 4
+    products = {p["product"]: p["profit"] for p in from_figures.tables["products"]}
+    assert products == {
+        "": Decimal("-30.00"),
+        "P1": Decimal("95.00"),
+        "P2": Decimal("45.00"),
+    }
+    # Figures of other data are read: the profits show it.
+    other = [(*r[:3], int(str(r[3])) + 1000, *r[4:]) for r in ROWS]
+    read = _result(con, _prepared(con, other), ROWS, **whole)
+    assert _profits(read)[0] == ("A", Decimal("2095.00"))

@@ -625,3 +625,29 @@ def test_revenue_with_a_repeated_period_is_summed(tmp_path: Path) -> None:
         ("B", "2024-01", Decimal("5.00")),
     ]
     assert _pareto_total(folder) == "8.30"
+
+
+def test_one_thread_runs_the_block_on_one_thread_and_restores_the_setting() -> None:
+    from kam.engine.core import _one_thread
+
+    con = ibis.duckdb.connect(threads=2)
+
+    def threads() -> int:
+        return int(con.raw_sql("SELECT current_setting('threads')").fetchone()[0])
+
+    try:
+        with _one_thread(con):
+            assert threads() == 1
+        assert threads() == 2
+
+        # Restored when the block fails, too.
+        def fail_inside() -> None:
+            with _one_thread(con):
+                assert threads() == 1
+                raise InputError("a query failed")
+
+        with pytest.raises(InputError, match="a query failed"):
+            fail_inside()
+        assert threads() == 2
+    finally:
+        con.disconnect()

@@ -29,6 +29,7 @@ from functools import wraps
 from threading import RLock
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -105,8 +106,9 @@ _ROLLUP_OF = {"_revenue_by_year": ("_revenue_by_period", "year")}
 #: ABC classes of each calendar year (``_abc_year_classes``, classified from the
 #: materialised yearly rollup by :func:`kam.analysis.class_tables.year_classes`),
 #: which the scoring matrix's selection table, the premium upsell and the at-risk
-#: queue read with their default parameters.
-ON_DEMAND = frozenset({"_mrr_by_month", "_abc_year_classes"})
+#: queue read with their default parameters, nor the profit matrix's per-account
+#: sums (``_profit_accounts``).
+ON_DEMAND = frozenset({"_mrr_by_month", "_abc_year_classes", "_profit_accounts"})
 #: Analyses that read no :data:`ON_DEMAND` table unless their ``metric`` is MRR.
 REVENUE_READERS = frozenset({"pareto", "abc"})
 #: Reserved names of the tables built from the derived ones (:func:`derive_events`).
@@ -376,7 +378,11 @@ class Engine:
             return
         from kam.analysis.movements import cohort_cells, summed_events
 
-        self._build_pending()
+        # The MRR sums first, the other pending tables last: DuckDB builds the
+        # movement events within its memory limit by spilling, and every table
+        # held in memory before them leaves it less room (at 1M accounts the
+        # yearly classes built first made it run out).
+        self._build_pending(("_mrr_by_month",))
         derived = self._derived
         for name, expr in derive_events(loaded.tables, derived).items():
             if name not in derived:
@@ -405,15 +411,19 @@ class Engine:
         for name, expr in retention_tables({**canonical, **derived}).items():
             if name not in derived:
                 derived[name] = self._materialise(loaded.backend, name, expr)
+        self._build_pending()
         self._events_built = True
 
-    def _build_pending(self) -> None:
+    def _build_pending(self, names: Collection[str] | None = None) -> None:
         """Materialise the :data:`ON_DEMAND` tables of the loaded data version that
-        are not built yet (and learn their facts). Call with the lock held."""
+        are not built yet (those of ``names`` only, if given) and learn their facts.
+        Call with the lock held."""
         loaded = self._loaded
         if loaded is None or not self._pending:
             return
         for name, expr in list(self._pending.items()):
+            if names is not None and name not in names:
+                continue
             table = self._materialise(loaded.backend, name, expr)
             self._derived[name] = table
             del self._pending[name]
@@ -481,7 +491,14 @@ class Engine:
     ) -> ibis.Table:
         if self.source.scratch:
             # Our own in-memory DuckDB: a plain table, replaced on the next version.
-            return backend.create_table(name, expr, overwrite=True)
+            try:
+                return backend.create_table(name, expr, overwrite=True)
+            except duckdb.OutOfMemoryException:
+                # Each thread keeps its own share of a big sort or aggregate in
+                # memory; one thread spills the rest within the memory limit (at 1M
+                # accounts the MRR events by plan: 2 threads fail, 1 succeeds).
+                with _one_thread(backend):
+                    return backend.create_table(name, expr, overwrite=True)
         # Someone else's database: a temporary table (or Spark cache) of the session.
         return expr.cache()
 
@@ -625,6 +642,17 @@ class Engine:
                 self.source.backend.disconnect()
             self._loaded = None
             self._derived = {}
+
+
+@contextmanager
+def _one_thread(backend: BaseBackend) -> Iterator[None]:
+    """Within the block, the engine's DuckDB runs each query on one thread."""
+    threads = backend.raw_sql("SELECT current_setting('threads')").fetchone()[0]
+    backend.raw_sql("SET threads = 1")
+    try:
+        yield
+    finally:
+        backend.raw_sql(f"SET threads = {int(threads)}")
 
 
 def _guard(backend: BaseBackend, lock: RLock) -> None:

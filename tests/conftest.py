@@ -5,11 +5,43 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 POSTGRES_URL = os.environ.get("KAM_TEST_POSTGRES_URL")
+
+
+@contextmanager
+def postgres_backend_in_schema(prefix: str) -> Iterator[Any]:
+    """An Ibis PostgreSQL connection whose tables go to a fresh schema (named
+    ``prefix`` and a random suffix), dropped afterwards; skips the test when
+    ``KAM_TEST_POSTGRES_URL`` is not set."""
+    if not POSTGRES_URL:
+        pytest.skip("KAM_TEST_POSTGRES_URL is not set")
+    import ibis
+    import sqlalchemy as sa
+
+    from kam.engine.snapshot import pg_connect_kwargs
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    )
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    kwargs = pg_connect_kwargs(POSTGRES_URL)
+    kwargs["database"] = kwargs.pop("dbname")
+    con = ibis.postgres.connect(**kwargs, options=f"-csearch_path={schema}")
+    try:
+        yield con
+    finally:
+        con.disconnect()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

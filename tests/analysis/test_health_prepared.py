@@ -6,7 +6,6 @@ importable) PySpark; and the breakdown fetched only when read."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -19,7 +18,7 @@ from kam.analysis.registry import run
 from kam.analysis.result import Rows
 from kam.engine.core import derive
 from tests.analysis.golden import arrow_table, make_table
-from tests.conftest import POSTGRES_URL
+from tests.conftest import postgres_backend_in_schema
 from tests.engine.test_golden_backends import spark_backend  # noqa: F401
 
 pytestmark = [
@@ -138,28 +137,8 @@ def con(request: pytest.FixtureRequest) -> Iterator[Any]:
         yield duck
         duck.disconnect()
         return
-    if not POSTGRES_URL:
-        pytest.skip("KAM_TEST_POSTGRES_URL is not set")
-    import sqlalchemy as sa
-
-    from kam.engine.snapshot import pg_connect_kwargs
-
-    schema = f"kam_health_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(
-        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    )
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    kwargs = pg_connect_kwargs(POSTGRES_URL)
-    kwargs["database"] = kwargs.pop("dbname")
-    pg = ibis.postgres.connect(**kwargs, options=f"-csearch_path={schema}")
-    try:
+    with postgres_backend_in_schema("kam_health") as pg:
         yield pg
-    finally:
-        pg.disconnect()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _tables(con: Any) -> dict[str, Any]:

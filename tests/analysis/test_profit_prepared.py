@@ -6,7 +6,6 @@ match, and the same result as from the rows, on DuckDB and (when
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from kam.analysis.registry import run
 from kam.engine.core import derive
 from tests.analysis.golden import make_table
-from tests.conftest import POSTGRES_URL
+from tests.conftest import postgres_backend_in_schema
 
 
 def _row(
@@ -52,28 +51,8 @@ def con(request: pytest.FixtureRequest) -> Iterator[Any]:
         yield duck
         duck.disconnect()
         return
-    if not POSTGRES_URL:
-        pytest.skip("KAM_TEST_POSTGRES_URL is not set")
-    import sqlalchemy as sa
-
-    from kam.engine.snapshot import pg_connect_kwargs
-
-    schema = f"kam_profit_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(
-        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    )
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    kwargs = pg_connect_kwargs(POSTGRES_URL)
-    kwargs["database"] = kwargs.pop("dbname")
-    pg = ibis.postgres.connect(**kwargs, options=f"-csearch_path={schema}")
-    try:
+    with postgres_backend_in_schema("kam_profit") as pg:
         yield pg
-    finally:
-        pg.disconnect()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _prepared(con: Any, rows: Sequence[tuple[object, ...]]) -> Any:

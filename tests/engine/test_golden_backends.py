@@ -10,17 +10,15 @@ local session for the module.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import ibis
 import pytest
-import sqlalchemy as sa
 
 from tests.analysis.golden import CASES, GoldenCase, check_case
-from tests.conftest import POSTGRES_URL
+from tests.conftest import postgres_backend_in_schema
 
 pytestmark = [
     # pyspark 4.0 converts results through pandas, which pandas 3 warns about.
@@ -34,26 +32,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def postgres_backend() -> Iterator[Any]:
     """An Ibis postgres connection whose tables go to a fresh schema."""
-    if not POSTGRES_URL:
-        pytest.skip("KAM_TEST_POSTGRES_URL is not set")
-    from kam.engine.snapshot import pg_connect_kwargs
-
-    schema = f"kam_golden_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(
-        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    )
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    kwargs = pg_connect_kwargs(POSTGRES_URL)
-    kwargs["database"] = kwargs.pop("dbname")
-    con = ibis.postgres.connect(**kwargs, options=f"-csearch_path={schema}")
-    try:
+    with postgres_backend_in_schema("kam_golden") as con:
         yield con
-    finally:
-        con.disconnect()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 class _SparkViews:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -76,6 +77,28 @@ def arrow_table(kind: str, rows: Sequence[Sequence[object]]) -> pa.Table:
     return pa.table(
         {f.name: pa.array(c, type=f.type) for f, c in zip(schema, columns, strict=True)}
     )
+
+
+def preaggregated_ledger(
+    folder: Path, kind: str, sheet: str, rows: Sequence[Sequence[object]]
+) -> Path:
+    """A ``parquet:FOLDER`` ledger in the new folder ``folder``: the rows of
+    ``kind`` as ``<sheet>.parquet``, an Accounts sheet naming each of their
+    accounts ``Account <id>``, and the derived tables written beside them."""
+    import pyarrow.parquet as pq
+
+    from kam.engine.core import derive
+    from kam.engine.sources import write_derived
+
+    folder.mkdir()
+    pq.write_table(arrow_table(kind, rows), folder / f"{sheet}.parquet")
+    ids = sorted({str(r[0]) for r in rows})
+    pq.write_table(
+        pa.table({"account_id": ids, "name": [f"Account {a}" for a in ids]}),
+        folder / "Accounts.parquet",
+    )
+    write_derived(folder, derive)
+    return folder
 
 
 def make_table(con: Any, kind: str, rows: Sequence[Sequence[object]]) -> Any:

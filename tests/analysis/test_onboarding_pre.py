@@ -9,15 +9,12 @@ from datetime import date
 from pathlib import Path
 
 import ibis
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from kam.analysis.registry import run
 from kam.engine import open_engine
 from kam.engine.core import derive
-from kam.engine.sources import write_derived
-from tests.analysis.golden import arrow_table
+from tests.analysis.golden import arrow_table, preaggregated_ledger
 
 D = date
 ROWS: list[tuple[object, ...]] = [
@@ -175,15 +172,7 @@ def test_latest_stages_and_rows_give_the_same_result(day: date) -> None:
 
 def test_an_engine_reads_the_stored_stages_with_the_same_types(tmp_path: Path) -> None:
     rows = _many_rows()
-    folder = tmp_path / "ledger"
-    folder.mkdir()
-    pq.write_table(arrow_table("onboarding", rows), folder / "Onboarding.parquet")
-    ids = sorted({str(r[0]) for r in rows})
-    pq.write_table(
-        pa.table({"account_id": ids, "name": [f"Account {a}" for a in ids]}),
-        folder / "Accounts.parquet",
-    )
-    write_derived(folder, derive)
+    folder = preaggregated_ledger(tmp_path / "ledger", "onboarding", "Onboarding", rows)
     params = {"as_of": "2025-01-01"}
     engine = open_engine(f"parquet:{folder}")
     try:

@@ -29,6 +29,7 @@ import ibis.expr.types as ir
 
 from kam.analysis.abc_rules import BASES, BOUNDARIES, check_cutoffs, classified, why
 from kam.analysis.facts import narrow_money
+from kam.analysis.lookups import account_names
 from kam.analysis.migration import (
     CLASSES,
     MOVE_COLUMNS,
@@ -154,26 +155,6 @@ def _in_order(data: Any) -> Any:
     return data.take(order)
 
 
-class _Names:
-    """Account names by id, from the Accounts rows fetched once (``account_id,
-    name``); the lookup table is built at the first name a row asks for."""
-
-    def __init__(self, table: Any) -> None:
-        self._table = table
-        self._found: dict[object, object] | None = None
-
-    def __call__(self, account_id: object) -> object:
-        if self._found is None:
-            if self._table is None:
-                self._found = {}
-            else:
-                ids = self._table.column("account_id").to_pylist()
-                names = self._table.column("name").to_pylist()
-                # The first row of an id, as a join would show it once.
-                self._found = dict(zip(reversed(ids), reversed(names), strict=True))
-        return self._found.get(account_id)
-
-
 def abc_classes(
     values: ir.Table,
     *,
@@ -246,9 +227,7 @@ def abc_classes(
     )
     # The names are fetched apart (one row per account, not one per period) and
     # looked up when a row is read.
-    name_of = _Names(
-        None if accounts is None else accounts.select("account_id", "name").to_pyarrow()
-    )
+    name_of = account_names(accounts)
     counts = tally(data, periods)
     classes = counts.classes
     migration = counts.migration

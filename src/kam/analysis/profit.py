@@ -26,6 +26,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from kam.analysis.lookups import account_names
 from kam.analysis.profit_rows import (
     FIGURE_COLUMNS,
     PIVOT_MOST,
@@ -41,7 +42,6 @@ from kam.analysis.profit_rows import (
     scope,
 )
 from kam.analysis.result import AnalysisResult, Rows
-from kam.analysis.selection import account_names
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.whale import (
     PAIR_COLUMNS,

@@ -26,6 +26,7 @@ from decimal import Decimal
 import ibis.expr.types as ir
 
 from kam.analysis.criteria import SECTIONS, read_criteria
+from kam.analysis.lookups import account_names, by_account
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.score_details import (
     _reject_missing,
@@ -49,7 +50,7 @@ from kam.analysis.scoring_rows import (
     _quadrant_counts,
     _row,
 )
-from kam.analysis.selection import account_classes, account_names, by_account
+from kam.analysis.selection import account_classes
 from kam.analysis.spec import Analysis, Parameter
 from kam.analysis.stability import rank_stability, ranks_in_order
 from kam.errors import ParameterError

@@ -12,7 +12,7 @@ instead of classifying again when they answer for its range and cut-offs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,8 +26,6 @@ from kam.analysis.preagg import metric_values, period_sums, scoped_values
 __all__ = [
     "AccountClasses",
     "account_classes",
-    "account_names",
-    "by_account",
 ]
 
 
@@ -86,37 +84,3 @@ def account_classes(
         "account_id", revenue=classes.value, abc_class=classes["class"]
     )
     return AccountClasses(table, scope.range.text, list(scope.warnings))
-
-
-def account_names(accounts: ir.Table | None) -> Callable[[object], object]:
-    """The name of an account id on the Accounts sheet ``accounts`` (``None`` when
-    it has none, or without a sheet), for the rows of the scoring and profit
-    matrices as they are read (:func:`by_account`). Joining the names to the
-    per-account query instead cost the backend a fifth of that query."""
-    if accounts is None:
-        return lambda _: None
-    found = by_account(accounts, ["name"])
-    return lambda account_id: found(account_id)[0]
-
-
-def by_account(
-    table: ir.Table, columns: Sequence[str]
-) -> Callable[[object], tuple[object, ...]]:
-    """The values of ``columns`` of an account id in ``table`` (one row per
-    account; blanks when it has no row), looked up as the rows of a result are
-    read instead of joined to its query.
-
-    One query fetches the ids and the columns; the lookup is built on the first
-    call, so that a result whose rows are never read builds none."""
-    fetched = table.select("account_id", *columns).to_pyarrow()
-    found: dict[object, tuple[object, ...]] = {}
-    blank = (None,) * len(columns)
-
-    def get(account_id: object) -> tuple[object, ...]:
-        if not found and fetched.num_rows:
-            ids = fetched.column("account_id").to_pylist()
-            values = zip(*(fetched.column(c).to_pylist() for c in columns), strict=True)
-            found.update(zip(ids, values, strict=True))
-        return found.get(account_id, blank)
-
-    return get

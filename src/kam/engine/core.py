@@ -99,16 +99,18 @@ _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
 #: The derived tables summed from another one (rollups): name → (the table it sums,
 #: the kind of rollup, see :func:`kam.analysis.preagg.learn_facts`).
 _ROLLUP_OF = {"_revenue_by_year": ("_revenue_by_period", "year")}
-#: Derived tables the engine builds when the first reader needs them rather than
-#: when it loads a data version (unless the source keeps them): summing MRR per
-#: account and month costs several times what the revenue sums cost (a ledger of 1M
-#: accounts: ~7 s of ~10 s), and a Pareto or ABC of revenue never reads it nor the
-#: ABC classes of each calendar year (``_abc_year_classes``, classified from the
-#: materialised yearly rollup by :func:`kam.analysis.class_tables.year_classes`),
-#: which the scoring matrix's selection table, the premium upsell and the at-risk
-#: queue read with their default parameters, nor the profit matrix's per-account
-#: sums (``_profit_accounts``).
-ON_DEMAND = frozenset({"_mrr_by_month", "_abc_year_classes", "_profit_accounts"})
+#: The derived tables a Pareto or ABC of revenue reads, which the engine builds
+#: when it loads a data version.
+_AT_LOAD = frozenset({"_revenue_by_period", "_revenue_by_year"})
+#: The other derived tables, which the engine builds when the first reader needs them
+#: (unless the source keeps them): summing MRR per account and month costs several
+#: times what the revenue sums cost (a ledger of 1M accounts: ~7 s of ~10 s), and a
+#: Pareto or ABC of revenue reads none of them: not the ABC classes of each calendar
+#: year (``_abc_year_classes``, classified from the materialised yearly rollup by
+#: :func:`kam.analysis.class_tables.year_classes`), which the scoring matrix's
+#: selection table, the premium upsell and the at-risk queue read with their default
+#: parameters, nor the sums of scores, signals, surveys, onboarding and profit.
+ON_DEMAND = frozenset(DERIVED) - _AT_LOAD
 #: Analyses that read no :data:`ON_DEMAND` table unless their ``metric`` is MRR.
 REVENUE_READERS = frozenset({"pareto", "abc"})
 #: Reserved names of the tables built from the derived ones (:func:`derive_events`).
@@ -378,11 +380,8 @@ class Engine:
             return
         from kam.analysis.movements import cohort_cells, summed_events
 
-        # The MRR sums first, the other pending tables last: DuckDB builds the
-        # movement events within its memory limit by spilling, and every table
-        # held in memory before them leaves it less room (at 1M accounts the
-        # yearly classes built first made it run out).
-        self._build_pending(("_mrr_by_month",))
+        # The events are built from the derived tables (MRR sums, latest signals).
+        self._build_pending()
         derived = self._derived
         for name, expr in derive_events(loaded.tables, derived).items():
             if name not in derived:
@@ -411,19 +410,15 @@ class Engine:
         for name, expr in retention_tables({**canonical, **derived}).items():
             if name not in derived:
                 derived[name] = self._materialise(loaded.backend, name, expr)
-        self._build_pending()
         self._events_built = True
 
-    def _build_pending(self, names: Collection[str] | None = None) -> None:
+    def _build_pending(self) -> None:
         """Materialise the :data:`ON_DEMAND` tables of the loaded data version that
-        are not built yet (those of ``names`` only, if given) and learn their facts.
-        Call with the lock held."""
+        are not built yet and learn their facts. Call with the lock held."""
         loaded = self._loaded
         if loaded is None or not self._pending:
             return
         for name, expr in list(self._pending.items()):
-            if names is not None and name not in names:
-                continue
             table = self._materialise(loaded.backend, name, expr)
             self._derived[name] = table
             del self._pending[name]

@@ -24,10 +24,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from kam.analysis.abc_rules import BASES, BOUNDARIES, check_cutoffs, classified, why
+from kam.analysis.abc_rules import (
+    BASES,
+    BOUNDARIES,
+    check_cutoffs,
+    classes_of,
+    classified,
+    ranked,
+    why,
+)
 from kam.analysis.facts import narrow_money
 from kam.analysis.lookups import account_names
 from kam.analysis.migration import (
@@ -36,6 +45,7 @@ from kam.analysis.migration import (
     POOLED,
     came_from,
     changes,
+    moves_of,
     tally,
     with_moves,
     with_neighbours,
@@ -46,6 +56,7 @@ from kam.analysis.periods import GRAINS, Grain, grain_labels, grain_span, label_
 from kam.analysis.preagg import METRIC_WORDS, metric_values, scoped_values
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.xyz import xyz_classes
+from kam.analysis.year_ranks import YearRanks, stored_ranks, stored_rows
 from kam.errors import ParameterError
 
 __all__ = [
@@ -80,14 +91,14 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 #: The columns of the classified table that the rows show or explain (the running
-#: sums stay in the backend; ``previous_class`` is written from ``class`` and
-#: ``move``, and ``name`` looked up, when a row is read), and ``pidx``, the position
-#: of the row's period (pooled last).
+#: sums stay in the backend; ``period`` is written from ``pidx``, the position of
+#: the row's period, pooled last; ``class`` is fetched as a code; ``previous_class``
+#: is written from ``came``, and ``name`` looked up, when a row is read).
 _FETCHED: tuple[str, ...] = (
     *(
         name
         for name, _ in OUTPUT_COLUMNS
-        if name not in ("name", "previous_class", "why", "cv", "xyz")
+        if name not in ("period", "name", "previous_class", "why", "cv", "xyz")
     ),
     "pidx",
     "tie_rank",
@@ -116,24 +127,82 @@ def _fetch(
 
     ``by_period``: ``account_id, period, value`` with ``period`` one of ``periods``;
     ``money``: a narrower type for the values while they are ranked (see
-    :func:`kam.analysis.facts.narrow_money`).
+    :func:`kam.analysis.facts.narrow_money`); it also tells that every value is
+    a whole number of cents that fits 64 bits, so that the moves are counted from
+    the fetched rows (:func:`kam.analysis.migration.moves_of`) instead of a join.
     """
-    ranked = classified(
-        with_neighbours(by_period, periods, money),
+    rows = ranked(with_neighbours(by_period, periods, money), by="pidx")
+    return _classes_fetched(
+        rows,
+        periods,
         cuts=cuts,
         boundary=boundary,
         basis=basis,
-        by="pidx",
+        cents=money is not None,
     )
+
+
+def _fetch_stored(
+    ranks: YearRanks,
+    periods: Sequence[str],
+    *,
+    cuts: tuple[float, float],
+    boundary: str,
+    basis: str,
+    cents: bool,
+) -> Any:
+    """:func:`_fetch` from the ranks stored once per data version
+    (:mod:`kam.analysis.year_ranks`): no window, so that the rows come over in the
+    order stored."""
+    return _classes_fetched(
+        stored_rows(ranks, periods),
+        periods,
+        cuts=cuts,
+        boundary=boundary,
+        basis=basis,
+        cents=cents,
+    )
+
+
+def _classes_fetched(
+    rows: ir.Table,
+    periods: Sequence[str],
+    *,
+    cuts: tuple[float, float],
+    boundary: str,
+    basis: str,
+    cents: bool,
+) -> Any:
+    """The ranked ``rows`` (``account_id, pidx, value, prev_value`` and the columns
+    of :func:`kam.analysis.abc_rules.ranked`) classified (``class`` as codes), with
+    the moves (:data:`kam.analysis.migration.MOVE_COLUMNS`), fetched in period and
+    rank order. ``cents``: every value is a whole number of cents in 64 bits; then the
+    moves are counted from the fetched rows, which carry ``value_cents`` and
+    ``prev_cents`` instead of ``prev_value`` (see
+    :func:`kam.analysis.migration.moves_of`)."""
+    classed = classes_of(rows, cuts=cuts, boundary=boundary, basis=basis, coded=True)
     fetched = [c for c in _FETCHED if basis == "count" or not c.startswith("measure")]
-    # Only what the rows show and migration reads goes on (the running sums, totals
-    # and counts stay behind): fewer columns to keep for the join with the thresholds.
-    kept = [c for c in fetched if c != "period"]
-    moved = with_moves(ranked.select(*kept, "prev_value"), _MONEY)
-    labels = moved.pidx.cases(*enumerate([*periods, POOLED]))
-    columns = {c: moved[c] for c in (*kept, *MOVE_COLUMNS)}
-    data = moved.select(period=labels, **columns).to_pyarrow()
-    return _in_order(data)
+    # Positions and ranks in narrow integers: less to hand over and to check.
+    narrow = {
+        "pidx": classed.pidx.cast("int16"),
+        "rank": classed["rank"].cast("int32"),
+        "tie_rank": classed.tie_rank.cast("int32"),
+    }
+    classed = classed.mutate(**narrow)
+    if not cents:
+        moved = with_moves(classed.select(*fetched, "prev_value"), _MONEY)
+        columns = {c: moved[c] for c in (*fetched, *MOVE_COLUMNS)}
+        return _in_order(moved.select(**columns).to_pyarrow())
+    # The values keep their narrow type (every sum of them fits it, so do the
+    # group sums of the summary) and the value before comes as cents only: fewer
+    # and narrower columns to hand over.
+    value, prev = classed.value, classed.prev_value
+    data = classed.select(
+        *fetched,
+        value_cents=(value * 100).cast("int64"),
+        prev_cents=ibis.coalesce((prev * 100).cast("int64"), -1),
+    ).to_pyarrow()
+    return moves_of(_in_order(data), len(periods))
 
 
 def _in_order(data: Any) -> Any:
@@ -142,17 +211,21 @@ def _in_order(data: Any) -> Any:
     No ORDER BY in the query: the backend would sort every fetched column once
     more. The ranks of a period are 1 … n, so one integer key per row (``pidx ·
     (N + 1) + rank``) orders them; its stable sort is quick on the long sorted runs
-    the backend hands over, and the columns are taken once in that order.
+    the backend hands over, and the columns are taken once in that order. Rows that
+    come over in order already (a scan of stored ranks) are checked in one pass and
+    kept as they are.
     """
     n = data.num_rows
     if n < 2:
         return data
-    pidx = data.column("pidx").to_numpy().astype("int64")
-    key = pidx * (n + 1) + data.column("rank").to_numpy()
-    order = key.argsort(kind="stable")
-    if bool((order[1:] > order[:-1]).all()):
+    pidx = data.column("pidx").to_numpy()
+    rank = data.column("rank").to_numpy()
+    # In order: the position never falls, and the rank rises within a position.
+    later = pidx[1:] > pidx[:-1]
+    if bool((later | ((pidx[1:] == pidx[:-1]) & (rank[1:] > rank[:-1]))).all()):
         return data
-    return data.take(order)
+    key = pidx.astype("int64") * (n + 1) + rank
+    return data.take(key.argsort(kind="stable"))
 
 
 def abc_classes(
@@ -217,14 +290,33 @@ def abc_classes(
 
     kept = scope.values
     used = cuts if basis == "value" else count_cuts
-    data = _fetch(
-        period_sums(values, list(labels), labels),
-        periods,
-        cuts=used,
-        boundary=boundary,
-        basis=basis,
-        money=narrow_money(values),
+    # Whole calendar years: the ranks of each year and of the default range are
+    # stored once per data version (kam.analysis.year_ranks), when the engine keeps
+    # them for these values.
+    whole_years = (
+        grain == "year"
+        and fiscal_year_start == 1
+        and all(rng.covers(grain_span(label)) for label in periods)
     )
+    stored = stored_ranks(values, periods, periods) if whole_years else None
+    if stored is not None:
+        data = _fetch_stored(
+            stored,
+            periods,
+            cuts=used,
+            boundary=boundary,
+            basis=basis,
+            cents=narrow_money(values) is not None,
+        )
+    else:
+        data = _fetch(
+            period_sums(values, list(labels), labels),
+            periods,
+            cuts=used,
+            boundary=boundary,
+            basis=basis,
+            money=narrow_money(values),
+        )
     # The names are fetched apart (one row per account, not one per period) and
     # looked up when a row is read.
     name_of = account_names(accounts)
@@ -262,6 +354,7 @@ def abc_classes(
         start += counts.sizes[pidx]
     ids = data.column("account_id")
     last = len(periods)
+    labels_of = [*periods, POOLED]
 
     def shown(r: dict[str, object]) -> dict[str, object]:
         pidx = int(str(r["pidx"]))
@@ -269,8 +362,10 @@ def abc_classes(
             at = starts[pidx] + int(str(r["tie_rank"])) - 1
             r = {**r, "tie_first": ids[at].as_py()}
         cv = cv_map.get(str(r["account_id"])) if pidx == last else None
+        cls = CLASSES[int(str(r["class"]))]
+        r = {**r, "class": cls}
         return {
-            "period": r["period"],
+            "period": labels_of[pidx],
             "rank": r["rank"],
             "account_id": r["account_id"],
             "name": name_of(r["account_id"]),
@@ -278,11 +373,9 @@ def abc_classes(
             "share": r["share"],
             "cum_share": r["cum_share"],
             "cum_share_before": r["cum_share_before"],
-            "class": r["class"],
+            "class": cls,
             "previous_class": (
-                None
-                if pidx in (0, last)
-                else (came_from(r["class"], r["move"]) or "new")
+                None if pidx in (0, last) else (came_from(r["came"]) or "new")
             ),
             "why": why(r, cuts=used, boundary=boundary, basis=basis),
             "cv": cv[0] if cv else None,

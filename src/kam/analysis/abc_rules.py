@@ -31,7 +31,15 @@ import ibis.expr.types as ir
 from kam.analysis.pareto import percent
 from kam.errors import ParameterError
 
-__all__ = ["BASES", "BOUNDARIES", "check_cutoffs", "classified", "why"]
+__all__ = [
+    "BASES",
+    "BOUNDARIES",
+    "check_cutoffs",
+    "classes_of",
+    "classified",
+    "ranked",
+    "why",
+]
 
 BOUNDARIES: tuple[str, ...] = ("upper", "strict")
 BASES: tuple[str, ...] = ("value", "count")
@@ -72,7 +80,17 @@ def classified(
     by: str = "period",
 ) -> ir.Table:
     """Classes of ``account_id, period, value`` rows (values > 0), per period (per
-    value of the column ``by``)."""
+    value of the column ``by``): :func:`classes_of` the rows :func:`ranked`."""
+    return classes_of(
+        ranked(per_period, by=by), cuts=cuts, boundary=boundary, basis=basis
+    )
+
+
+def ranked(per_period: ir.Table, *, by: str = "period") -> ir.Table:
+    """``per_period`` (``account_id, value`` and the column ``by``, values > 0)
+    with, per value of ``by``: ``rank`` (1 = the largest value, ties by
+    account_id), ``tie_rank`` (the rank of the first of its tie group),
+    ``cum_value`` (running sum down to the row), ``total`` and ``n`` (accounts)."""
     t = per_period
     part = t[by]
     order = [t.value.desc(), t.account_id.asc()]
@@ -81,13 +99,27 @@ def classified(
     # same partition and leading order as ``running``, so the backend sorts once.
     peers = ibis.window(group_by=part, order_by=t.value.desc())
     whole = ibis.window(group_by=part)
-    t = t.mutate(
+    return t.mutate(
         rank=ibis.row_number().over(running) + 1,
         tie_rank=ibis.rank().over(peers) + 1,
         cum_value=t.value.sum().over(running),
         total=t.value.sum().over(whole),
         n=t.account_id.count().over(whole),
     )
+
+
+def classes_of(
+    t: ir.Table,
+    *,
+    cuts: tuple[float, float],
+    boundary: str = "upper",
+    basis: str = "value",
+    coded: bool = False,
+) -> ir.Table:
+    """The rows of :func:`ranked` (or rows with its columns, such as a stored
+    ranking) with ``share``, ``cum_share``, ``cum_share_before``, ``class`` and the
+    measures the rule compared (``measure_before``, ``measure``): a projection, no
+    window. ``coded``: ``class`` as 0 (A), 1 (B), 2 (C) instead of letters."""
     total = t.total.cast("float64")
     cum_share_before = (t.cum_value - t.value).cast("float64") / total
     cum_share = t.cum_value.cast("float64") / total
@@ -106,14 +138,19 @@ def classified(
     c1, c2 = cuts
     # Classes only improve towards rank 1, so every account of a tie group takes
     # the class of its first (the smallest account_id), computed from its shares.
+    a, b, c = (
+        (ibis.literal(0, "int8"), ibis.literal(1, "int8"), ibis.literal(2, "int8"))
+        if coded
+        else (ibis.literal("A"), ibis.literal("B"), ibis.literal("C"))
+    )
     if boundary == "upper":
-        cls = ibis.cases((first < c1, "A"), (first < c2, "B"), else_="C")
+        cls = ibis.cases((first < c1, a), (first < c2, b), else_=c)
     else:
         cls = ibis.cases(
-            (t.tie_rank == 1, "A"),
-            (first_in <= c1, "A"),
-            (first_in <= c2, "B"),
-            else_="C",
+            (t.tie_rank == 1, a),
+            (first_in <= c1, a),
+            (first_in <= c2, b),
+            else_=c,
         )
     return t.mutate(
         share=t.value.cast("float64") / total,

@@ -32,6 +32,7 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.abc_analysis import classified
+from kam.analysis.abc_rules import classes_of
 from kam.analysis.movements import MONEY
 from kam.analysis.periods import PeriodRange, month_label
 
@@ -44,6 +45,7 @@ __all__ = [
     "month_classes_at",
     "pair_classes",
     "previous_classes",
+    "ranked_year_classes",
     "year_classes",
     "year_classes_at",
 ]
@@ -95,11 +97,24 @@ def year_classes(by_year: ir.Table) -> ir.Table:
     its class among the accounts with revenue > 0 that year (the others have no
     row)."""
     t = by_year.filter(by_year.value > 0).select("account_id", "period", "value")
-    cls = classified(t, cuts=DEFAULT_CUTS)
+    return _year_rows(classified(t, cuts=DEFAULT_CUTS))
+
+
+def ranked_year_classes(ranks: ir.Table) -> ir.Table:
+    """:func:`year_classes` from the engine's yearly ranks
+    (:data:`kam.analysis.year_ranks.YEAR_RANKS`): the same rows, without ranking
+    again."""
+    years = ranks.filter(ranks.period.length() == 4)
+    return _year_rows(
+        classes_of(years.mutate(account_id=years.account), cuts=DEFAULT_CUTS)
+    )
+
+
+def _year_rows(cls: ir.Table) -> ir.Table:
     return cls.select(
         account=cls.account_id,
         period=cls.period,
-        revenue=cls.value,
+        revenue=cls.value.cast(MONEY),
         **{"class": cls["class"]},
     )
 

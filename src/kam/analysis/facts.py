@@ -14,6 +14,7 @@ sum fits in ``decimal(18, s)``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +29,7 @@ __all__ = [
     "forget_facts",
     "known_facts",
     "learn_facts",
+    "learn_more",
     "narrow_money",
 ]
 
@@ -54,6 +56,8 @@ class Facts:
     #: The sum of the absolute values of every row (None when unknown): no sum of
     #: some of its rows (or of sums of them) is larger in magnitude.
     magnitude: Decimal | None = None
+    #: A stored ranking of the values (see :mod:`kam.analysis.year_ranks`).
+    ranks: object | None = None
 
 
 #: How each kind of rollup labels a period of the values table.
@@ -136,6 +140,14 @@ def narrow_money(values: ir.Table) -> dt.DataType | None:
     if scale is None or scale > 18 or facts.magnitude >= Decimal(10) ** (18 - scale):
         return None
     return dt.Decimal(18, scale)
+
+
+def learn_more(values: ir.Table, **fields: object) -> None:
+    """Add ``fields`` (of :class:`Facts`) to the facts learnt of ``values``
+    (nothing when none were)."""
+    facts = _FACTS.get(values.op())
+    if facts is not None:
+        _FACTS[values.op()] = dataclasses.replace(facts, **fields)  # type: ignore[arg-type]
 
 
 def forget_facts(values: ir.Table) -> None:

@@ -40,12 +40,14 @@ __all__ = [
     "CLASSES",
     "FROM_STATES",
     "MOVE_COLUMNS",
+    "NO_CLASS",
     "POOLED",
     "TO_STATES",
     "Tally",
     "came_from",
     "changes",
     "consecutive",
+    "moves_of",
     "tally",
     "with_moves",
     "with_neighbours",
@@ -59,7 +61,7 @@ FROM_STATES: tuple[str, ...] = (*CLASSES, "new")
 #: Where it goes: a class of the later period, or ``lost`` (no value any more).
 TO_STATES: tuple[str, ...] = (*CLASSES, "lost")
 #: The columns :func:`with_moves` adds, which :func:`tally` and :func:`changes` read.
-MOVE_COLUMNS: tuple[str, ...] = ("prev_value", "move", "biggest")
+MOVE_COLUMNS: tuple[str, ...] = ("prev_value", "came", "biggest")
 
 _ZERO = Decimal("0.00")
 
@@ -72,12 +74,11 @@ class Move(NamedTuple):
     value_after: Decimal
 
 
-def came_from(cls: object, move: object) -> str | None:
-    """The class before of a row of :func:`with_moves` with class ``cls`` and
-    ``move`` (None when the move is null: no class before)."""
-    if move is None:
-        return None
-    return CLASSES[CLASSES.index(str(cls)) - int(str(move))]
+def came_from(came: object) -> str | None:
+    """The class before of a row of :func:`with_moves` with ``came`` (None when it
+    had none)."""
+    code = int(str(came))
+    return None if code == NO_CLASS else CLASSES[code]
 
 
 def _money(value: object) -> Decimal:
@@ -90,7 +91,11 @@ SPREAD_UP_TO = 12
 
 
 def with_neighbours(
-    by_period: ir.Table, periods: Sequence[str], money: dt.DataType | None = None
+    by_period: ir.Table,
+    periods: Sequence[str],
+    money: dt.DataType | None = None,
+    *,
+    pooled: Sequence[str] | None = None,
 ) -> ir.Table:
     """``account_id, pidx, value, prev_value``: the rows of ``by_period``
     (``account_id, period, value``, one row per account and grain period of
@@ -106,19 +111,24 @@ def with_neighbours(
     ``money``: the type of ``value`` and ``prev_value`` (default the type of the
     sums); a narrower decimal that holds every sum (see
     :func:`kam.analysis.preagg.narrow_money`) makes the ranking that follows faster.
+    ``pooled``: the periods the pooled row sums (default all of ``periods``; none:
+    no pooled rows).
     """
     n = len(periods)
+    sums_all = pooled is None or set(pooled) >= set(periods)
+    summed = list(periods if pooled is None else pooled)
     if n <= SPREAD_UP_TO:
         v = by_period
         per = {
             f"v{i}": v.value.sum(where=v.period == label)
             for i, label in enumerate(periods)
         }
-        w = v.group_by("account_id").agg(pooled=v.value.sum(), **per)
+        total = v.value.sum() if sums_all else v.value.sum(where=v.period.isin(summed))
+        w = v.group_by("account_id").agg(pooled=total, **per)
         money = money or w.pooled.type()
         none = ibis.null(money)
         parts = []
-        for i in range(n + 1):
+        for i in range(n + 1 if summed else n):
             value = w.pooled if i == n else w[f"v{i}"]
             before = w[f"v{i - 1}"] if 0 < i < n else none
             parts.append(
@@ -145,48 +155,102 @@ def with_neighbours(
     grain = t.mutate(
         prev_value=ibis.cases((follows, t.value.lag().over(chain)), else_=none)
     )
-    sums = t.group_by("account_id").agg(value=t.value.sum())
-    pooled = sums.select(
+    if not summed:
+        return grain
+    positions = [periods.index(p) for p in summed]
+    inside = t if sums_all else t.filter(t.pidx.isin(positions))
+    sums = inside.group_by("account_id").agg(value=inside.value.sum())
+    pooled_rows = sums.select(
         "account_id",
         pidx=ibis.literal(n, "int64"),
         value=sums.value.cast(money),
         prev_value=none,
     )
-    return grain.union(pooled)
+    return grain.union(pooled_rows)
+
+
+#: ``came`` of a row without a class in the period before (no value there).
+NO_CLASS = 3
 
 
 def with_moves(t: ir.Table, money: str) -> ir.Table:
-    """Classified rows of :func:`with_neighbours` (and pooled rows, whose
-    ``prev_value`` is null) with ``move``: how many classes the account rose since
-    the period before (negative: −1 or −2) or fell (positive), 0 when it kept its
-    class, null without a class before (its class there is that of ``prev_value``,
-    see :func:`came_from`); and ``biggest``, the larger of its two values, which
+    """Classified rows of :func:`with_neighbours` (``class`` as codes 0 = A, 1 = B,
+    2 = C; pooled rows have a null ``prev_value``) with ``came``: the code of the
+    class the account had in the period before (that of ``prev_value`` under the
+    thresholds of that period: a join with one row per period), :data:`NO_CLASS`
+    without a value there; and ``biggest``, the larger of its two values, which
     orders the lists of :func:`changes`. ``value``, ``prev_value`` and ``biggest``
-    are cast to ``money``."""
+    are cast to ``money``.
+
+    The rows of an exact integer count of cents are better served by
+    :func:`moves_of`, which needs no join (a join hands the rows over in another
+    order than the backend read them).
+    """
     cls = t["class"]
-    limits = t.group_by("pidx").agg(
-        low_a=t.value.min(where=cls == "A"), low_b=t.value.min(where=cls == "B")
+    lows = t.group_by("pidx").agg(
+        low_a=t.value.min(where=cls == 0), low_b=t.value.min(where=cls == 1)
     )
-    limits = limits.select(after=limits.pidx + 1, low_a="low_a", low_b="low_b")
-    j = t.left_join(limits, t.pidx == limits.after)
+    lows = lows.select(after=lows.pidx + 1, low_a="low_a", low_b="low_b")
+    j = t.left_join(lows, t.pidx == lows.after)
     before = j.prev_value
-    # Classes as 0 (A), 1 (B), 2 (C): the move is the difference of the two, and
-    # the class before follows from it and the class (no second text column).
     came = ibis.cases(
         (before >= j.low_a, 0),
         (before >= j.low_b, 1),
         (before.notnull(), 2),
-        else_=ibis.null("int8"),
+        else_=NO_CLASS,
     )
-    now = j["class"].cases(("A", 0), ("B", 1), else_=2)
     value, prev_value = j.value.cast(money), before.cast(money)
     return j.select(
         *(c for c in t.columns if c not in ("value", "prev_value")),
         value=value,
         prev_value=prev_value,
-        move=(now - came).cast("int8"),
+        came=came.cast("int8"),
         biggest=ibis.greatest(prev_value, value),
     )
+
+
+def moves_of(data: Any, periods: int) -> Any:
+    """The fetched classified rows ``data`` (an Arrow table in period and rank
+    order, ``class`` as codes, with ``value_cents`` and ``prev_cents``: the values as
+    whole cents, −1 without a value before) with ``came`` as :func:`with_moves`
+    gives it, counted from the rows instead of in the query.
+
+    The class an account had in the period before is that of its value there under
+    that period's thresholds (the smallest value of class A and of class B), found
+    from the period's own rows. ``periods``: the number of grain periods (the pooled
+    rows, ``pidx`` = ``periods``, have no period before). :func:`tally` and
+    :func:`changes` read ``prev_cents`` where :func:`with_moves` gives
+    ``prev_value`` and ``biggest``.
+    """
+    pidx = data.column("pidx").to_numpy()
+    code = data.column("class").to_numpy()
+    value = data.column("value_cents").to_numpy()
+    prev = data.column("prev_cents").to_numpy()
+    starts = pidx.searchsorted(list(range(periods + 2)))
+    came = (code * 0 + NO_CLASS).astype("int8")
+    for p in range(1, periods):
+        lo, hi = int(starts[p]), int(starts[p + 1])
+        before = slice(int(starts[p - 1]), lo)
+        if lo == hi or before.start == before.stop:
+            continue
+        values, codes = value[before], code[before]
+        low_a = values[codes == 0].min()
+        in_b = values[codes == 1]
+        pv = prev[lo:hi]
+        at_a = pv >= low_a
+        at_b = pv >= in_b.min() if len(in_b) else at_a
+        has = pv >= 0
+        # 0 at or above A's threshold, 1 at or above B's, 2 below; 3 without one.
+        came[lo:hi] = (2 - at_a.astype("int8") - at_b.astype("int8")) * has + (
+            NO_CLASS * ~has
+        )
+    # A list of one chunk: Arrow reads a bare array as a list of chunks.
+    return data.append_column("came", [came])
+
+
+def _cents(amount: object) -> Decimal:
+    """A whole number of cents as an amount with two decimals."""
+    return Decimal(int(str(amount))).scaleb(-2)
 
 
 class Tally(NamedTuple):
@@ -216,8 +280,10 @@ def tally(data: Any, periods: Sequence[str]) -> Tally:
     lost`` is always empty). ``accounts`` counts the accounts with a class in either
     period; ``value_before``/``value_after`` sum their values in each period.
     """
-    grouped = data.group_by(["pidx", "class", "move"]).aggregate(
-        [("pidx", "count"), ("value", "sum"), ("prev_value", "sum")]
+    in_cents = "prev_cents" in data.column_names
+    before_column = "prev_cents" if in_cents else "prev_value"
+    grouped = data.group_by(["pidx", "class", "came"]).aggregate(
+        [("pidx", "count"), ("value", "sum"), (before_column, "sum")]
     )
     last = len(periods) - 1
     per_class: dict[tuple[int, str], list[Any]] = {}
@@ -231,13 +297,20 @@ def tally(data: Any, periods: Sequence[str]) -> Tally:
             have[i] += amount
 
     for r in grouped.to_pylist():
-        pidx, cls, count = int(r["pidx"]), str(r["class"]), int(r["pidx_count"])
+        pidx, count = int(r["pidx"]), int(r["pidx_count"])
+        cls = CLASSES[int(r["class"])]
         value = _money(r["value_sum"])
         sizes[pidx] = sizes.get(pidx, 0) + count
         add(per_class, (pidx, cls), count, value)
         if 0 < pidx <= last:
-            came = came_from(cls, r["move"])
-            before = _money(r["prev_value_sum"])
+            came = came_from(r["came"])
+            summed = r[f"{before_column}_sum"]
+            if not came:
+                before = _ZERO
+            elif in_cents:
+                before = _cents(summed)
+            else:
+                before = _money(summed)
             add(cells, (pidx, came or "new", cls), count, before, value)
             if came:
                 # Stayed: what is left of the class before is lost (below).
@@ -322,38 +395,59 @@ def changes(
     :data:`CHANGE_COLUMNS`.
     """
 
+    in_cents = "prev_cents" in data.column_names
+    before_column = "prev_cents" if in_cents else "prev_value"
+
     def convert(r: dict[str, object]) -> dict[str, object]:
         pidx = int(str(r["pidx"]))
+        before = r[before_column]
         return {
             "period_from": periods[pidx - 1],
             "period_to": periods[pidx],
             "account_id": r["account_id"],
             "name": name_of(r["account_id"]),
-            "from_class": came_from(r["class"], r["move"]),
-            "to_class": r["class"],
-            "value_before": r["prev_value"],
+            "from_class": came_from(r["came"]),
+            "to_class": CLASSES[int(str(r["class"]))],
+            "value_before": _cents(before) if in_cents else before,
             "value_after": r["value"],
         }
 
-    # Null moves (no class before) read as NaN, which is neither < 0 nor > 0.
-    move = data.column("move").to_numpy(zero_copy_only=False)
-    shown = ["pidx", "account_id", "class", "move", "prev_value", "value"]
+    # Moves are between the grain periods after the first (the rows are in period
+    # order): the other rows are not filtered.
+    pidx = data.column("pidx").to_numpy()
+    lo, hi = (int(i) for i in pidx.searchsorted([1, len(periods)]))
+    within = data.slice(lo, hi - lo)
+    came = within.column("came").to_numpy()
+    now = within.column("class").to_numpy()
+    shown = ["pidx", "account_id", "class", "came", before_column, "value"]
     # Only the columns the lists show or sort on are filtered.
-    narrow = data.select([*shown, "biggest"])
+    sorted_on = ["value_cents"] if in_cents else ["biggest"]
+    narrow = within.select([*shown, *sorted_on])
 
-    def fetch(mask: Any, order: str) -> Rows:
-        # The larger move first: −2 before −1 for a rise, 2 before 1 for a fall.
-        part = narrow.filter(mask).sort_by(
+    def fetch(mask: Any) -> Rows:
+        part = narrow.filter(mask)
+        # The larger move first: A → C before A → B, C → A before B → A.
+        size = part.column("came").to_numpy().astype("int8") - part.column(
+            "class"
+        ).to_numpy().astype("int8")
+        part = part.append_column("size", [abs(size)])
+        if in_cents:
+            after = part.column("value_cents").to_numpy()
+            earlier = part.column("prev_cents").to_numpy()
+            biggest = after + (earlier - after) * (earlier > after)
+            part = part.append_column("biggest", [biggest])
+        part = part.sort_by(
             [
                 ("pidx", "ascending"),
-                ("move", order),
+                ("size", "descending"),
                 ("biggest", "descending"),
                 ("account_id", "ascending"),
             ]
         )
         return Rows(part.select(shown), convert)
 
-    return fetch(move < 0, "ascending"), fetch(move > 0, "descending")
+    # A class before that is worse (a larger code) than the class now is a rise.
+    return fetch((came > now) & (came != NO_CLASS)), fetch(came < now)
 
 
 def consecutive(periods: Sequence[str]) -> list[tuple[str, str]]:

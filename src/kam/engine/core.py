@@ -36,6 +36,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from kam.analysis.result import AnalysisResult
+from kam.analysis.year_ranks import YEAR_RANKS
 from kam.config import Settings, get_settings
 from kam.engine.cache import ResultCache, result_key
 from kam.engine.scope import restrict
@@ -60,6 +61,10 @@ __all__ = [
 ]
 
 #: Data versions read inside :func:`one_data_version`, by engine.
+#: The yearly ranks before they are stored: the revenue values they rank, their
+#: expression, the years ranked and those the pooled rows sum.
+_Ranks = tuple[ir.Table, ir.Table, tuple[str, ...], tuple[str, ...]]
+
 _PINNED: ContextVar[dict[int, int] | None] = ContextVar("kam_pinned", default=None)
 
 
@@ -301,6 +306,8 @@ class Engine:
         #: The :data:`ON_DEMAND` tables of the loaded version not built yet.
         self._pending: dict[str, ibis.Table] = {}
         self._events_built = False
+        #: The yearly ranks to build on first need (a source not our own).
+        self._ranked: _Ranks | None = None
         self._defaults: dict[str, Any] | None = None
         self._lock = RLock()
         #: Results of :meth:`run` by data version, analysis, parameters and accounts.
@@ -339,7 +346,11 @@ class Engine:
         return loaded
 
     def _reload(self) -> None:
-        from kam.analysis.class_tables import YEAR_CLASSES, year_classes
+        from kam.analysis.class_tables import (
+            YEAR_CLASSES,
+            ranked_year_classes,
+            year_classes,
+        )
 
         old = self._loaded
         self._release()
@@ -356,9 +367,21 @@ class Engine:
             else:
                 derived[name] = self._materialise(loaded.backend, name, expr)
         self._rollups(loaded, derived)
-        if "_revenue_by_year" in derived and YEAR_CLASSES not in derived:
-            pending[YEAR_CLASSES] = year_classes(derived["_revenue_by_year"])
         self._learn(derived)
+        self._ranked = None
+        ranks = self._year_ranks(derived)
+        if ranks is not None and self.source.scratch:
+            # Our own DuckDB: ranked at load, and an ABC of revenue reads the ranks.
+            self._store_ranks(loaded, derived, ranks)
+        elif ranks is not None:
+            # Someone else's database: ranked when the first other reader comes.
+            pending[YEAR_RANKS] = ranks[0]
+            self._ranked = ranks
+        if YEAR_CLASSES not in derived:
+            if YEAR_RANKS in derived:
+                pending[YEAR_CLASSES] = ranked_year_classes(derived[YEAR_RANKS])
+            elif "_revenue_by_year" in derived:
+                pending[YEAR_CLASSES] = year_classes(derived["_revenue_by_year"])
         self._loaded, self._derived, self._defaults = loaded, derived, None
         self._pending = pending
         self._events_built = False
@@ -419,10 +442,38 @@ class Engine:
         if loaded is None or not self._pending:
             return
         for name, expr in list(self._pending.items()):
+            if name == YEAR_RANKS and self._ranked is not None:
+                self._store_ranks(loaded, self._derived, self._ranked)
+                del self._pending[name]
+                continue
             table = self._materialise(loaded.backend, name, expr)
             self._derived[name] = table
             del self._pending[name]
             self._learn({name: table})
+
+    def _year_ranks(self, derived: Mapping[str, ibis.Table]) -> _Ranks | None:
+        """The ranking of each calendar year of revenue
+        (:func:`kam.analysis.year_ranks.year_ranks`) with the years it ranks and those
+        its pooled rows sum, when the yearly rollup is there."""
+        from kam.analysis.preagg import metric_values
+        from kam.analysis.year_ranks import year_ranks
+
+        if "_revenue_by_year" not in derived or YEAR_RANKS in derived:
+            return None
+        values = metric_values({"revenue": derived["_revenue_by_period"]}, "revenue")
+        return (values, *year_ranks(values))
+
+    def _store_ranks(
+        self, loaded: Loaded, derived: dict[str, ibis.Table], ranks: _Ranks
+    ) -> None:
+        """Materialise the yearly ranks and register them with the facts of the
+        revenue values (:func:`kam.analysis.year_ranks.learn_ranks`)."""
+        from kam.analysis.year_ranks import learn_ranks
+
+        values, expr, years, pooled = ranks
+        table = self._materialise(loaded.backend, YEAR_RANKS, expr)
+        derived[YEAR_RANKS] = table
+        learn_ranks(values, table, years, pooled)
 
     def _rollups(self, loaded: Loaded, derived: dict[str, ibis.Table]) -> None:
         """Sum the rollups (:data:`_ROLLUP_OF`) from the materialised tables they

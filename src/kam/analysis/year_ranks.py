@@ -50,6 +50,7 @@ __all__ = [
     "pooled_years",
     "stored_ranks",
     "stored_rows",
+    "stored_year",
     "year_ranks",
 ]
 
@@ -159,6 +160,16 @@ def stored_ranks(
     facts = known_facts(values)
     ranks = getattr(facts, "ranks", None)
     if isinstance(ranks, YearRanks) and ranks.holds(periods, pooled):
+        return ranks
+    return None
+
+
+def stored_year(values: ir.Table, year: str) -> YearRanks | None:
+    """The ranks registered for ``values`` when they rank the calendar year
+    ``year``, else None."""
+    facts = known_facts(values)
+    ranks = getattr(facts, "ranks", None)
+    if isinstance(ranks, YearRanks) and year in ranks.years:
         return ranks
     return None
 

@@ -1,0 +1,149 @@
+"""A Pareto over one calendar year reads the engine's stored yearly ranks
+(kam.analysis.pareto_ranks): the same rows as ranking again, zero accounts
+included, checked by hand and against the computed path."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from kam.analysis.preagg import metric_values
+from kam.analysis.year_ranks import YEAR_RANKS, stored_year
+from kam.engine.core import derive, open_engine
+from kam.engine.sources import write_derived
+from tests.analysis.golden import arrow_table
+
+#: 2025 revenue: P 600, Q 250 (two rows), R 100, S 50 (total 1000); T's rows sum to
+#: zero; U has revenue in 2024 only; V and W have no revenue. V is active, W
+#: inactive, X has no status (active) and no revenue. S is missing from Accounts.
+REVENUE = [
+    ("P", "2025-03", "p1", 600),
+    ("Q", "2025-01", "p1", 200),
+    ("Q", "2025-Q4", "p2", 50),
+    ("R", "2025", "p1", 100),
+    ("S", "2025-12", "p1", 50),
+    ("T", "2025-06", "p1", 0),
+    ("U", "2024-05", "p1", 900),
+    ("P", "2024-02", "p1", 100),
+]
+ACCOUNTS = [
+    ("P", "Pine", "active"),
+    ("Q", "Quay", None),
+    ("R", "Reed", "active"),
+    ("T", "Teal", "active"),
+    ("U", "Umber", "active"),
+    ("V", "Vale", "active"),
+    ("W", "Wren", "churned"),
+    ("X", "Xeno", None),
+]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    folder: Path = tmp_path_factory.mktemp("pareto_ranks")
+    pq.write_table(arrow_table("revenue", REVENUE), folder / "Revenue.parquet")
+    pq.write_table(arrow_table("accounts", ACCOUNTS), folder / "Accounts.parquet")
+    write_derived(folder, derive)
+    e = open_engine(f"parquet:{folder}")
+    yield e
+    e.close()
+
+
+def _stored(engine: Any) -> bool:
+    tables = engine.analysis_tables("pareto")
+    values = metric_values(tables, "revenue")
+    return YEAR_RANKS in tables and stored_year(values, "2025") is not None
+
+
+def test_the_year_is_read_from_the_stored_ranks(engine: Any) -> None:
+    assert _stored(engine)
+    # Ranks stored for the calendar years of the data only.
+    values = metric_values(engine.analysis_tables("pareto"), "revenue")
+    assert stored_year(values, "2023") is None
+
+
+def test_rows_by_hand_with_the_zero_accounts(engine: Any) -> None:
+    result = engine.run(
+        "pareto", {"period_from": "2025-01", "period_to": "2025-12", "threshold": 0.8}
+    )
+    rows = list(result.rows)
+    # Ranked: P, Q, R, S; then at zero by id: T (rows summing to 0), U (no row in
+    # 2025, active), V (active), X (no status); W is inactive.
+    assert [r["account_id"] for r in rows] == ["P", "Q", "R", "S", "T", "U", "V", "X"]
+    assert [r["rank"] for r in rows] == list(range(1, 9))
+    assert [r["name"] for r in rows] == [
+        "Pine", "Quay", "Reed", None, "Teal", "Umber", "Vale", "Xeno"
+    ]  # fmt: skip
+    assert [r["value"] for r in rows[:5]] == [
+        Decimal("600.00"), Decimal("250.00"), Decimal("100.00"), Decimal("50.00"),
+        Decimal("0.00"),
+    ]  # fmt: skip
+    assert [r["share"] for r in rows] == pytest.approx(
+        [0.6, 0.25, 0.1, 0.05, 0, 0, 0, 0]
+    )
+    assert [r["cum_share"] for r in rows] == pytest.approx(
+        [0.6, 0.85, 0.95, 1.0, 1.0, 1.0, 1.0, 1.0]
+    )
+    assert [r["rank_pct"] for r in rows] == pytest.approx([i / 8 for i in range(1, 9)])
+    # Before P 0 and before Q 0.6 are below 0.8; before R 0.85 is not.
+    assert [r["vital_few"] for r in rows] == [True, True] + [False] * 6
+    s = result.summary
+    assert (s["accounts"], s["k"], s["total"]) == (8, 2, "1000.00")
+    assert s["hhi"] == pytest.approx(0.6**2 + 0.25**2 + 0.1**2 + 0.05**2)
+    # Gini from the descending values: Σ (n + 1 − 2r) x_r / (n Σ x).
+    xs = [600, 250, 100, 50, 0, 0, 0, 0]
+    gini = sum((9 - 2 * r) * x for r, x in enumerate(xs, 1)) / (8 * 1000)
+    assert s["gini"] == pytest.approx(gini)
+
+
+def test_without_zero_accounts_only_the_rows_summing_to_zero_stay(engine: Any) -> None:
+    result = engine.run(
+        "pareto",
+        {"period_from": "2025-01", "period_to": "2025-12", "include_zero": "false"},
+    )
+    rows = list(result.rows)
+    assert [r["account_id"] for r in rows] == ["P", "Q", "R", "S", "T"]
+    assert [r["rank_pct"] for r in rows] == pytest.approx([i / 5 for i in range(1, 6)])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"include_zero": "false"},
+        {"threshold": 0.5},
+        {"period_from": "2024-01", "period_to": "2024-12"},
+        {"period_from": "2024-01", "period_to": "2025-12"},
+    ],
+)
+def test_the_same_as_ranking_again(engine: Any, params: dict[str, object]) -> None:
+    """A reader restricted to every account ranks its own rows (no stored ranks):
+    the stored path gives the same result."""
+    every = [a[0] for a in ACCOUNTS] + ["S"]
+    stored = engine.run("pareto", params).to_dict()
+    again = engine.run("pareto", params, accounts=every).to_dict()
+    assert stored == again
+
+
+def test_a_year_without_positive_revenue_is_still_rejected(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "zero"
+    folder.mkdir()
+    rows = [("A", "2024-01", "p1", 0), ("B", "2023-01", "p1", 10)]
+    pq.write_table(arrow_table("revenue", rows), folder / "Revenue.parquet")
+    pq.write_table(
+        pa.table({"account_id": ["A", "B"], "name": ["a", "b"]}),
+        folder / "Accounts.parquet",
+    )
+    engine = open_engine(f"parquet:{folder}")
+    try:
+        with pytest.raises(Exception, match="positive total"):
+            engine.run("pareto", {"period_from": "2024-01", "period_to": "2024-12"})
+    finally:
+        engine.close()

@@ -147,3 +147,63 @@ def test_a_year_without_positive_revenue_is_still_rejected(
             engine.run("pareto", {"period_from": "2024-01", "period_to": "2024-12"})
     finally:
         engine.close()
+
+
+def test_inside_postgresql_the_ranks_built_later_give_the_same_curve(
+    postgres_url: str,
+) -> None:
+    """A store on PostgreSQL named as the source runs there: the ranks are built
+    when a reader other than Pareto and ABC first needs the tables, and the curve
+    read from them (sorted after the fetch: PostgreSQL keeps no order) is the one
+    ranked before."""
+    from kam.model import SHEETS, Portfolio, Table, store_columns
+    from kam.store.repository import Store
+
+    def table(sheet: str, rows: list[dict[str, object]]) -> Table:
+        return Table.from_rows(store_columns(SHEETS[sheet]), rows)
+
+    accounts = [
+        {"account_id": a, "name": f"N{a}", "status": status}
+        for a, _, status in ACCOUNTS
+    ]
+    revenue = [
+        {"account_id": a, "period": p, "product": prod, "amount": Decimal(v)}
+        for a, p, prod, v in REVENUE
+    ]
+    # Enough accounts that a backend without order would show it.
+    revenue += [
+        {"account_id": f"Z{i:03d}", "period": "2025-02", "product": "p1",
+         "amount": Decimal(i % 37 + 1)}
+        for i in range(300)
+    ]  # fmt: skip
+    accounts += [
+        {"account_id": a, "name": f"N{a}", "status": "active"}
+        for a in ["S", *(f"Z{i:03d}" for i in range(300))]
+    ]
+    portfolio = Portfolio(
+        {"Accounts": table("Accounts", accounts), "Revenue": table("Revenue", revenue)}
+    )
+    store = Store(postgres_url)
+    store.upgrade()
+    store.import_portfolio(portfolio)
+    store.dispose()
+    engine = open_engine(postgres_url)
+    try:
+        assert engine.backend.name == "postgres"
+        params = {"period_from": "2025-01", "period_to": "2025-12"}
+        before = engine.run("pareto", params).to_dict()
+        assert not _stored(engine)
+        engine.tables()  # a reader of every table: the ranks are built
+        assert _stored(engine)
+        engine.results.clear()
+        after = engine.run("pareto", params).to_dict()
+        assert after == before
+        rows = after["rows"]
+        assert isinstance(rows, list)
+        assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+        values = [Decimal(str(r["value"])) for r in rows]
+        assert values == sorted(values, reverse=True)
+        # 4 + 300 ranked, then T, U, V, X at zero.
+        assert [r["account_id"] for r in rows[-4:]] == ["T", "U", "V", "X"]
+    finally:
+        engine.close()

@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analysis.facts import known_facts
+from kam.analysis.pareto import in_rank_order
 from kam.analysis.year_ranks import stored_year
 
 __all__ = ["stored_curve"]
@@ -57,7 +58,8 @@ def stored_curve(
     in_year = rollup.filter(rollup.period == year)
     zeros = _zero_rows(ranked, in_year, accounts, include_zero)
     first = zeros.to_pyarrow()
-    data = _ranked_rows(ranked, threshold, first.num_rows).to_pyarrow()
+    # In rank order as stored (DuckDB keeps it); sorted where a backend does not.
+    data = in_rank_order(_ranked_rows(ranked, threshold, first.num_rows).to_pyarrow())
     if data.num_rows == 0:
         return None
     if first.num_rows == 0:
@@ -106,12 +108,16 @@ def _zero_rows(
     rank = ibis.row_number().over(order) + 1 + z.before
     everyone = z.before + z.account_id.count().over()
     z = z.mutate(rank=rank.cast("int64"), everyone=everyone)
+    # Shares as the ranking computes them (0 / total, total / total), not as
+    # literals: a backend may read a bare 0.0 as a decimal.
+    total = z.total.cast("float64")
+    zero = ibis.literal(Decimal("0.00"), _MONEY)
     return z.order_by("rank").select(
         "account_id",
         "rank",
-        value=ibis.literal(Decimal("0.00"), _MONEY),
-        share=ibis.literal(0.0, "float64"),
-        cum_share=ibis.literal(1.0, "float64"),
+        value=zero,
+        share=zero.cast("float64") / total,
+        cum_share=total / total,
         rank_pct=z["rank"].cast("float64") / z.everyone.cast("float64"),
         vital_few=ibis.literal(False),
         total=z.total,

@@ -17,6 +17,16 @@ from kam.analysis.year_ranks import YEAR_RANKS, stored_year
 from kam.engine.core import derive, open_engine
 from kam.engine.sources import write_derived
 from tests.analysis.golden import arrow_table
+from tests.engine.test_golden_backends import (  # noqa: F401  (fixtures)
+    _SparkViews,
+    spark_backend,
+)
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 #: 2025 revenue: P 600, Q 250 (two rows), R 100, S 50 (total 1000); T's rows sum to
 #: zero; U has revenue in 2024 only; V and W have no revenue. V is active, W
@@ -207,3 +217,36 @@ def test_inside_postgresql_the_ranks_built_later_give_the_same_curve(
         assert [r["account_id"] for r in rows[-4:]] == ["T", "U", "V", "X"]
     finally:
         engine.close()
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_on_spark_the_ranks_built_later_give_the_same_curve_and_classes(
+    spark_backend: _SparkViews,  # noqa: F811
+) -> None:
+    """An engine over Spark views (a warehouse): the ranks are cached in Spark on
+    first need, and Pareto and ABC read from them give what they gave before."""
+    revenue = [
+        *REVENUE,
+        ("P", "2023-01", "p1", 70),
+        ("Q", "2023-01", "p1", 70),
+        ("R", "2024-04", "p1", 5),
+    ]
+    spark_backend.create_table("Accounts", arrow_table("accounts", ACCOUNTS))
+    spark_backend.create_table("REVENUE", arrow_table("revenue", revenue))
+    engine = open_engine(spark_backend.con)
+    try:
+        runs = [("pareto", {"period_from": "2025-01", "period_to": "2025-12"})]
+        runs += [("abc", {}), ("abc", {"boundary": "strict"})]
+        before = [engine.run(a, p).to_dict() for a, p in runs]
+        assert not _stored(engine)
+        engine.tables()
+        assert _stored(engine)
+        engine.results.clear()
+        after = [engine.run(a, p).to_dict() for a, p in runs]
+    finally:
+        engine.close()
+    assert after == before
+    classes = {(r["period"], r["account_id"]): r["class"] for r in before[1]["rows"]}
+    # 2025: P 600 of 1000 is A; Q (before it 60 %) A; R (85 %) B; S (95 %) C.
+    assert [classes[("2025", a)] for a in "PQRS"] == ["A", "A", "B", "C"]

@@ -1,13 +1,15 @@
 """ABC classes over several periods, with migration and XYZ (analyses.md §2).
 
-Classes per grain period and for the pooled range are one Ibis expression (window
-functions partitioned by the period's position), and so are each account's value
-and class in the previous grain period (:mod:`kam.analysis.migration`). The rows are
-fetched once, as Arrow (one query), and the class summary, the migration matrices
-and the lists of moves are counted from that table (:mod:`kam.analysis.migration`).
-The values are read through :func:`kam.analysis.period_reads.period_sums`, which takes
-whole years from the yearly rollup when the engine has one, and ranked as
-``decimal(18, 2)`` when the facts learnt of them show that every sum fits
+Classes per grain period and for the pooled range, with each account's class in the
+previous grain period, are fetched once, as Arrow (:mod:`kam.analysis.abc_fetch`):
+ranked at query time (window functions partitioned by the period's position), or,
+for whole calendar years and the default range, read from the ranks the engine
+stores once per data version (:mod:`kam.analysis.year_ranks`). The class summary,
+the migration matrices and the lists of moves are counted from that table
+(:mod:`kam.analysis.migration`). The values are read through
+:func:`kam.analysis.period_reads.period_sums`, which takes whole years from the
+yearly rollup when the engine has one, and ranked as ``decimal(18, 2)`` when the
+facts learnt of them show that every sum fits
 (:func:`kam.analysis.facts.narrow_money`). Each row's explanation, the class it
 shows for the period before and the account's name (the Accounts rows are fetched
 apart, one per account) are written only when the row is read.
@@ -22,33 +24,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from kam.analysis.abc_fetch import fetch_computed, fetch_stored
 from kam.analysis.abc_rules import (
     BASES,
     BOUNDARIES,
     check_cutoffs,
-    classes_of,
     classified,
-    ranked,
     why,
 )
 from kam.analysis.facts import narrow_money
 from kam.analysis.lookups import account_names
 from kam.analysis.migration import (
     CLASSES,
-    MOVE_COLUMNS,
     POOLED,
     came_from,
     changes,
-    moves_of,
     tally,
-    with_moves,
-    with_neighbours,
 )
 from kam.analysis.pareto import percent
 from kam.analysis.period_reads import period_sums
@@ -56,7 +50,7 @@ from kam.analysis.periods import GRAINS, Grain, grain_labels, grain_span, label_
 from kam.analysis.preagg import METRIC_WORDS, metric_values, scoped_values
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.xyz import xyz_classes
-from kam.analysis.year_ranks import YearRanks, stored_ranks, stored_rows
+from kam.analysis.year_ranks import stored_ranks
 from kam.errors import ParameterError
 
 __all__ = [
@@ -90,142 +84,10 @@ OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-#: The columns of the classified table that the rows show or explain (the running
-#: sums stay in the backend; ``period`` is written from ``pidx``, the position of
-#: the row's period, pooled last; ``class`` is fetched as a code; ``previous_class``
-#: is written from ``came``, and ``name`` looked up, when a row is read).
-_FETCHED: tuple[str, ...] = (
-    *(
-        name
-        for name, _ in OUTPUT_COLUMNS
-        if name not in ("period", "name", "previous_class", "why", "cv", "xyz")
-    ),
-    "pidx",
-    "tie_rank",
-    "measure_before",
-    "measure",
-)
-
-
 def _choice(value: str, choices: Sequence[str], name: str) -> str:
     if value not in choices:
         raise ParameterError(name, f"{value!r} is not one of {', '.join(choices)}")
     return value
-
-
-def _fetch(
-    by_period: ir.Table,
-    periods: Sequence[str],
-    *,
-    cuts: tuple[float, float],
-    boundary: str,
-    basis: str,
-    money: dt.DataType | None = None,
-) -> Any:
-    """The classified rows of every grain period and pooled, with what migration
-    counts, ordered by period and rank: one query, fetched as Arrow.
-
-    ``by_period``: ``account_id, period, value`` with ``period`` one of ``periods``;
-    ``money``: a narrower type for the values while they are ranked (see
-    :func:`kam.analysis.facts.narrow_money`); it also tells that every value is
-    a whole number of cents that fits 64 bits, so that the moves are counted from
-    the fetched rows (:func:`kam.analysis.migration.moves_of`) instead of a join.
-    """
-    rows = ranked(with_neighbours(by_period, periods, money), by="pidx")
-    return _classes_fetched(
-        rows,
-        periods,
-        cuts=cuts,
-        boundary=boundary,
-        basis=basis,
-        cents=money is not None,
-    )
-
-
-def _fetch_stored(
-    ranks: YearRanks,
-    periods: Sequence[str],
-    *,
-    cuts: tuple[float, float],
-    boundary: str,
-    basis: str,
-    cents: bool,
-) -> Any:
-    """:func:`_fetch` from the ranks stored once per data version
-    (:mod:`kam.analysis.year_ranks`): no window, so that the rows come over in the
-    order stored."""
-    return _classes_fetched(
-        stored_rows(ranks, periods),
-        periods,
-        cuts=cuts,
-        boundary=boundary,
-        basis=basis,
-        cents=cents,
-    )
-
-
-def _classes_fetched(
-    rows: ir.Table,
-    periods: Sequence[str],
-    *,
-    cuts: tuple[float, float],
-    boundary: str,
-    basis: str,
-    cents: bool,
-) -> Any:
-    """The ranked ``rows`` (``account_id, pidx, value, prev_value`` and the columns
-    of :func:`kam.analysis.abc_rules.ranked`) classified (``class`` as codes), with
-    the moves (:data:`kam.analysis.migration.MOVE_COLUMNS`), fetched in period and
-    rank order. ``cents``: every value is a whole number of cents in 64 bits; then the
-    moves are counted from the fetched rows, which carry ``value_cents`` and
-    ``prev_cents`` instead of ``prev_value`` (see
-    :func:`kam.analysis.migration.moves_of`)."""
-    classed = classes_of(rows, cuts=cuts, boundary=boundary, basis=basis, coded=True)
-    fetched = [c for c in _FETCHED if basis == "count" or not c.startswith("measure")]
-    # Positions and ranks in narrow integers: less to hand over and to check.
-    narrow = {
-        "pidx": classed.pidx.cast("int16"),
-        "rank": classed["rank"].cast("int32"),
-        "tie_rank": classed.tie_rank.cast("int32"),
-    }
-    classed = classed.mutate(**narrow)
-    if not cents:
-        moved = with_moves(classed.select(*fetched, "prev_value"), _MONEY)
-        columns = {c: moved[c] for c in (*fetched, *MOVE_COLUMNS)}
-        return _in_order(moved.select(**columns).to_pyarrow())
-    # The values keep their narrow type (every sum of them fits it, so do the
-    # group sums of the summary) and the value before comes as cents only: fewer
-    # and narrower columns to hand over.
-    value, prev = classed.value, classed.prev_value
-    data = classed.select(
-        *fetched,
-        value_cents=(value * 100).cast("int64"),
-        prev_cents=ibis.coalesce((prev * 100).cast("int64"), -1),
-    ).to_pyarrow()
-    return moves_of(_in_order(data), len(periods))
-
-
-def _in_order(data: Any) -> Any:
-    """The fetched rows sorted by period position and rank.
-
-    No ORDER BY in the query: the backend would sort every fetched column once
-    more. The ranks of a period are 1 … n, so one integer key per row (``pidx ·
-    (N + 1) + rank``) orders them; its stable sort is quick on the long sorted runs
-    the backend hands over, and the columns are taken once in that order. Rows that
-    come over in order already (a scan of stored ranks) are checked in one pass and
-    kept as they are.
-    """
-    n = data.num_rows
-    if n < 2:
-        return data
-    pidx = data.column("pidx").to_numpy()
-    rank = data.column("rank").to_numpy()
-    # In order: the position never falls, and the rank rises within a position.
-    later = pidx[1:] > pidx[:-1]
-    if bool((later | ((pidx[1:] == pidx[:-1]) & (rank[1:] > rank[:-1]))).all()):
-        return data
-    key = pidx.astype("int64") * (n + 1) + rank
-    return data.take(key.argsort(kind="stable"))
 
 
 def abc_classes(
@@ -300,7 +162,7 @@ def abc_classes(
     )
     stored = stored_ranks(values, periods, periods) if whole_years else None
     if stored is not None:
-        data = _fetch_stored(
+        data = fetch_stored(
             stored,
             periods,
             cuts=used,
@@ -309,7 +171,7 @@ def abc_classes(
             cents=narrow_money(values) is not None,
         )
     else:
-        data = _fetch(
+        data = fetch_computed(
             period_sums(values, list(labels), labels),
             periods,
             cuts=used,

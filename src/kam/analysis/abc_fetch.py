@@ -20,7 +20,8 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from kam.analysis.abc_rules import classes_of, ranked
-from kam.analysis.migration import MOVE_COLUMNS, moves_of, with_moves, with_neighbours
+from kam.analysis.class_moves import moves_of, with_moves, with_neighbours
+from kam.analysis.migration import MOVE_COLUMNS
 from kam.analysis.year_ranks import YearRanks, stored_rows
 
 __all__ = ["FETCHED", "fetch_computed", "fetch_stored", "in_order"]
@@ -63,7 +64,7 @@ def fetch_computed(
     ``money``: a narrower type for the values while they are ranked (see
     :func:`kam.analysis.facts.narrow_money`); it also tells that every value is
     a whole number of cents that fits 64 bits, so that the moves are counted from
-    the fetched rows (:func:`kam.analysis.migration.moves_of`) instead of a join.
+    the fetched rows (:func:`kam.analysis.class_moves.moves_of`) instead of a join.
     """
     rows = ranked(with_neighbours(by_period, periods, money), by="pidx")
     return _classes_fetched(
@@ -113,7 +114,7 @@ def _classes_fetched(
     rank order. ``cents``: every value is a whole number of cents in 64 bits; then the
     moves are counted from the fetched rows, which carry ``value_cents`` and
     ``prev_cents`` instead of ``prev_value`` (see
-    :func:`kam.analysis.migration.moves_of`)."""
+    :func:`kam.analysis.class_moves.moves_of`)."""
     classed = classes_of(rows, cuts=cuts, boundary=boundary, basis=basis, coded=True)
     fetched = [c for c in FETCHED if basis == "count" or not c.startswith("measure")]
     # Positions and ranks in narrow integers: less to hand over and to check.

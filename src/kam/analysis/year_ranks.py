@@ -37,8 +37,8 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from kam.analysis.abc_rules import ranked
+from kam.analysis.class_moves import with_neighbours
 from kam.analysis.facts import known_facts, learn_more, narrow_money
-from kam.analysis.migration import with_neighbours
 from kam.analysis.periods import default_range, parse_period
 from kam.errors import InputError
 

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from kam.access import require_readable
+from kam.analysis.migration import CLASSES, POOLED
+from kam.analysis.result import AnalysisResult
 from kam.errors import KamError
 from kam.web import charts, facts
 from kam.web.deps import Readable, User, state
@@ -67,6 +69,31 @@ def sort_rows(rows: list[dict[str, object]], sort: str) -> list[dict[str, object
     return filled + blank
 
 
+def _abc_columns(result: AnalysisResult) -> pa.Table | None:
+    """The ABC rows as columns (``account_id``, ``period``, ``class``, ``value``)
+    without writing each row: the fetched table holds the period's position
+    (``pidx``, in ``summary['periods']``, pooled last) and the class as a code (0 A,
+    1 B, 2 C), see :mod:`kam.analysis.abc_fetch`. None when the rows are not a
+    fetched table."""
+    table = getattr(result.rows, "arrow", None)
+    if not isinstance(table, pa.Table) or "pidx" not in table.column_names:
+        return None
+    periods = result.summary.get("periods")
+    if not isinstance(periods, list):
+        return None
+    labels = pa.array([*(str(p) for p in periods), POOLED])
+    period = pc.take(labels, table["pidx"])
+    cls = pc.take(pa.array(list(CLASSES)), table["class"])
+    return pa.table(
+        {
+            "account_id": table["account_id"],
+            "period": period,
+            "class": cls,
+            "value": table["value"],
+        }
+    )
+
+
 def _latest_classes(
     request: Request, readable: frozenset[str] | None
 ) -> tuple[dict[str, str], str | None]:
@@ -75,8 +102,8 @@ def _latest_classes(
         result = state(request).engine.run("abc", accounts=readable)
     except KamError:
         return {}, None
-    table = getattr(result.rows, "arrow", None)
-    if not isinstance(table, pa.Table) or not table.num_rows:
+    table = _abc_columns(result)
+    if table is None or not table.num_rows:
         return {}, None
     periods = [p for p in set(table["period"].to_pylist()) if p != "pooled"]
     if not periods:
@@ -120,8 +147,8 @@ def _abc_history(
         result = state(request).engine.run("abc", accounts=readable)
     except KamError:
         return []
-    table = getattr(result.rows, "arrow", None)
-    if not isinstance(table, pa.Table):
+    table = _abc_columns(result)
+    if table is None:
         return [r for r in result.rows if r.get("account_id") == account_id]
     columns = ["account_id", "period", "class", "value"]
     indexed = facts.by_account(

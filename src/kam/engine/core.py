@@ -60,11 +60,11 @@ __all__ = [
     "open_engine",
 ]
 
-#: Data versions read inside :func:`one_data_version`, by engine.
 #: The yearly ranks before they are stored: the revenue values they rank, their
 #: expression, the years ranked and those the pooled rows sum.
 _Ranks = tuple[ir.Table, ir.Table, tuple[str, ...], tuple[str, ...]]
 
+#: Data versions read inside :func:`one_data_version`, by engine.
 _PINNED: ContextVar[dict[int, int] | None] = ContextVar("kam_pinned", default=None)
 
 
@@ -105,14 +105,18 @@ _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
 #: the kind of rollup, see :func:`kam.analysis.preagg.learn_facts`).
 _ROLLUP_OF = {"_revenue_by_year": ("_revenue_by_period", "year")}
 #: The derived tables a Pareto or ABC of revenue reads, which the engine builds
-#: when it loads a data version.
+#: when it loads a data version. With them, on its own DuckDB, it ranks each
+#: calendar year and ABC's default range once (:data:`YEAR_RANKS`, see
+#: :mod:`kam.analysis.year_ranks`); on someone else's database it ranks them when
+#: the first reader other than a Pareto or ABC of revenue needs the tables.
 _AT_LOAD = frozenset({"_revenue_by_period", "_revenue_by_year"})
 #: The other derived tables, which the engine builds when the first reader needs them
 #: (unless the source keeps them): summing MRR per account and month costs several
 #: times what the revenue sums cost (a ledger of 1M accounts: ~7 s of ~10 s), and a
 #: Pareto or ABC of revenue reads none of them: not the ABC classes of each calendar
-#: year (``_abc_year_classes``, classified from the materialised yearly rollup by
-#: :func:`kam.analysis.class_tables.year_classes`), which the scoring matrix's
+#: year (``_abc_year_classes``, classified from the yearly ranks by
+#: :func:`kam.analysis.class_tables.ranked_year_classes`, or from the yearly rollup
+#: by :func:`kam.analysis.class_tables.year_classes`), which the scoring matrix's
 #: selection table, the premium upsell and the at-risk queue read with their default
 #: parameters, nor the sums of scores, signals, surveys, onboarding and profit.
 ON_DEMAND = frozenset(DERIVED) - _AT_LOAD
@@ -375,7 +379,7 @@ class Engine:
             self._store_ranks(loaded, derived, ranks)
         elif ranks is not None:
             # Someone else's database: ranked when the first other reader comes.
-            pending[YEAR_RANKS] = ranks[0]
+            pending[YEAR_RANKS] = ranks[1]
             self._ranked = ranks
         if YEAR_CLASSES not in derived:
             if YEAR_RANKS in derived:

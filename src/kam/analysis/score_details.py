@@ -2,7 +2,7 @@
 Scores rows: the criteria table (:func:`criterion_stats`, :func:`criteria_table`),
 the raters' disagreements (:func:`disagreement_rows`) and the InputError for scores
 out of range, unknown criteria or a rater scoring one pair twice
-(:func:`reject_bad_scores`) or for accounts missing a score (:func:`_reject_missing`).
+(:func:`reject_bad_scores`) or for accounts missing a score (:func:`reject_missing`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ __all__ = [
     "criterion_stats",
     "disagreement_rows",
     "reject_bad_scores",
+    "reject_missing",
 ]
 
 
@@ -61,7 +62,7 @@ def reject_bad_scores(scores: ir.Table, criteria: Sequence[Criterion]) -> None:
         raise InputError("Scores, column score: " + "; ".join(problems))
 
 
-def _reject_missing(scores: ir.Table, lacking: Any, crits: Sequence[Criterion]) -> None:
+def reject_missing(scores: ir.Table, lacking: Any, crits: Sequence[Criterion]) -> None:
     """InputError naming up to five accounts of ``lacking`` (account ids, an Arrow
     array) and the criteria they have no score for."""
     ids_lacking = sorted(str(a) for a in lacking.to_pylist())

@@ -8,8 +8,8 @@ once per data version and the scoring matrix reads instead of the raw rows:
   row per account, one column per criterion of the Criteria sheet.
 
 Also the one GROUP BY account over the Scores rows both it and
-:func:`~kam.analysis.scores.account_matrix` build on (:func:`_rater_groups`), and
-the per-account counts over every criterion (:func:`_counts`).
+:func:`~kam.analysis.scores.account_matrix` build on (:func:`rater_groups`), and
+the per-account counts over every criterion (:func:`count_columns`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,15 @@ import ibis.expr.types as ir
 from kam.analysis.score_values import ones, x_column
 
 __all__ = [
+    "COUNT_COLUMNS",
     "SCORES_BY_ACCOUNT",
     "SCORES_BY_CRITERION",
+    "count_columns",
+    "one_rater",
+    "rater_groups",
     "scores_by_account",
     "scores_by_criterion",
+    "wide_ids",
 ]
 
 #: Name of the derived table of :func:`scores_by_criterion` (built by the engine
@@ -114,18 +119,20 @@ def scores_by_account(scores: ir.Table, criteria: ir.Table) -> ir.Table | None:
     ):
         return None
     # Doubles whatever the backend stores, as scores_by_criterion reads them.
-    g = _rater_groups(scores.mutate(score=scores.score.cast("float64")), ids)
+    g = rater_groups(scores.mutate(score=scores.score.cast("float64")), ids)
     per: dict[str, ir.Value] = {}
     for i, cid in enumerate(ids):
         per[f"x__{cid}"] = g[x_column(i)]
         per[f"rows__{cid}"] = g[f"rows_{i}"]
         per[f"spread__{cid}"] = g[f"high_{i}"] - g[f"low_{i}"]
-        per[f"dup__{cid}"] = _dup(g, i)
-    counts = _counts(len(ids), lambda i: g[f"rows_{i}"], lambda i: _dup(g, i))
+        per[f"dup__{cid}"] = one_rater(g, i)
+    counts = count_columns(
+        len(ids), lambda i: g[f"rows_{i}"], lambda i: one_rater(g, i)
+    )
     return g.select("account_id", "unknown", "bad", **counts, **per)
 
 
-def _rater_groups(scores: ir.Table, ids: Sequence[str]) -> ir.Table:
+def rater_groups(scores: ir.Table, ids: Sequence[str]) -> ir.Table:
     """One GROUP BY account over the Scores rows: per criterion number ``i`` (of
     ``ids``) the mean ``x_<i>``, lowest and highest rater ``low_<i>``/``high_<i>``,
     scores given ``rows_<i>`` and first and last rater ``first_<i>``/``last_<i>``;
@@ -154,26 +161,26 @@ def _rater_groups(scores: ir.Table, ids: Sequence[str]) -> ir.Table:
     )
 
 
-def _wide_ids(wide: ir.Table) -> list[str]:
+def wide_ids(wide: ir.Table) -> list[str]:
     """The criterion ids a :func:`scores_by_account` table holds, sorted."""
     return sorted(c[3:] for c in wide.columns if c.startswith("x__"))
 
 
-def _dup(g: ir.Table, i: int) -> ir.IntegerValue:
-    """1 when the two scores of criterion number ``i`` in :func:`_rater_groups`
+def one_rater(g: ir.Table, i: int) -> ir.IntegerValue:
+    """1 when the two scores of criterion number ``i`` in :func:`rater_groups`
     come from one rater."""
     return ones((g[f"rows_{i}"] == 2) & (g[f"first_{i}"] == g[f"last_{i}"]))
 
 
-#: The per-account counts over every criterion (:func:`_counts`).
-_COUNTS = ("criteria_scored", "dups", "multi")
+#: The per-account counts over every criterion (:func:`count_columns`).
+COUNT_COLUMNS = ("criteria_scored", "dups", "multi")
 
 
-def _counts(
+def count_columns(
     n_criteria: int,
     rows: Callable[[int], ir.IntegerValue],
     dup: Callable[[int], ir.IntegerValue],
-    names: Sequence[str] = _COUNTS,
+    names: Sequence[str] = COUNT_COLUMNS,
 ) -> dict[str, ir.Value]:
     """Criteria scored (``rows(i) > 0``), criteria scored twice by one rater
     (``dup(i)``) and criteria with more than two scores, summed over the criterion

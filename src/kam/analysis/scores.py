@@ -30,15 +30,15 @@ from kam.analysis.score_details import (
     reject_bad_scores,
 )
 from kam.analysis.score_preagg import (
-    _COUNTS,
+    COUNT_COLUMNS,
     SCORES_BY_ACCOUNT,
     SCORES_BY_CRITERION,
-    _counts,
-    _dup,
-    _rater_groups,
-    _wide_ids,
+    count_columns,
+    one_rater,
+    rater_groups,
     scores_by_account,
     scores_by_criterion,
+    wide_ids,
 )
 from kam.analysis.score_values import SCALE, decimals, ones, x_column
 
@@ -209,7 +209,7 @@ def account_matrix(
         )
         return account_scores(pc, criteria, section_weights, wide=True)
     ids = [c.criterion_id for c in criteria]
-    if wide is not None and _wide_ids(wide) == sorted(ids):
+    if wide is not None and wide_ids(wide) == sorted(ids):
         # Read in place (no renaming projection for Ibis to merge).
         return _matrix(
             wide,
@@ -222,14 +222,14 @@ def account_matrix(
         )
     if pairs is not None:
         return _pairs_matrix(pairs, criteria, section_weights, disagreement)
-    g = _rater_groups(scores, ids)
+    g = rater_groups(scores, ids)
     return _matrix(
         g,
         criteria,
         section_weights,
         disagreement,
         spread=lambda i: g[f"high_{i}"] - g[f"low_{i}"],
-        dup=lambda i: _dup(g, i),
+        dup=lambda i: one_rater(g, i),
     )
 
 
@@ -351,9 +351,11 @@ def _matrix(
         flagged = flagged + flag
     # The counts over every criterion, read when ``g`` holds them
     # (:func:`scores_by_account`): fewer expressions to compile.
-    counts: dict[str, ir.Value] = {k: g[k] for k in _COUNTS if k in g.columns}
-    if len(counts) < len(_COUNTS):
-        counts = _counts(len(criteria), lambda i: g[name("rows", i)], dup, _COUNTS)
+    counts: dict[str, ir.Value] = {k: g[k] for k in COUNT_COLUMNS if k in g.columns}
+    if len(counts) < len(COUNT_COLUMNS):
+        counts = count_columns(
+            len(criteria), lambda i: g[name("rows", i)], dup, COUNT_COLUMNS
+        )
     sums = _section_sums(criteria, lambda i: g[name("x", i)])
     t = g.select(
         "account_id",

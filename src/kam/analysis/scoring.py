@@ -29,26 +29,26 @@ from kam.analysis.criteria import SECTIONS, read_criteria
 from kam.analysis.lookups import account_names, by_account
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.score_details import (
-    _reject_missing,
     criteria_table,
     criterion_stats,
     disagreement_rows,
     reject_bad_scores,
+    reject_missing,
 )
 from kam.analysis.score_preagg import SCORES_BY_ACCOUNT, SCORES_BY_CRITERION
 from kam.analysis.score_values import SCALE
 from kam.analysis.scores import account_matrix, criterion_scores
 from kam.analysis.scoring_rows import (
-    _CLASS,
+    CLASS_FIELDS,
     OUTPUT_COLUMNS,
     QUADRANTS,
-    _columns,
-    _headline,
-    _no_class,
-    _no_name,
-    _order,
-    _quadrant_counts,
-    _row,
+    no_class,
+    no_name,
+    quadrant_counts,
+    score_order,
+    selection_headline,
+    selection_row,
+    taken_columns,
 )
 from kam.analysis.selection import account_classes
 from kam.analysis.spec import Analysis, Parameter
@@ -191,8 +191,8 @@ def scoring_matrix(
         *plain, **{k: v.round(SCALE) for k, v in rounded.items()}
     ).to_pyarrow()
     n_rows = fetched.num_rows
-    order = _order(fetched)
-    col = _columns(fetched, order)
+    order = score_order(fetched)
+    col = taken_columns(fetched, order)
     if any(int(col(k).sum()) for k in checks):
         reject_bad_scores(scores, crits)
     score = col("score")
@@ -211,16 +211,16 @@ def scoring_matrix(
     lacking = scored < len(crits)
     if missing == "error" and n_rows and bool(lacking.any()):
         ids = fetched.column("account_id").take(order)
-        _reject_missing(scores, ids.filter(lacking), crits)
+        reject_missing(scores, ids.filter(lacking), crits)
     partial = int(lacking.sum()) if n_rows else 0
     if partial:
         warnings.append(f"{partial} accounts are partial: some criteria have no score")
     line = Decimal(str(quadrant_line))
     names = account_names(accounts)
     selection = (
-        _no_class if classes.table is None else by_account(classes.table, _CLASS)
+        no_class if classes.table is None else by_account(classes.table, CLASS_FIELDS)
     )
-    rows = Rows(out, _row(len(crits), perturbations, line, names, selection))
+    rows = Rows(out, selection_row(len(crits), perturbations, line, names, selection))
     disagreements = int(col("disagreements").sum()) if n_rows else 0
     summary: dict[str, object] = {
         "accounts": n_rows,
@@ -230,10 +230,10 @@ def scoring_matrix(
         "disagreements": disagreements,
         "perturbations": perturbations if stability else 0,
         "unstable": int((changes > 0).sum()) if changes is not None and n_rows else 0,
-        "quadrants": _quadrant_counts(col("growth"), col("harmony"), float(line)),
+        "quadrants": quadrant_counts(col("growth"), col("harmony"), float(line)),
         "revenue_range": classes.range,
-        "headline": _headline(
-            out, _row(len(crits), perturbations, line, _no_name, _no_class)
+        "headline": selection_headline(
+            out, selection_row(len(crits), perturbations, line, no_name, no_class)
         ),
     }
     parameters: dict[str, object] = {

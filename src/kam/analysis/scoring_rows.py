@@ -1,8 +1,8 @@
 """The scoring matrix's rows as handed out (:data:`OUTPUT_COLUMNS`): the order of
 the fetched rows, their columns as arrays, each row converted to exact decimals
-with its name, revenue, ABC class, tie, partial and quadrant marks (:func:`_row`),
-the quadrant counts and the headline (:mod:`kam.analysis.scoring` builds the query
-and ranks).
+with its name, revenue, ABC class, tie, partial and quadrant marks
+(:func:`selection_row`), the quadrant counts and the headline
+(:mod:`kam.analysis.scoring` builds the query and ranks).
 """
 
 from __future__ import annotations
@@ -13,7 +13,18 @@ from typing import Any
 
 from kam.analysis.score_values import decimals
 
-__all__ = ["OUTPUT_COLUMNS", "QUADRANTS"]
+__all__ = [
+    "CLASS_FIELDS",
+    "OUTPUT_COLUMNS",
+    "QUADRANTS",
+    "no_class",
+    "no_name",
+    "quadrant_counts",
+    "score_order",
+    "selection_headline",
+    "selection_row",
+    "taken_columns",
+]
 
 OUTPUT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rank", "1 = the highest overall score; equal scores share a rank"),
@@ -50,7 +61,7 @@ def _quadrant(growth: object, harmony: object, line: Decimal) -> str | None:
     return QUADRANTS[(growth >= line, harmony >= line)]
 
 
-def _order(data: Any) -> Any:
+def score_order(data: Any) -> Any:
     """Positions of the rows of the fetched Arrow table ``data`` by score
     (descending), then account_id: an array of row numbers, found by sorting those
     two columns and the row numbers alone."""
@@ -62,9 +73,9 @@ def _order(data: Any) -> Any:
     return ordered.column("row").to_numpy()
 
 
-def _columns(data: Any, order: Any) -> Callable[[str], Any]:
+def taken_columns(data: Any, order: Any) -> Callable[[str], Any]:
     """The columns of a fetched Arrow table as arrays (nulls of float columns as
-    NaN) with their rows taken in ``order`` (:func:`_order`), each converted once,
+    NaN) with their rows taken in ``order`` (:func:`score_order`), each converted once,
     through the table's own ``to_numpy``."""
     cache: dict[str, Any] = {}
 
@@ -76,7 +87,7 @@ def _columns(data: Any, order: Any) -> Callable[[str], Any]:
     return col
 
 
-def _quadrant_counts(growth: Any, harmony: Any, line: float) -> dict[str, int]:
+def quadrant_counts(growth: Any, harmony: Any, line: float) -> dict[str, int]:
     """Accounts per quadrant, from the rounded section scores (arrays, NaN when
     blank). The scores are the doubles nearest to 6-decimal values, so comparing
     them with the line's double decides as the exact decimals do."""
@@ -88,7 +99,7 @@ def _quadrant_counts(growth: Any, harmony: Any, line: float) -> dict[str, int]:
     }
 
 
-def _row(
+def selection_row(
     n_criteria: int,
     perturbations: int,
     line: Decimal,
@@ -138,19 +149,19 @@ def _row(
     return convert
 
 
-def _no_name(_: object) -> None:
+def no_name(_: object) -> None:
     return None
 
 
 #: The selection columns of an account (:func:`~kam.analysis.selection.by_account`).
-_CLASS = ("revenue", "abc_class")
+CLASS_FIELDS = ("revenue", "abc_class")
 
 
-def _no_class(_: object) -> tuple[object, ...]:
+def no_class(_: object) -> tuple[object, ...]:
     return (None, None)
 
 
-def _headline(
+def selection_headline(
     data: Any, convert: Callable[[dict[str, object]], dict[str, object]]
 ) -> str:
     """The headline from the ordered rows ``data`` (the first read through

@@ -52,7 +52,7 @@ def with_neighbours(
 
     ``money``: the type of ``value`` and ``prev_value`` (default the type of the
     sums); a narrower decimal that holds every sum (see
-    :func:`kam.analysis.preagg.narrow_money`) makes the ranking that follows faster.
+    :func:`kam.analysis.facts.narrow_money`) makes the ranking that follows faster.
     ``pooled``: the periods the pooled row sums (default all of ``periods``; none:
     no pooled rows).
     """

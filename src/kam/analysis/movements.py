@@ -146,7 +146,7 @@ def mrr_month_range(tables: Mapping[str, ir.Table]) -> tuple[int, int]:
     """First and last month index of the MRR data (zero rows included).
 
     For the engine's derived table the months are known without a query (see
-    :func:`kam.analysis.preagg.learn_facts`); otherwise one small query.
+    :func:`kam.analysis.facts.learn_facts`); otherwise one small query.
     """
     am = account_months(tables)
     if MRR_BY_MONTH not in tables and "value" not in tables["mrr"].columns:

@@ -3,8 +3,10 @@
 The ranking, running totals, shares, the vital-few cut and the concentration
 figures are one Ibis expression (window functions, group-bys and joins only, so it
 runs on DuckDB, PostgreSQL and Spark), fetched as Arrow in one query, in rank
-order. The per-account sums come from :func:`kam.analysis.preagg.period_sums`
-(the yearly rollup for whole years, when the engine has one).
+order. The per-account sums come from :func:`kam.analysis.period_reads.period_sums`
+(the yearly rollup for whole years, when the engine has one). Over exactly one
+calendar year, the ranks the engine stores once per data version are read instead
+of ranking again (:mod:`kam.analysis.pareto_ranks`).
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def ranked_accounts(
     sum stays exact (the value type), so that this rule sees the shares of the rows.
 
     ``money``: a narrower decimal that holds every sum of the values (see
-    :func:`kam.analysis.preagg.narrow_money`), for the ranking: the window runs
+    :func:`kam.analysis.facts.narrow_money`), for the ranking: the window runs
     faster on it; ``value`` and ``total`` come out as before.
     """
     if "name" not in per_account.columns:

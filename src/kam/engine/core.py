@@ -102,7 +102,7 @@ DERIVED = (
 #: The sheet each derived table sums.
 _DERIVED_FOR = {"Revenue": "_revenue_by_period", "MRR": "_mrr_by_month"}
 #: The derived tables summed from another one (rollups): name → (the table it sums,
-#: the kind of rollup, see :func:`kam.analysis.preagg.learn_facts`).
+#: the kind of rollup, see :func:`kam.analysis.facts.learn_facts`).
 _ROLLUP_OF = {"_revenue_by_year": ("_revenue_by_period", "year")}
 #: The derived tables a Pareto or ABC of revenue reads, which the engine builds
 #: when it loads a data version. With them, on its own DuckDB, it ranks each
@@ -149,7 +149,7 @@ def derive(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
       products, each row at its own period
       (:func:`kam.analysis.preagg.revenue_by_period`);
     - ``_revenue_by_year``: ``account_id, period, value`` — that summed per account
-      and year (:func:`kam.analysis.preagg.by_year`), which a Pareto or ABC over
+      and year (:func:`kam.analysis.facts.by_year`), which a Pareto or ABC over
       whole years reads instead of twelve monthly rows per account; the engine
       sums it from the materialised ``_revenue_by_period``;
     - ``_mrr_by_month``: ``account_id, month, value`` — MRR summed over plans

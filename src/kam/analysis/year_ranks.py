@@ -70,9 +70,9 @@ class YearRanks:
     pooled: tuple[str, ...]
 
     def holds(self, periods: Sequence[str], pooled: Sequence[str]) -> bool:
-        """Whether the table ranks each of ``periods`` (calendar years; a year without
-        rows in the data has none here either) and holds pooled rows of exactly the
-        years ``pooled``."""
+        """Whether ``periods`` are calendar years (each calendar year of the data is
+        ranked; a year without rows in the data has none here either) and the table
+        holds pooled rows of exactly the years ``pooled``."""
         return tuple(pooled) == self.pooled and all(
             len(p) == 4 and p.isdigit() for p in periods
         )

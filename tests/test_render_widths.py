@@ -55,3 +55,14 @@ def test_columns_that_do_not_fit_are_left_out_and_named_instead_of_squeezed() ->
     assert "7 more columns do not fit this terminal: m5, m6, m7, m8, m9, m10, m11" in (
         text.replace("\n", " ")
     )
+
+
+def test_shares_show_as_percents_whatever_their_suffix() -> None:
+    from kam.render import cell_text
+
+    # ABC's share of the accounts ranked before, as the other shares are shown.
+    assert cell_text("cum_share_before", 0.005025) == "0.5 %"
+    assert cell_text("cum_share", 0.8) == "80.0 %"
+    assert cell_text("rank_pct", 0.25) == "25.0 %"
+    # Money before a move stays money; other floats stay numbers.
+    assert cell_text("value_before", 0.25) == "0.25"

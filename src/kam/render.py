@@ -37,7 +37,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def _is_share(column: str) -> bool:
-    return column.endswith(("share", "_pct", "pct")) or column in {"share", "ratio"}
+    return column.endswith(("share", "share_before", "_pct", "pct")) or column in {
+        "share",
+        "ratio",
+    }
 
 
 def cell_text(column: str, value: object) -> str:

@@ -35,7 +35,7 @@ from kam.analysis.abc_rules import (
     classified,
     why,
 )
-from kam.analysis.facts import narrow_money
+from kam.analysis.facts import known_facts, narrow_money
 from kam.analysis.lookups import account_names
 from kam.analysis.migration import (
     CLASSES,
@@ -204,6 +204,8 @@ def abc_classes(
             rng,
             fiscal_year_start=fiscal_year_start,
             sheet=scope.sheet,
+            # The engine's sums (facts learnt) hold one row per account and period.
+            unique=known_facts(values) is not None,
         )
         warnings += xyz_warnings
 

@@ -47,13 +47,16 @@ def xyz_classes(
     *,
     fiscal_year_start: int = 1,
     sheet: str = "Revenue",
+    unique: bool = False,
 ) -> tuple[dict[str, tuple[float, str]], list[str]]:
     """account_id -> (cv, X/Y/Z) over the range, and warnings.
 
     ``values``: the values table already restricted to the range; ``periods``: its
-    periods. Accounts whose total is not positive get no XYZ class. Returns no classes
-    and a warning "not enough periods" when the data is yearly or the range has fewer
-    than six sub-periods.
+    periods; ``unique``: it holds one row per account and period (the engine's
+    sums), which need not be summed again when they are the sub-periods. Accounts
+    whose total is not positive get no XYZ class. Returns no classes and a warning
+    "not enough periods" when the data is yearly or the range has fewer than six
+    sub-periods.
     """
     grain = _sub_grain(periods)
     if grain is None:
@@ -71,7 +74,11 @@ def xyz_classes(
         p.text: label_for(p, grain, fiscal_year_start, sheet=sheet) for p in periods
     }
     sub = relabel(values, labels)
-    sub = sub.group_by("account_id", "period").agg(v=sub.value.sum())
+    if unique and all(label == text for text, label in labels.items()):
+        # One row per account and sub-period already (the engine's sums).
+        sub = sub.select("account_id", "period", v=sub.value)
+    else:
+        sub = sub.group_by("account_id", "period").agg(v=sub.value.sum())
     # Exact sums (decimals), so that the class of an account whose CV sits on a
     # boundary does not depend on the order a parallel backend adds floats in.
     # (Ibis types a product of decimals with the factors' scale: say it has four.)
@@ -94,7 +101,8 @@ def xyz_classes(
 def _units(amount: Decimal | int | float, places: int) -> int:
     """A sum of money (``places`` = 2) or of its squares (4) in whole hundredths
     (ten-thousandths), exactly."""
-    return int(Decimal(str(amount)).scaleb(places).to_integral_value())
+    exact = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    return int(exact.scaleb(places))
 
 
 def _cv_class(s1: int, s2: int, n: int) -> tuple[float, str]:

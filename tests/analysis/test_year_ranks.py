@@ -386,8 +386,9 @@ def test_ranges_the_stored_ranks_do_not_hold_are_computed(
 ) -> None:
     params, periods, bucket = case
     engine = engines["monthly"]
-    # The engine holds ranks of the default range (2022 – 2024), which these
-    # ranges must not read: the pooled sums and classes by hand tell them apart.
+    # The engine holds ranks of the default range (2022 – 2024), whose pooled rows
+    # these ranges must not read (two whole years read the stored years and rank
+    # their own pooled sums): the pooled sums and classes by hand tell them apart.
     assert ranks_stored_for(engine, DEFAULT_YEARS)
     params = {**params, "boundary": boundary}
     result = both_ways(engine, MONTHLY, params)

@@ -50,7 +50,7 @@ from kam.analysis.periods import GRAINS, Grain, grain_labels, grain_span, label_
 from kam.analysis.preagg import METRIC_WORDS, metric_values, scoped_values
 from kam.analysis.result import AnalysisResult, Rows
 from kam.analysis.xyz import xyz_classes
-from kam.analysis.year_ranks import stored_ranks
+from kam.analysis.year_ranks import stored_ranks, stored_years
 from kam.errors import ParameterError
 
 __all__ = [
@@ -160,15 +160,22 @@ def abc_classes(
         and fiscal_year_start == 1
         and all(rng.covers(grain_span(label)) for label in periods)
     )
+    money = narrow_money(values)
     stored = stored_ranks(values, periods, periods) if whole_years else None
-    if stored is not None:
+    # Other whole calendar years: their stored ranks, and the pooled sums ranked
+    # here (the moves are then counted from the rows, in cents).
+    ranks = stored or (
+        stored_years(values, periods) if whole_years and money is not None else None
+    )
+    if ranks is not None:
         data = fetch_stored(
-            stored,
+            ranks,
             periods,
             cuts=used,
             boundary=boundary,
             basis=basis,
-            cents=narrow_money(values) is not None,
+            cents=money is not None,
+            pooled=None if stored else period_sums(values, list(labels)),
         )
     else:
         data = fetch_computed(
@@ -177,7 +184,7 @@ def abc_classes(
             cuts=used,
             boundary=boundary,
             basis=basis,
-            money=narrow_money(values),
+            money=money,
         )
     # The names are fetched apart (one row per account, not one per period) and
     # looked up when a row is read.

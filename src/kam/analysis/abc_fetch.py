@@ -85,18 +85,48 @@ def fetch_stored(
     boundary: str,
     basis: str,
     cents: bool,
+    pooled: ir.Table | None = None,
 ) -> Any:
     """:func:`fetch_computed` from the ranks stored once per data version
     (:mod:`kam.analysis.year_ranks`): no window, so that the rows come over in the
-    order stored."""
-    return _classes_fetched(
-        stored_rows(ranks, periods),
-        periods,
+    order stored.
+
+    ``pooled``: ``account_id, value``, the values summed over the range, when the
+    stored pooled rows are not of these years: they alone are ranked (one window
+    over one row per account) and their rows come after the years' (``cents``
+    must hold then: the moves are counted from the fetched rows)."""
+    if pooled is None:
+        return _classes_fetched(
+            stored_rows(ranks, periods),
+            periods,
+            cuts=cuts,
+            boundary=boundary,
+            basis=basis,
+            cents=cents,
+        )
+    if not cents:
+        raise ValueError("ranking the pooled rows apart needs values in cents")
+    years = _fetched(
+        stored_rows(ranks, periods, pooled=False),
         cuts=cuts,
         boundary=boundary,
         basis=basis,
-        cents=cents,
     )
+    money = ranks.table.value.type()
+    p = pooled.filter(pooled.value > 0)
+    rows = p.select(
+        "account_id",
+        pidx=ibis.literal(len(periods), "int64"),
+        value=p.value.cast(money),
+        prev_value=ibis.null(money),
+    )
+    sums = _fetched(ranked(rows, by="pidx"), cuts=cuts, boundary=boundary, basis=basis)
+    # The years' rows, then the pooled ones: one table of the batches of both
+    # (the same columns and types), without copying them.
+    data = type(years).from_batches(
+        [*years.to_batches(), *sums.to_batches()], schema=years.schema
+    )
+    return moves_of(data, len(periods))
 
 
 def _classes_fetched(
@@ -115,6 +145,19 @@ def _classes_fetched(
     moves are counted from the fetched rows, which carry ``value_cents`` and
     ``prev_cents`` instead of ``prev_value`` (see
     :func:`kam.analysis.class_moves.moves_of`)."""
+    if cents:
+        data = _fetched(rows, cuts=cuts, boundary=boundary, basis=basis)
+        return moves_of(data, len(periods))
+    classed, fetched = _classed(rows, cuts=cuts, boundary=boundary, basis=basis)
+    moved = with_moves(classed.select(*fetched, "prev_value"), _MONEY)
+    columns = {c: moved[c] for c in (*fetched, *MOVE_COLUMNS)}
+    return in_order(moved.select(**columns).to_pyarrow())
+
+
+def _classed(
+    rows: ir.Table, *, cuts: tuple[float, float], boundary: str, basis: str
+) -> tuple[ir.Table, list[str]]:
+    """The ranked ``rows`` classified, with the names of the columns to fetch."""
     classed = classes_of(rows, cuts=cuts, boundary=boundary, basis=basis, coded=True)
     fetched = [c for c in FETCHED if basis == "count" or not c.startswith("measure")]
     # Positions and ranks in narrow integers: less to hand over and to check.
@@ -123,11 +166,15 @@ def _classes_fetched(
         "rank": classed["rank"].cast("int32"),
         "tie_rank": classed.tie_rank.cast("int32"),
     }
-    classed = classed.mutate(**narrow)
-    if not cents:
-        moved = with_moves(classed.select(*fetched, "prev_value"), _MONEY)
-        columns = {c: moved[c] for c in (*fetched, *MOVE_COLUMNS)}
-        return in_order(moved.select(**columns).to_pyarrow())
+    return classed.mutate(**narrow), fetched
+
+
+def _fetched(
+    rows: ir.Table, *, cuts: tuple[float, float], boundary: str, basis: str
+) -> Any:
+    """The ranked ``rows`` classified and fetched in period and rank order, with the
+    values as cents (``value_cents``, ``prev_cents``: −1 without a value before)."""
+    classed, fetched = _classed(rows, cuts=cuts, boundary=boundary, basis=basis)
     # The values keep their narrow type (every sum of them fits it, so do the
     # group sums of the summary) and the value before comes as cents only: fewer
     # and narrower columns to hand over.
@@ -137,7 +184,7 @@ def _classes_fetched(
         value_cents=(value * 100).cast("int64"),
         prev_cents=ibis.coalesce((prev * 100).cast("int64"), -1),
     ).to_pyarrow()
-    return moves_of(in_order(data), len(periods))
+    return in_order(data)
 
 
 def in_order(data: Any) -> Any:

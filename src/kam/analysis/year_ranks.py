@@ -51,6 +51,7 @@ __all__ = [
     "stored_ranks",
     "stored_rows",
     "stored_year",
+    "stored_years",
     "year_ranks",
 ]
 
@@ -164,6 +165,17 @@ def stored_ranks(
     return None
 
 
+def stored_years(values: ir.Table, periods: Sequence[str]) -> YearRanks | None:
+    """The ranks registered for ``values`` when ``periods`` are calendar years
+    (whichever years the pooled rows sum), else None."""
+    facts = known_facts(values)
+    ranks = getattr(facts, "ranks", None)
+    calendar = all(len(p) == 4 and p.isdigit() for p in periods)
+    if isinstance(ranks, YearRanks) and calendar:
+        return ranks
+    return None
+
+
 def stored_year(values: ir.Table, year: str) -> YearRanks | None:
     """The ranks registered for ``values`` when they rank the calendar year
     ``year``, else None."""
@@ -174,13 +186,15 @@ def stored_year(values: ir.Table, year: str) -> YearRanks | None:
     return None
 
 
-def stored_rows(ranks: YearRanks, periods: Sequence[str]) -> ir.Table:
-    """The stored rows of the years ``periods`` and the pooled ones, with ``pidx``
-    their position among ``periods`` (pooled: ``len(periods)``), ``prev_value``
-    null in the first of them; in ``pidx`` and rank order when the backend keeps the
-    order it stored."""
+def stored_rows(
+    ranks: YearRanks, periods: Sequence[str], *, pooled: bool = True
+) -> ir.Table:
+    """The stored rows of the years ``periods`` and (``pooled``) the pooled ones,
+    with ``pidx`` their position among ``periods`` (pooled: ``len(periods)``),
+    ``prev_value`` null in the first of them; in ``pidx`` and rank order when the
+    backend keeps the order it stored."""
     t = ranks.table
-    labels = [*periods, pooled_label(ranks.pooled)]
+    labels = [*periods, pooled_label(ranks.pooled)] if pooled else list(periods)
     kept = t.filter(t.period.isin(labels))
     pidx = kept.period.cases(*((label, i) for i, label in enumerate(labels))).cast(
         "int64"

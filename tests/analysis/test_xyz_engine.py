@@ -5,15 +5,12 @@ of a reader that sums its own rows."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 
-from kam.engine.core import derive, open_engine
-from kam.engine.sources import write_derived
-from tests.analysis.golden import arrow_table
+from kam.engine.core import open_engine
+from tests.analysis.golden import preaggregated_ledger
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 
@@ -38,13 +35,8 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    folder: Path = tmp_path_factory.mktemp("xyz_engine")
-    pq.write_table(arrow_table("revenue", REVENUE), folder / "Revenue.parquet")
-    pq.write_table(
-        arrow_table("accounts", [(a, f"Account {a}", "active") for a in "ABCD"]),
-        folder / "Accounts.parquet",
-    )
-    write_derived(folder, derive)
+    folder = tmp_path_factory.mktemp("xyz_engine") / "ledger"
+    preaggregated_ledger(folder, "revenue", "Revenue", REVENUE)
     e = open_engine(f"parquet:{folder}")
     yield e
     e.close()

@@ -5,17 +5,14 @@ computed from the rows, and the one worked out by hand."""
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 
 from kam.analysis.preagg import metric_values
 from kam.analysis.year_ranks import stored_ranks, stored_years
-from kam.engine.core import derive, open_engine
-from kam.engine.sources import write_derived
-from tests.analysis.golden import arrow_table
+from kam.engine.core import open_engine
+from tests.analysis.golden import preaggregated_ledger
 
 #: Revenue of 2022–2025 (the stored pooled range: 2023–2025). Over 2024–2025:
 #: 2024: P 500, Q 300, R 150, S 50 → before 0 .5 .8 .95 → A A B C.
@@ -40,13 +37,8 @@ REVENUE = [
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    folder: Path = tmp_path_factory.mktemp("partial")
-    pq.write_table(arrow_table("revenue", REVENUE), folder / "Revenue.parquet")
-    pq.write_table(
-        arrow_table("accounts", [(a, f"Account {a}", "active") for a in "PQRS"]),
-        folder / "Accounts.parquet",
-    )
-    write_derived(folder, derive)
+    folder = tmp_path_factory.mktemp("partial") / "ledger"
+    preaggregated_ledger(folder, "revenue", "Revenue", REVENUE)
     e = open_engine(f"parquet:{folder}")
     yield e
     e.close()

@@ -40,7 +40,9 @@ POOLED = "pooled"
 FROM_STATES: tuple[str, ...] = (*CLASSES, "new")
 #: Where it goes: a class of the later period, or ``lost`` (no value any more).
 TO_STATES: tuple[str, ...] = (*CLASSES, "lost")
-#: The columns :func:`with_moves` adds, which :func:`tally` and :func:`changes` read.
+#: The columns :func:`kam.analysis.class_moves.with_moves` adds, which :func:`tally`
+#: and :func:`changes` read (:func:`kam.analysis.class_moves.moves_of` adds ``came``
+#: to rows that carry ``prev_cents`` and ``value_cents`` instead).
 MOVE_COLUMNS: tuple[str, ...] = ("prev_value", "came", "biggest")
 
 _ZERO = Decimal("0.00")
@@ -55,8 +57,8 @@ class Move(NamedTuple):
 
 
 def came_from(came: object) -> str | None:
-    """The class before of a row of :func:`with_moves` with ``came`` (None when it
-    had none)."""
+    """The class before of a fetched row with ``came`` (None when it had none; see
+    :mod:`kam.analysis.class_moves`)."""
     code = int(str(came))
     return None if code == NO_CLASS else CLASSES[code]
 
@@ -204,12 +206,12 @@ def changes(
 ) -> tuple[Rows, Rows]:
     """(upgrades, downgrades) between consecutive grain ``periods``.
 
-    ``data``: the fetched rows (with the columns of :func:`with_moves`); ``name_of``:
-    an account's name from its id. Only moves between classes count (``B → A`` is an
-    upgrade, ``A → C`` a downgrade); ``new`` and ``lost`` are in the matrix, not in
-    these lists. Per pair of periods (chronological), ordered by the size of the
-    move, then by the larger of the two values, then by account_id. Columns:
-    :data:`CHANGE_COLUMNS`.
+    ``data``: the fetched rows (with ``came``, see :mod:`kam.analysis.class_moves`);
+    ``name_of``: an account's name from its id. Only moves between classes count
+    (``B → A`` is an upgrade, ``A → C`` a downgrade); ``new`` and ``lost`` are in the
+    matrix, not in these lists. Per pair of periods (chronological), ordered by the
+    size of the move, then by the larger of the two values, then by account_id.
+    Columns: :data:`CHANGE_COLUMNS`.
     """
 
     in_cents = "prev_cents" in data.column_names

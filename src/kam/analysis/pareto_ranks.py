@@ -21,22 +21,13 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from kam.analysis.facts import known_facts
 from kam.analysis.pareto import in_rank_order
-from kam.analysis.year_ranks import stored_year
+from kam.analysis.year_ranks import stored_year, year_rollup
 
 __all__ = ["stored_curve"]
 
 #: Sums of money keep two decimals on every backend.
 _MONEY = "decimal(38, 2)"
-
-
-def _year_rollup(values: ir.Table) -> ir.Table | None:
-    facts = known_facts(values)
-    for rollup in facts.rollups if facts else ():
-        if rollup.groups and all(len(k) == 4 for k in rollup.groups):
-            return rollup.table
-    return None
 
 
 def stored_curve(
@@ -51,11 +42,11 @@ def stored_curve(
     of the calendar year ``year``, in rank order, from the ranks stored for
     ``values``; None when there are none for that year (the caller ranks)."""
     ranks = stored_year(values, year)
-    rollup = _year_rollup(values)
+    rollup = year_rollup(values)
     if ranks is None or rollup is None:
         return None
     ranked = ranks.table.filter(ranks.table.period == year)
-    in_year = rollup.filter(rollup.period == year)
+    in_year = rollup.table.filter(rollup.table.period == year)
     zeros = _zero_rows(ranked, in_year, accounts, include_zero)
     first = zeros.to_pyarrow()
     # In rank order as stored (DuckDB keeps it); sorted where a backend does not.

@@ -38,7 +38,7 @@ import ibis.expr.types as ir
 
 from kam.analysis.abc_rules import ranked
 from kam.analysis.class_moves import with_neighbours
-from kam.analysis.facts import known_facts, learn_more, narrow_money
+from kam.analysis.facts import Rollup, known_facts, learn_more, narrow_money
 from kam.analysis.periods import default_range, parse_period
 from kam.errors import InputError
 
@@ -53,6 +53,7 @@ __all__ = [
     "stored_year",
     "stored_years",
     "year_ranks",
+    "year_rollup",
 ]
 
 YEAR_RANKS = "_revenue_year_ranks"
@@ -69,14 +70,6 @@ class YearRanks:
     years: tuple[str, ...]
     #: The years the pooled rows sum (empty: no pooled rows).
     pooled: tuple[str, ...]
-
-    def holds(self, periods: Sequence[str], pooled: Sequence[str]) -> bool:
-        """Whether ``periods`` are calendar years (each calendar year of the data is
-        ranked; a year without rows in the data has none here either) and the table
-        holds pooled rows of exactly the years ``pooled``."""
-        return tuple(pooled) == self.pooled and all(
-            len(p) == 4 and p.isdigit() for p in periods
-        )
 
 
 def pooled_label(years: Sequence[str]) -> str:
@@ -101,19 +94,21 @@ def pooled_years(periods: Sequence[str | None]) -> tuple[str, ...]:
     return tuple(f"{y:04d}" for y in range(rng.first // 12, rng.last // 12 + 1))
 
 
+def year_rollup(values: ir.Table) -> Rollup | None:
+    """The yearly rollup (labels ``'YYYY'``) among the facts learnt of ``values``."""
+    facts = known_facts(values)
+    for rollup in facts.rollups if facts else ():
+        if rollup.groups and all(len(k) == 4 and k.isdigit() for k in rollup.groups):
+            return rollup
+    return None
+
+
 def year_ranks(values: ir.Table) -> tuple[ir.Table, tuple[str, ...], tuple[str, ...]]:
     """The :data:`YEAR_RANKS` expression of a values table whose facts (with a
     yearly rollup) were learnt, with the years it ranks and those its pooled rows
     sum. Raises ValueError when no yearly rollup of ``values`` is known."""
     facts = known_facts(values)
-    rollup = next(
-        (
-            r
-            for r in (facts.rollups if facts else ())
-            if r.groups and all(len(k) == 4 and k.isdigit() for k in r.groups)
-        ),
-        None,
-    )
+    rollup = year_rollup(values)
     if facts is None or rollup is None:
         raise ValueError("year_ranks needs the facts and yearly rollup of the values")
     # Every year from the first to the last, so that the year before a year is the
@@ -153,37 +148,27 @@ def learn_ranks(
     learn_more(values, ranks=YearRanks(table, tuple(years), tuple(pooled)))
 
 
+def stored_years(values: ir.Table, periods: Sequence[str]) -> YearRanks | None:
+    """The ranks registered for ``values`` when ``periods`` are calendar years
+    (each calendar year of the data is ranked; a year without rows in the data has
+    none here either), whichever years the pooled rows sum; else None."""
+    ranks = getattr(known_facts(values), "ranks", None)
+    calendar = all(len(p) == 4 and p.isdigit() for p in periods)
+    return ranks if isinstance(ranks, YearRanks) and calendar else None
+
+
 def stored_ranks(
     values: ir.Table, periods: Sequence[str], pooled: Sequence[str]
 ) -> YearRanks | None:
-    """The ranks registered for ``values`` when they hold the calendar years
-    ``periods`` and pooled rows of the years ``pooled``, else None."""
-    facts = known_facts(values)
-    ranks = getattr(facts, "ranks", None)
-    if isinstance(ranks, YearRanks) and ranks.holds(periods, pooled):
-        return ranks
-    return None
-
-
-def stored_years(values: ir.Table, periods: Sequence[str]) -> YearRanks | None:
-    """The ranks registered for ``values`` when ``periods`` are calendar years
-    (whichever years the pooled rows sum), else None."""
-    facts = known_facts(values)
-    ranks = getattr(facts, "ranks", None)
-    calendar = all(len(p) == 4 and p.isdigit() for p in periods)
-    if isinstance(ranks, YearRanks) and calendar:
-        return ranks
-    return None
+    """:func:`stored_years` when the pooled rows sum exactly the years ``pooled``."""
+    ranks = stored_years(values, periods)
+    return ranks if ranks is not None and ranks.pooled == tuple(pooled) else None
 
 
 def stored_year(values: ir.Table, year: str) -> YearRanks | None:
-    """The ranks registered for ``values`` when they rank the calendar year
-    ``year``, else None."""
-    facts = known_facts(values)
-    ranks = getattr(facts, "ranks", None)
-    if isinstance(ranks, YearRanks) and year in ranks.years:
-        return ranks
-    return None
+    """:func:`stored_years` when the calendar year ``year`` is one ranked."""
+    ranks = stored_years(values, [year])
+    return ranks if ranks is not None and year in ranks.years else None
 
 
 def stored_rows(
